@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file nn.h
+ * @brief libnn: a small, fast multilayer-perceptron library with a stable C ABI.
+ *
+ * This header is the reference manual of libnn's public interface. It
+ * implements the contract of API.md version 0: every name and number below
+ * is part of the ABI of `libnn.so.0`.
+ *
+ * Conventions used throughout:
+ * - Every function that can fail returns `int`: ::NN_OK (0) or a negative
+ *   `NN_E...` code. A failed call changes nothing (parameters, settings and
+ *   optimizer state stay as they were), never aborts and never prints.
+ *   nn_last_error() returns the detail of the failure.
+ * - Arrays are row-major, one sample per row, contiguous, owned by the
+ *   caller. The library never keeps a caller's pointer after a call returns.
+ * - `float` for data, parameters and gradients; `double` for scalar
+ *   settings, costs and metrics; `size_t` for counts; `uint64_t` for seeds.
+ * - A handle (`nn_net *`) may be used by one thread at a time, except for
+ *   the functions that take `const nn_net *` and are documented as
+ *   thread-safe (nn_predict(), nn_evaluate(), ...): any number of threads may
+ *   call those at once on the same handle while no thread modifies it.
+ *
+ * Example (the tutorial network of docs/tutorial.md):
+ * @code
+ *     size_t sizes[] = {2, 3, 1};
+ *     nn_activation acts[] = {NN_SIGMOID, NN_SIGMOID};
+ *     nn_net *net;
+ *     if (nn_create(&net, 3, sizes, acts, NN_NO_BIAS, 42) != NN_OK)
+ *         fprintf(stderr, "%s\n", nn_last_error(NULL));
+ *     nn_set(net, NN_OPT_LEARNING_RATE, 0.5);
+ *     for (int i = 0; i < 1000; i++) {
+ *         nn_backprop(net, x, y, 3, &cost);
+ *         nn_step(net);
+ *     }
+ *     nn_free(net);
+ * @endcode
+ */
+#ifndef LIBNN_NN_H
+#define LIBNN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks exported declarations; the build defines it to set visibility. */
+#ifndef NN_API
+#if defined(_WIN32)
+#define NN_API
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define NN_API __attribute__((visibility("default")))
+#else
+#define NN_API
+#endif
+#endif
+
+/* ======================================================================
+ * Versions
+ * ====================================================================== */
+
+/** Major version: changes only with an ABI break (and the soname). */
+#define LIBNN_VERSION_MAJOR 0
+/** Minor version: bumped when symbols or options are added. */
+#define LIBNN_VERSION_MINOR 1
+/** Patch version: bug fixes only. */
+#define LIBNN_VERSION_PATCH 0
+
+/**
+ * @brief Version of the library actually loaded.
+ * @return MAJOR*10000 + MINOR*100 + PATCH. Compare with the
+ *         `LIBNN_VERSION_*` macros to detect a header/library mismatch.
+ */
+NN_API unsigned nn_version(void);
+
+/** @brief Version as a static string "MAJOR.MINOR.PATCH". Never NULL. */
+NN_API const char *nn_version_string(void);
+
+/* ======================================================================
+ * Errors
+ * ====================================================================== */
+
+/**
+ * The error codes, as an X-macro list: `X(NAME, value, "text")`. The values
+ * are pinned by the ABI and never change.
+ */
+#define NN_ERROR_MAP(X)                                                        \
+    X(NN_OK, 0, "success")                                                     \
+    X(NN_EINVAL, -1, "invalid argument")                                       \
+    X(NN_ENOMEM, -2, "out of memory or size overflow")                         \
+    X(NN_ESHAPE, -3, "sizes do not agree")                                     \
+    X(NN_ESTATE, -4, "call out of order")                                      \
+    X(NN_EIO, -5, "input/output error")                                        \
+    X(NN_EFORMAT, -6, "corrupt, truncated or unknown model data")              \
+    X(NN_ENUMERIC, -7, "non-finite value")
+
+/** Return codes of every function that can fail. */
+typedef enum nn_error {
+#define NN_ERROR_ENUM_(name, value, text) name = (value),
+    NN_ERROR_MAP(NN_ERROR_ENUM_)
+#undef NN_ERROR_ENUM_
+} nn_error;
+
+/**
+ * @brief Static, human-readable text for an error code.
+ * @param[in] code any integer; unknown codes give "unknown error".
+ * @return a static string, never NULL. Thread-safe.
+ */
+NN_API const char *nn_error_string(int code);
+
+/**
+ * @brief The name of an error code, e.g. "NN_EINVAL".
+ * @param[in] code any integer; unknown codes give "NN_EUNKNOWN".
+ * @return a static string, never NULL. Thread-safe.
+ */
+NN_API const char *nn_error_name(int code);
+
+/** Opaque network handle. */
+typedef struct nn_net nn_net;
+
+/**
+ * @brief Detail of the last failure.
+ *
+ * With a handle: the last failure of a call that modified this handle (a
+ * function taking `nn_net *`). With NULL: the last failure of any libnn call
+ * in the calling thread, including nn_create(), nn_load() and the
+ * functions taking `const nn_net *` (nn_predict(), nn_evaluate(), ...), which
+ * record their failures only there so that they can run in many threads.
+ *
+ * @param[in] net a handle, or NULL for the calling thread's detail.
+ * @return a string owned by the library, valid until the next failing call
+ *         on the same handle (or thread); "" before any failure. Never NULL.
+ */
+NN_API const char *nn_last_error(const nn_net *net);
+
+/* ======================================================================
+ * Lifecycle
+ * ====================================================================== */
+
+/** Activation of a weight layer. */
+typedef enum nn_activation {
+    NN_IDENTITY = 0,   /**< f(z) = z */
+    NN_SIGMOID = 1,    /**< f(z) = 1 / (1 + e^-z) */
+    NN_TANH = 2,       /**< f(z) = tanh z */
+    NN_RELU = 3,       /**< f(z) = max(0, z) */
+    NN_SOFTMAX = 4,    /**< row-wise e^z / sum e^z; last layer only */
+    NN_LEAKY_RELU = 5  /**< f(z) = z if z > 0, else 0.01 z */
+} nn_activation;
+
+/** Flags for nn_create(). */
+enum {
+    NN_NO_BIAS = 1u << 0 /**< no bias vectors: z = a W */
+};
+
+/**
+ * @brief Create a network with freshly initialised weights.
+ *
+ * Weights are drawn from `seed` alone (same seed, same sizes: same bits on
+ * every machine): Glorot U(-a, a), a = sqrt(6 / (fan_in + fan_out)) for
+ * sigmoid, tanh, softmax and identity layers; He U(-a, a), a =
+ * sqrt(6 / fan_in) for ReLU and leaky ReLU layers. Biases start at zero.
+ * All settings take their defaults (see ::nn_option).
+ *
+ * @param[out] out      receives the new handle; set to NULL on failure.
+ * @param[in]  n_sizes  number of layers of units, >= 2.
+ * @param[in]  sizes    `n_sizes` unit counts, each >= 1: `sizes[0]` inputs,
+ *                      `sizes[n_sizes-1]` outputs. Copied.
+ * @param[in]  activations `n_sizes - 1` activations, one per weight layer;
+ *                      ::NN_SOFTMAX only on the last. Copied.
+ * @param[in]  flags    0 or ::NN_NO_BIAS.
+ * @param[in]  seed     seed of the initialisation and of nn_train()'s
+ *                      shuffling.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL pointer, `n_sizes < 2`, a zero size,
+ *         an unknown activation or flag, or softmax on a hidden layer;
+ *         ::NN_ENOMEM if allocation fails or the parameter count overflows.
+ *         Failures are described by nn_last_error(NULL).
+ */
+NN_API int nn_create(nn_net **out, size_t n_sizes, const size_t *sizes,
+                     const nn_activation *activations, unsigned flags,
+                     uint64_t seed);
+
+/**
+ * @brief Free a network and everything it owns. NULL is a no-op.
+ * Views from nn_params(), nn_grads() and nn_layer_params() die with it.
+ */
+NN_API void nn_free(nn_net *net);
+
+/**
+ * @brief Deep copy: architecture, parameters, gradients, settings,
+ *        optimizer state and shuffling generator. The copy trains on exactly
+ *        as the original would. Thread-safe (reads `net` only).
+ * @param[in]  net the network to copy.
+ * @param[out] out receives the copy; set to NULL on failure.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL pointer; ::NN_ENOMEM.
+ *         Failures are described by nn_last_error(NULL).
+ */
+NN_API int nn_clone(const nn_net *net, nn_net **out);
+
+/* ======================================================================
+ * Settings
+ * ====================================================================== */
+
+/** Keys for nn_set() / nn_get(). */
+typedef enum nn_option {
+    NN_OPT_LEARNING_RATE = 0, /**< > 0, finite; default 0.01 */
+    NN_OPT_OPTIMIZER = 1,     /**< an ::nn_optimizer; default ::NN_SGD */
+    NN_OPT_MOMENTUM = 2,      /**< [0, 1); default 0.9 (momentum, Nesterov) */
+    NN_OPT_BETA1 = 3,         /**< [0, 1); default 0.9 (Adam, AdamW) */
+    NN_OPT_BETA2 = 4,         /**< [0, 1); default 0.999 (Adam, AdamW) */
+    NN_OPT_EPSILON = 5,       /**< > 0, finite; default 1e-8 */
+    NN_OPT_WEIGHT_DECAY = 6,  /**< >= 0, finite; default 0 */
+    NN_OPT_LOSS = 7,          /**< an ::nn_loss; default MSE, or
+                                   cross-entropy after a softmax layer */
+    NN_OPT_BATCH_SIZE = 8,    /**< integer >= 1, used by nn_train(); 32 */
+    NN_OPT_SHUFFLE = 9,       /**< 0 or 1, used by nn_train(); default 1 */
+    NN_OPT_RMSPROP_ALPHA = 10 /**< [0, 1); default 0.99 (RMSprop) */
+} nn_option;
+
+/**
+ * Optimizers, each defined as the `torch.optim` class of the same name so
+ * that one step from the same parameters and gradients gives the same
+ * parameters. See docs/design.md for the update formulas.
+ */
+typedef enum nn_optimizer {
+    NN_SGD = 0,      /**< SGD(lr, weight_decay) */
+    NN_MOMENTUM = 1, /**< SGD(lr, momentum, dampening=0, weight_decay) */
+    NN_NESTEROV = 2, /**< SGD(..., nesterov=True) */
+    NN_ADAM = 3,     /**< Adam(lr, betas, eps, weight_decay) */
+    NN_ADAMW = 4,    /**< AdamW(lr, betas, eps, weight_decay) */
+    NN_RMSPROP = 5   /**< RMSprop(lr, alpha, eps, weight_decay) */
+} nn_optimizer;
+
+/**
+ * Losses over a batch of N samples with K outputs (means over samples):
+ * - ::NN_LOSS_MSE: J = (1/N) sum_i sum_k 1/2 (y_ik - yhat_ik)^2
+ * - ::NN_LOSS_CROSS_ENTROPY: J = -(1/N) sum_i sum_k y_ik log yhat_ik;
+ *   needs a softmax last layer.
+ * - ::NN_LOSS_BINARY_CROSS_ENTROPY: J = -(1/N) sum_i sum_k
+ *   [y log yhat + (1 - y) log(1 - yhat)]; needs a sigmoid last layer.
+ * Cross-entropies are computed from the logits (log-sum-exp, softplus), so
+ * saturated outputs give large finite costs, not infinities.
+ */
+typedef enum nn_loss {
+    NN_LOSS_MSE = 0,
+    NN_LOSS_CROSS_ENTROPY = 1,
+    NN_LOSS_BINARY_CROSS_ENTROPY = 2
+} nn_loss;
+
+/**
+ * @brief Change one setting.
+ *
+ * Integer- and enum-valued settings (optimizer, loss, batch size, shuffle)
+ * reject non-integral values. Setting ::NN_OPT_OPTIMIZER (even to its
+ * current value) resets the optimizer state (moments and step count) and
+ * allocates the new state, so nn_step() never allocates.
+ *
+ * @param[in,out] net   the network.
+ * @param[in]     option an ::nn_option.
+ * @param[in]     value the new value, in the range given at ::nn_option.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle, an unknown option, a value
+ *         out of range, NaN, or a loss the last layer does not support;
+ *         ::NN_ENOMEM if the optimizer state cannot be allocated. On failure
+ *         the setting keeps its previous value.
+ */
+NN_API int nn_set(nn_net *net, int option, double value);
+
+/**
+ * @brief Read one setting. Thread-safe.
+ * @param[in]  net    the network.
+ * @param[in]  option an ::nn_option.
+ * @param[out] value  receives the value (enums as their numbers).
+ * @return ::NN_OK; ::NN_EINVAL for a NULL pointer or an unknown option.
+ */
+NN_API int nn_get(const nn_net *net, int option, double *value);
+
+/* ======================================================================
+ * The four verbs
+ * ====================================================================== */
+
+/**
+ * @brief Forward pass on a batch.
+ *
+ * Uses the handle's batch buffers (grown to the largest batch seen; no
+ * allocation for batches no larger). For a read-only, thread-safe forward
+ * pass use nn_predict().
+ *
+ * @param[in,out] net   the network (its activation buffers are written).
+ * @param[in]     x     batch x sizes[0] inputs.
+ * @param[in]     batch number of samples, >= 1.
+ * @param[out]    y_hat batch x sizes[last] outputs.
+ * @return ::NN_OK; ::NN_EINVAL for NULL pointers or a zero batch;
+ *         ::NN_ESHAPE for a batch too large to address; ::NN_ENOMEM;
+ *         ::NN_ENUMERIC for a NaN or infinity in `x`.
+ */
+NN_API int nn_forward(nn_net *net, const float *x, size_t batch, float *y_hat);
+
+/**
+ * @brief Forward pass, then the loss (::NN_OPT_LOSS) against targets.
+ * @param[in,out] net   the network.
+ * @param[in]     x     batch x sizes[0] inputs.
+ * @param[in]     y     batch x sizes[last] targets.
+ * @param[in]     batch number of samples, >= 1.
+ * @param[out]    cost  receives the mean loss over the batch.
+ * @return as nn_forward(); also ::NN_ENUMERIC for non-finite targets or a
+ *         non-finite cost.
+ */
+NN_API int nn_cost(nn_net *net, const float *x, const float *y, size_t batch,
+                   double *cost);
+
+/**
+ * @brief Forward pass, loss, and the gradient of the loss with respect to
+ *        every parameter, stored in the handle (see nn_grads()).
+ *
+ * The gradient overwrites the previous one (it does not accumulate). On
+ * failure the stored gradient is not to be trusted: nn_step() refuses with
+ * ::NN_ESTATE until the next successful nn_backprop().
+ *
+ * @param[in,out] net   the network.
+ * @param[in]     x     batch x sizes[0] inputs.
+ * @param[in]     y     batch x sizes[last] targets.
+ * @param[in]     batch number of samples, >= 1.
+ * @param[out]    cost  receives the mean loss; may be NULL.
+ * @return as nn_cost(); ::NN_ENUMERIC also for a non-finite gradient.
+ */
+NN_API int nn_backprop(nn_net *net, const float *x, const float *y,
+                       size_t batch, double *cost);
+
+/**
+ * @brief One optimizer update from the stored gradients.
+ *
+ * May be called again on the same gradients (it applies them again, as
+ * `optimizer.step()` would). Never allocates.
+ *
+ * @param[in,out] net the network.
+ * @return ::NN_OK; ::NN_EINVAL for NULL; ::NN_ESTATE before any successful
+ *         nn_backprop() or after a failed one.
+ */
+NN_API int nn_step(nn_net *net);
+
+/* ======================================================================
+ * Training and inference helpers
+ * ====================================================================== */
+
+/**
+ * Progress callback of nn_train(), called after every step.
+ * @param user            the pointer given to nn_train().
+ * @param epoch           0-based epoch.
+ * @param step            0-based step within the epoch.
+ * @param steps_per_epoch ceil(n / batch size).
+ * @param cost            that minibatch's loss before the update.
+ * @return 0 to go on; non-zero to stop training (nn_train() returns NN_OK).
+ */
+typedef int (*nn_progress_fn)(void *user, size_t epoch, size_t step,
+                              size_t steps_per_epoch, double cost);
+
+/**
+ * @brief Minibatch training with the network's settings.
+ *
+ * Each epoch uses every sample once, in an order shuffled by the handle's
+ * seeded generator when ::NN_OPT_SHUFFLE is 1 (reproducible, and carried by
+ * nn_clone() and model files), in order otherwise. The last batch of an
+ * epoch is smaller when `n` is not a multiple of ::NN_OPT_BATCH_SIZE.
+ * All inputs and targets are checked for NaN/Inf before the first step.
+ *
+ * Memory: allocates, before its first step, the shuffle order (`n` size_t),
+ * two gather buffers of one batch, and the batch buffers; a later call with
+ * no more samples and no larger batch allocates nothing.
+ *
+ * @param[in,out] net      the network.
+ * @param[in]     x        n x sizes[0] inputs.
+ * @param[in]     y        n x sizes[last] targets.
+ * @param[in]     n        number of samples, >= 1.
+ * @param[in]     epochs   number of epochs, >= 1.
+ * @param[in]     progress callback after every step; may be NULL.
+ * @param[in]     user     passed to `progress`.
+ * @return ::NN_OK (also when `progress` stopped training early);
+ *         ::NN_EINVAL for NULL pointers or zero counts; ::NN_ESHAPE;
+ *         ::NN_ENOMEM (before any step: nothing changed);
+ *         ::NN_ENUMERIC for non-finite data (before any step) or when a
+ *         step meets a non-finite cost or gradient: training stops and the
+ *         network keeps the parameters of the last good step.
+ */
+NN_API int nn_train(nn_net *net, const float *x, const float *y, size_t n,
+                    size_t epochs, nn_progress_fn progress, void *user);
+
+/**
+ * @brief Read-only forward pass. Thread-safe: any number of threads may call
+ *        nn_predict() and nn_evaluate() at once on the same handle.
+ *
+ * Memory: allocates per call two scratch buffers of
+ * min(batch, 256) x max(sizes) floats, freed before it returns.
+ *
+ * @param[in]  net   the network (not modified).
+ * @param[in]  x     batch x sizes[0] inputs.
+ * @param[in]  batch number of samples, >= 1.
+ * @param[out] y_hat batch x sizes[last] outputs.
+ * @return ::NN_OK; ::NN_EINVAL; ::NN_ESHAPE; ::NN_ENOMEM; ::NN_ENUMERIC for a
+ *         NaN or infinity in `x`. Details in nn_last_error(NULL).
+ */
+NN_API int nn_predict(const nn_net *net, const float *x, size_t batch,
+                      float *y_hat);
+
+/**
+ * @brief Loss and accuracy over a data set. Thread-safe like nn_predict().
+ *
+ * Accuracy is the share of samples whose arg-max output equals the arg-max
+ * target (ties go to the lowest index); with one output, a sample counts
+ * when (yhat > 0.5) == (y > 0.5).
+ *
+ * Memory: allocates per call three scratch buffers of
+ * min(n, 256) x max(sizes) floats, freed before it returns.
+ *
+ * @param[in]  net      the network (not modified).
+ * @param[in]  x        n x sizes[0] inputs.
+ * @param[in]  y        n x sizes[last] targets.
+ * @param[in]  n        number of samples, >= 1.
+ * @param[out] cost     receives the mean loss; may be NULL.
+ * @param[out] accuracy receives the accuracy in [0, 1]; may be NULL.
+ * @return as nn_predict(); also ::NN_ENUMERIC for non-finite targets or
+ *         cost. Details in nn_last_error(NULL).
+ */
+NN_API int nn_evaluate(const nn_net *net, const float *x, const float *y,
+                       size_t n, double *cost, double *accuracy);
+
+/* ======================================================================
+ * Parameters and gradients
+ * ====================================================================== */
+
+/**
+ * Layout of the parameter (and gradient) buffer: for each weight layer
+ * l = 0 .. n_sizes-2 in order, first W_l, sizes[l] x sizes[l+1] row-major
+ * (W[i*out + j] joins input i to unit j, z = a W), then b_l, sizes[l+1]
+ * floats (absent with ::NN_NO_BIAS).
+ */
+
+/** @brief Number of layers of units (`n_sizes`); 0 for NULL. */
+NN_API size_t nn_num_layers(const nn_net *net);
+
+/** @brief `sizes[i]`; 0 for NULL or `i >= n_sizes`. */
+NN_API size_t nn_layer_size(const nn_net *net, size_t i);
+
+/** @brief Total number of parameters; 0 for NULL. */
+NN_API size_t nn_param_count(const nn_net *net);
+
+/**
+ * @brief Live view of all parameters (nn_param_count() floats).
+ * Writing through it is how callers set weights. Valid until nn_free().
+ * @return the view, or NULL for a NULL handle.
+ */
+NN_API float *nn_params(nn_net *net);
+
+/**
+ * @brief Live view of the stored gradients, laid out as nn_params().
+ * Zero before the first nn_backprop(). MPI users all-reduce it in place
+ * between nn_backprop() and nn_step(). Valid until nn_free().
+ * @return the view, or NULL for a NULL handle.
+ */
+NN_API float *nn_grads(nn_net *net);
+
+/**
+ * @brief Pointers into nn_params() for one weight layer.
+ * @param[in]  net     the network.
+ * @param[in]  layer   weight layer, 0 .. n_sizes-2.
+ * @param[out] weights receives W_l (sizes[l] x sizes[l+1]); may be NULL.
+ * @param[out] bias    receives b_l, or NULL with ::NN_NO_BIAS; may be NULL.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle, both outputs NULL, or a
+ *         layer out of range.
+ */
+NN_API int nn_layer_params(nn_net *net, size_t layer, float **weights,
+                           float **bias);
+
+/* ======================================================================
+ * Persistence
+ * ====================================================================== */
+
+/**
+ * @brief Save the network (architecture, parameters, settings, optimizer
+ *        state, generator) to a file; see docs/format.md. Writes a temporary
+ *        file beside `path` and renames it, so `path` is never half-written.
+ *        Thread-safe (reads `net` only).
+ * @return ::NN_OK; ::NN_EINVAL; ::NN_ENOMEM; ::NN_EIO.
+ */
+NN_API int nn_save(const nn_net *net, const char *path);
+
+/**
+ * @brief Load a network saved by nn_save().
+ * @param[out] out  receives the handle; NULL on failure.
+ * @param[in]  path the file.
+ * @return ::NN_OK; ::NN_EINVAL; ::NN_ENOMEM; ::NN_EIO if it cannot be opened
+ *         or read; ::NN_EFORMAT if it holds no valid model.
+ */
+NN_API int nn_load(nn_net **out, const char *path);
+
+/**
+ * @brief Serialise into a caller's buffer.
+ * @param[in]  net the network.
+ * @param[out] buf destination, or NULL to ask for the size.
+ * @param[in]  cap capacity of `buf` in bytes.
+ * @param[out] len receives the size needed (also when `cap` is too small).
+ * @return ::NN_OK; ::NN_EINVAL; ::NN_ESHAPE when `cap` is too small.
+ */
+NN_API int nn_save_buffer(const nn_net *net, void *buf, size_t cap,
+                          size_t *len);
+
+/**
+ * @brief Load a network from a buffer written by nn_save_buffer().
+ * @return ::NN_OK; ::NN_EINVAL; ::NN_ENOMEM; ::NN_EFORMAT.
+ */
+NN_API int nn_load_buffer(nn_net **out, const void *buf, size_t len);
+
+/* ======================================================================
+ * Diagnostics
+ * ====================================================================== */
+
+/**
+ * @brief Check nn_backprop()'s gradient against central finite differences.
+ *
+ * For every parameter theta, with h = 1e-3 * max(1, |theta|), the cost is
+ * evaluated in double precision at theta +- h; the result is the largest
+ * |a - n| / max(|a| + |n|, 1e-6) over all parameters (a analytic, n
+ * numeric). On a correct network it is far below 1e-2. Parameters are left
+ * untouched, and on return the stored gradients are those of nn_backprop()
+ * on this batch, so nn_step() may follow. Slow: 2 x nn_param_count() double
+ * forward passes; allocates its double-precision copies per call.
+ *
+ * @param[in,out] net           the network.
+ * @param[in]     x             batch x sizes[0] inputs.
+ * @param[in]     y             batch x sizes[last] targets.
+ * @param[in]     batch         number of samples, >= 1.
+ * @param[out]    max_rel_error receives the largest relative error.
+ * @return as nn_backprop().
+ */
+NN_API int nn_gradcheck(nn_net *net, const float *x, const float *y,
+                        size_t batch, double *max_rel_error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBNN_NN_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Backpropagation into the contiguous gradient buffer, from the activations
+ * the training forward pass left in the batch buffers:
+ *   dW_l = a_l^T delta_{l+1},  db_l = column sums of delta_{l+1},
+ *   delta_l = (delta_{l+1} W_l^T) .* f'(a_l)   (not for the input layer).
+ * Indexing and derivations: docs/design.md, "Backpropagation".
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static void column_sums(const float *restrict delta, size_t rows, size_t cols,
+                        float *restrict out)
+{
+    memset(out, 0, cols * sizeof *out);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            out[j] += delta[i * cols + j];
+}
+
+double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch)
+{
+    const nn__layer *out_layer = nn__last_layer(net);
+    size_t n_layers = net->n_sizes - 1;
+    float *const *act = net->buf.act;
+    float *delta = net->buf.delta[0];
+    float *next = net->buf.delta[1];
+
+    nn__forward_train(net, x, batch);
+    double cost = nn__loss_sum(net->set.loss, act[n_layers], net->buf.logits,
+                               y, batch, out_layer->n_out) /
+                  (double)batch;
+    nn__loss_delta(net->set.loss, out_layer->act, act[n_layers], y, batch,
+                   out_layer->n_out, batch, delta);
+
+    for (size_t l = n_layers; l-- > 0;) {
+        const nn__layer *layer = &net->layers[l];
+        const float *in = l == 0 ? x : act[l];
+        nn__gemm(1, 0, layer->n_in, layer->n_out, batch, 1.0f, in,
+                 layer->n_in, delta, layer->n_out, 0.0f,
+                 net->grads + layer->w_off, layer->n_out);
+        if (nn__has_bias(net))
+            column_sums(delta, batch, layer->n_out, net->grads + layer->b_off);
+        if (l == 0)
+            break; /* the input layer needs no delta */
+        nn__gemm(0, 1, batch, layer->n_in, layer->n_out, 1.0f, delta,
+                 layer->n_out, net->params + layer->w_off, layer->n_out, 0.0f,
+                 next, layer->n_in);
+        nn__activation_backward(net->layers[l - 1].act, act[l], next,
+                                batch * layer->n_in);
+        float *tmp = delta;
+        delta = next;
+        next = tmp;
+    }
+    return cost;
+}

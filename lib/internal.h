@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by every file of lib/: error recording, the NN__CHECK /
+ * NN__TRY macros that keep entry points short, overflow-checked size
+ * arithmetic, and the declarations of the per-concern modules.
+ */
+#ifndef LIBNN_INTERNAL_H
+#define LIBNN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net.h"
+#include "nn.h"
+
+#if defined(__GNUC__)
+#define NN__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define NN__PRINTF(fmt, args)
+#endif
+
+/* Records a failure: the formatted detail goes to the calling thread's slot
+ * and, when `net` is not NULL, to the handle's slot too. Returns `code`.
+ * Functions taking a const handle pass NULL (they may run concurrently). */
+int nn__fail(nn_net *net, int code, const char *fmt, ...) NN__PRINTF(3, 4);
+
+/* Fails the enclosing function with `code` when `cond` is false, recording
+ * the detail on `err_net` (the handle, or NULL for the thread's slot only). */
+#define NN__CHECK(err_net, cond, code, ...)                                    \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            return nn__fail((err_net), (code), __VA_ARGS__);                   \
+    } while (0)
+
+/* Returns from the enclosing function when `expr` yields an error code;
+ * the callee has already recorded the detail. */
+#define NN__TRY(expr)                                                          \
+    do {                                                                       \
+        int nn__rc_ = (expr);                                                  \
+        if (nn__rc_ != NN_OK)                                                  \
+            return nn__rc_;                                                    \
+    } while (0)
+
+/* Overflow-checked a * b and a + b; return 0 on overflow. */
+static inline int nn__mul_ok(size_t a, size_t b, size_t *out)
+{
+    if (b != 0 && a > SIZE_MAX / b)
+        return 0;
+    *out = a * b;
+    return 1;
+}
+
+static inline int nn__add_ok(size_t a, size_t b, size_t *out)
+{
+    if (a > SIZE_MAX - b)
+        return 0;
+    *out = a + b;
+    return 1;
+}
+
+/* 1 when every value is finite (no NaN, no infinity). */
+int nn__all_finite(const float *v, size_t n);
+
+/* ---- nn.c ---- */
+/* Checks a batch's size and that x (and y, when not NULL) are finite;
+ * failures are recorded on err_net (NULL: thread slot only). */
+int nn__check_data(nn_net *err_net, const char *fn, const nn_net *net,
+                   const float *x, const float *y, size_t batch);
+
+/* nn_backprop after nn__check_data and nn__buffers_reserve: gradients,
+ * finiteness checks, grads_valid. */
+int nn__backprop_checked(nn_net *net, const float *x, const float *y,
+                         size_t batch, double *cost);
+
+/* ---- rng.c: xoshiro256**, seeded through splitmix64 ---- */
+void nn__rng_seed(uint64_t state[4], uint64_t seed);
+uint64_t nn__rng_next(uint64_t state[4]);
+/* Uniform double in [0, 1) from the top 53 bits. */
+double nn__rng_uniform(uint64_t state[4]);
+/* Uniform integer in [0, bound), unbiased; bound >= 1. */
+uint64_t nn__rng_below(uint64_t state[4], uint64_t bound);
+
+/* ---- forward.c ---- */
+/* Runs the network on `batch` rows of x. out[l] (l = 1..L) receives layer
+ * l's activations; out[l] may alias out[l-2] (ping-pong) when the caller
+ * keeps no intermediate. When `logits` is not NULL it receives the last
+ * layer's pre-activations and out[L] the activations; otherwise the last
+ * layer is computed in place in out[L]. */
+void nn__forward(const nn_net *net, const float *x, size_t batch,
+                 float *const *out, float *logits);
+
+/* The handle's training forward pass into net->buf (reserved by caller). */
+void nn__forward_train(nn_net *net, const float *x, size_t batch);
+
+/* ---- loss.c ---- */
+/* Sum over rows of the per-sample loss (not divided by rows), in double.
+ * `logits` are the last layer's pre-activations (used by the
+ * cross-entropies for stability), `y_hat` its outputs. */
+double nn__loss_sum(int loss, const float *y_hat, const float *logits,
+                    const float *y, size_t rows, size_t cols);
+
+/* Gradient of the mean loss over `n_mean` samples with respect to the last
+ * layer's pre-activations, for `rows` rows, written to delta. */
+void nn__loss_delta(int loss, nn_activation act, const float *y_hat,
+                    const float *y, size_t rows, size_t cols, size_t n_mean,
+                    float *delta);
+
+/* 1 when `loss` may follow the activation `act` of the last layer. */
+int nn__loss_fits(int loss, nn_activation act);
+
+/* ---- activation.c ---- */
+/* Adds the bias (may be NULL) to each row of z and applies `act`, writing
+ * to a (a may equal z). */
+void nn__activate(nn_activation act, const float *bias, float *z, float *a,
+                  size_t rows, size_t cols);
+
+/* delta *= f'(z), with f' computed from the activations a = f(z); not for
+ * softmax, whose Jacobian the loss handles. */
+void nn__activation_backward(nn_activation act, const float *a, float *delta,
+                             size_t n);
+
+/* ---- backprop.c ---- */
+/* Gradient of the loss on (x, y) into net->grads, after nn__forward_train;
+ * returns the mean cost. The caller checks finiteness. */
+double nn__backprop(nn_net *net, const float *x, const float *y,
+                    size_t batch);
+
+/* ---- optim.c ---- */
+void nn__step(nn_net *net);
+
+/* ---- blas.c: the only file that includes <cblas.h> ---- */
+/* Row-major C = alpha op(A) op(B) + beta C, op(A) m x k, op(B) k x n. */
+void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+              float alpha, const float *a, size_t lda, const float *b,
+              size_t ldb, float beta, float *c, size_t ldc);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Costs and their gradients with respect to the last layer's
+ * pre-activations ("output deltas"). Cross-entropy after softmax and binary
+ * cross-entropy after sigmoid use the fused forms; the costs are computed
+ * from the logits so that saturated outputs stay finite. Formulas:
+ * docs/design.md, "Losses".
+ */
+#include <math.h>
+
+#include "internal.h"
+
+int nn__loss_fits(int loss, nn_activation act)
+{
+    switch (loss) {
+    case NN_LOSS_MSE:
+        return 1;
+    case NN_LOSS_CROSS_ENTROPY:
+        return act == NN_SOFTMAX;
+    case NN_LOSS_BINARY_CROSS_ENTROPY:
+        return act == NN_SIGMOID;
+    default:
+        return 0;
+    }
+}
+
+static double mse_row(const float *y_hat, const float *y, size_t cols)
+{
+    double sum = 0.0;
+    for (size_t k = 0; k < cols; k++) {
+        double d = (double)y[k] - (double)y_hat[k];
+        sum += 0.5 * d * d;
+    }
+    return sum;
+}
+
+/* -sum_k y_k log softmax(z)_k = sum_k y_k (logsumexp(z) - z_k). */
+static double cross_entropy_row(const float *z, const float *y, size_t cols)
+{
+    double max = z[0];
+    for (size_t k = 1; k < cols; k++)
+        max = z[k] > max ? z[k] : max;
+    double sum = 0.0;
+    for (size_t k = 0; k < cols; k++)
+        sum += exp((double)z[k] - max);
+    double lse = max + log(sum);
+    double cost = 0.0;
+    for (size_t k = 0; k < cols; k++)
+        if (y[k] != 0.0f)
+            cost += (double)y[k] * (lse - (double)z[k]);
+    return cost;
+}
+
+/* -[y log s(z) + (1-y) log(1-s(z))] = max(z,0) - y z + log(1 + e^-|z|). */
+static double binary_cross_entropy_row(const float *z, const float *y,
+                                       size_t cols)
+{
+    double cost = 0.0;
+    for (size_t k = 0; k < cols; k++) {
+        double zk = z[k];
+        cost += fmax(zk, 0.0) - (double)y[k] * zk + log1p(exp(-fabs(zk)));
+    }
+    return cost;
+}
+
+double nn__loss_sum(int loss, const float *y_hat, const float *logits,
+                    const float *y, size_t rows, size_t cols)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < rows; i++) {
+        size_t o = i * cols;
+        switch (loss) {
+        case NN_LOSS_CROSS_ENTROPY:
+            sum += cross_entropy_row(logits + o, y + o, cols);
+            break;
+        case NN_LOSS_BINARY_CROSS_ENTROPY:
+            sum += binary_cross_entropy_row(logits + o, y + o, cols);
+            break;
+        default:
+            sum += mse_row(y_hat + o, y + o, cols);
+            break;
+        }
+    }
+    return sum;
+}
+
+/* MSE after softmax: the softmax Jacobian applied to g = (y_hat - y) / N,
+ * delta_k = y_hat_k (g_k - sum_j g_j y_hat_j). */
+static void softmax_mse_row(const float *y_hat, const float *y, size_t cols,
+                            float scale, float *delta)
+{
+    float dot = 0.0f;
+    for (size_t k = 0; k < cols; k++) {
+        delta[k] = (y_hat[k] - y[k]) * scale;
+        dot += delta[k] * y_hat[k];
+    }
+    for (size_t k = 0; k < cols; k++)
+        delta[k] = y_hat[k] * (delta[k] - dot);
+}
+
+/* Softmax + cross-entropy: delta_k = (y_hat_k sum_j y_j - y_k) / N, which is
+ * (y_hat - y) / N for targets that sum to one, and exact otherwise. */
+static void softmax_cross_entropy_row(const float *y_hat, const float *y,
+                                      size_t cols, float scale, float *delta)
+{
+    float total = 0.0f;
+    for (size_t k = 0; k < cols; k++)
+        total += y[k];
+    for (size_t k = 0; k < cols; k++)
+        delta[k] = (y_hat[k] * total - y[k]) * scale;
+}
+
+void nn__loss_delta(int loss, nn_activation act, const float *y_hat,
+                    const float *y, size_t rows, size_t cols, size_t n_mean,
+                    float *delta)
+{
+    float scale = (float)(1.0 / (double)n_mean);
+    size_t n = rows * cols;
+    if (loss == NN_LOSS_CROSS_ENTROPY) {
+        for (size_t i = 0; i < rows; i++)
+            softmax_cross_entropy_row(y_hat + i * cols, y + i * cols, cols,
+                                      scale, delta + i * cols);
+        return;
+    }
+    if (act == NN_SOFTMAX) {
+        for (size_t i = 0; i < rows; i++)
+            softmax_mse_row(y_hat + i * cols, y + i * cols, cols, scale,
+                            delta + i * cols);
+        return;
+    }
+    /* MSE on any other activation, and BCE after sigmoid, whose fused
+     * gradient is the same (y_hat - y) / N without the f' factor. */
+    for (size_t i = 0; i < n; i++)
+        delta[i] = (y_hat[i] - y[i]) * scale;
+    if (loss == NN_LOSS_MSE)
+        nn__activation_backward(act, y_hat, delta, n);
+}

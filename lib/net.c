@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct nn_net's life: allocation with overflow-checked size arithmetic,
+ * the parameter layout (per layer W then b), seeded initialisation, batch
+ * buffers grown to the largest batch seen, and freeing.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void default_settings(nn__settings *s, nn_activation last)
+{
+    s->learning_rate = 0.01;
+    s->momentum = 0.9;
+    s->beta1 = 0.9;
+    s->beta2 = 0.999;
+    s->epsilon = 1e-8;
+    s->weight_decay = 0.0;
+    s->rmsprop_alpha = 0.99;
+    s->optimizer = NN_SGD;
+    s->loss = last == NN_SOFTMAX ? NN_LOSS_CROSS_ENTROPY : NN_LOSS_MSE;
+    s->batch_size = 32;
+    s->shuffle = 1;
+}
+
+/* Lays the layers out in the parameter buffer; 0 when the count overflows. */
+static int layout(nn_net *net, const nn_activation *activations)
+{
+    size_t offset = 0;
+    for (size_t l = 0; l + 1 < net->n_sizes; l++) {
+        nn__layer *layer = &net->layers[l];
+        size_t weights;
+        layer->n_in = net->sizes[l];
+        layer->n_out = net->sizes[l + 1];
+        layer->act = activations[l];
+        if (!nn__mul_ok(layer->n_in, layer->n_out, &weights))
+            return 0;
+        layer->w_off = offset;
+        if (!nn__add_ok(offset, weights, &offset))
+            return 0;
+        layer->b_off = offset;
+        if (nn__has_bias(net) && !nn__add_ok(offset, layer->n_out, &offset))
+            return 0;
+    }
+    net->n_params = offset;
+    return 1;
+}
+
+int nn__net_alloc(nn_net **out, size_t n_sizes, const size_t *sizes,
+                  const nn_activation *activations, unsigned flags)
+{
+    nn_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return NN_ENOMEM;
+    net->n_sizes = n_sizes;
+    net->flags = flags;
+    net->sizes = calloc(n_sizes, sizeof *net->sizes);
+    net->layers = calloc(n_sizes - 1, sizeof *net->layers);
+    net->buf.act = calloc(n_sizes, sizeof *net->buf.act);
+    if (!net->sizes || !net->layers || !net->buf.act)
+        goto fail;
+    memcpy(net->sizes, sizes, n_sizes * sizeof *sizes);
+    for (size_t i = 0; i < n_sizes; i++)
+        net->max_width = sizes[i] > net->max_width ? sizes[i] : net->max_width;
+    if (!layout(net, activations) ||
+        net->n_params > SIZE_MAX / 2 / sizeof(float))
+        goto fail;
+    net->params = calloc(net->n_params, sizeof *net->params);
+    net->grads = calloc(net->n_params, sizeof *net->grads);
+    if (!net->params || !net->grads)
+        goto fail;
+    default_settings(&net->set, activations[n_sizes - 2]);
+    *out = net;
+    return NN_OK;
+fail:
+    nn__net_free(net);
+    return NN_ENOMEM;
+}
+
+void nn__net_init_weights(nn_net *net, uint64_t seed)
+{
+    nn__rng_seed(net->rng, seed);
+    for (size_t l = 0; l + 1 < net->n_sizes; l++) {
+        const nn__layer *layer = &net->layers[l];
+        int he = layer->act == NN_RELU || layer->act == NN_LEAKY_RELU;
+        double fan = he ? (double)layer->n_in
+                        : (double)layer->n_in + (double)layer->n_out;
+        double a = sqrt(6.0 / fan);
+        float *w = net->params + layer->w_off;
+        for (size_t i = 0; i < layer->n_in * layer->n_out; i++)
+            w[i] = (float)((2.0 * nn__rng_uniform(net->rng) - 1.0) * a);
+    }
+}
+
+void nn__net_free(nn_net *net)
+{
+    if (!net)
+        return;
+    free(net->sizes);
+    free(net->layers);
+    free(net->buf.act);
+    free(net->buf.block);
+    free(net->params);
+    free(net->grads);
+    free(net->opt_state);
+    free(net->train.order);
+    free(net->train.xb);
+    free(net->train.yb);
+    free(net);
+}
+
+/* Floats per batch row: every layer's outputs, the logits, two deltas. */
+static size_t floats_per_row(const nn_net *net)
+{
+    size_t per_row = 0, widest = 0;
+    for (size_t l = 1; l < net->n_sizes; l++) {
+        per_row += net->sizes[l];
+        widest = net->sizes[l] > widest ? net->sizes[l] : widest;
+    }
+    return per_row + net->sizes[net->n_sizes - 1] + 2 * widest;
+}
+
+int nn__buffers_reserve(nn_net *net, size_t batch)
+{
+    if (batch <= net->buf.cap)
+        return NN_OK;
+    size_t per_row = floats_per_row(net), total, bytes;
+    if (batch > INT_MAX || !nn__mul_ok(batch, per_row, &total) ||
+        !nn__mul_ok(total, sizeof(float), &bytes))
+        return nn__fail(net, NN_ESHAPE, "batch of %zu rows is too large",
+                        batch);
+    float *block = malloc(bytes);
+    if (!block)
+        return nn__fail(net, NN_ENOMEM, "cannot allocate buffers for a "
+                        "batch of %zu rows", batch);
+    free(net->buf.block);
+    net->buf.block = block;
+    net->buf.cap = batch;
+
+    size_t widest = 0;
+    for (size_t l = 1; l < net->n_sizes; l++) {
+        net->buf.act[l] = block;
+        block += batch * net->sizes[l];
+        widest = net->sizes[l] > widest ? net->sizes[l] : widest;
+    }
+    net->buf.logits = block;
+    block += batch * net->sizes[net->n_sizes - 1];
+    net->buf.delta[0] = block;
+    net->buf.delta[1] = block + batch * widest;
+    return NN_OK;
+}
