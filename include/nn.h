@@ -215,8 +215,63 @@ typedef enum nn_option {
                                    cross-entropy after a softmax layer */
     NN_OPT_BATCH_SIZE = 8,    /**< integer >= 1, used by nn_train(); 32 */
     NN_OPT_SHUFFLE = 9,       /**< 0 or 1, used by nn_train(); default 1 */
-    NN_OPT_RMSPROP_ALPHA = 10 /**< [0, 1); default 0.99 (RMSprop) */
+    NN_OPT_RMSPROP_ALPHA = 10, /**< [0, 1); default 0.99 (RMSprop) */
+
+    /* Training kit (since 0.1). Read by nn_train() and nn_fit(); dropout
+     * also by nn_backprop(), clipping also by nn_step(). */
+    NN_OPT_DROPOUT = 11,      /**< [0, 1): probability of dropping a hidden
+                                   unit in training passes (nn_backprop,
+                                   nn_train, nn_fit); inverted dropout, so
+                                   inference needs no rescaling; default 0 */
+    NN_OPT_CLIP_NORM = 12,    /**< >= 0: nn_step() first scales the gradient
+                                   to this global L2 norm when it is larger
+                                   (torch.nn.utils.clip_grad_norm_); 0 = off,
+                                   the default */
+    NN_OPT_SCHEDULE = 13,     /**< an ::nn_schedule; default constant.
+                                   Setting it restarts the schedule */
+    NN_OPT_STEP_SIZE = 14,    /**< integer >= 1: epochs between decays of
+                                   ::NN_SCHEDULE_STEP; default 10 */
+    NN_OPT_GAMMA = 15,        /**< (0, 1]: decay factor of the step,
+                                   exponential and plateau schedules; 0.1 */
+    NN_OPT_T_MAX = 16,        /**< integer >= 1: epochs of the cosine
+                                   schedule's half period; default 100 */
+    NN_OPT_MIN_LR = 17,       /**< >= 0: floor of the cosine and plateau
+                                   schedules; default 0 */
+    NN_OPT_PLATEAU_PATIENCE = 18, /**< integer >= 0: epochs without
+                                   improvement before the plateau schedule
+                                   decays; default 10 */
+    NN_OPT_EARLY_STOPPING = 19, /**< integer >= 0: with validation data,
+                                   nn_fit() stops after this many epochs
+                                   without a better validation loss and
+                                   restores the best weights; 0 = off */
+    NN_OPT_CURRENT_LR = 20,   /**< read-only: the learning rate nn_step()
+                                   uses now, after the schedule */
+    NN_OPT_EPOCHS_DONE = 21   /**< read-only: epochs trained by nn_train()
+                                   and nn_fit() so far (the schedule's clock) */
 } nn_option;
+
+/**
+ * Learning-rate schedules, evaluated at the start of every epoch e (counted
+ * over the life of the network, see ::NN_OPT_EPOCHS_DONE) from the base
+ * rate lr0 = ::NN_OPT_LEARNING_RATE, as torch.optim.lr_scheduler defines
+ * them (stepped once per epoch):
+ * - constant: lr0
+ * - step: lr0 * gamma^floor(e / step_size)               (StepLR)
+ * - exponential: lr0 * gamma^e                           (ExponentialLR)
+ * - cosine: min + (lr0 - min) (1 + cos(pi min(e, T) / T)) / 2
+ *                                                    (CosineAnnealingLR)
+ * - plateau: multiplied by gamma (not below min) after `patience` epochs in
+ *   which the monitored loss (validation loss when nn_fit() has validation
+ *   data, the epoch's training loss otherwise) did not fall below
+ *   best * (1 - 1e-4)                                  (ReduceLROnPlateau)
+ */
+typedef enum nn_schedule {
+    NN_SCHEDULE_CONSTANT = 0,
+    NN_SCHEDULE_STEP = 1,
+    NN_SCHEDULE_EXPONENTIAL = 2,
+    NN_SCHEDULE_COSINE = 3,
+    NN_SCHEDULE_PLATEAU = 4
+} nn_schedule;
 
 /**
  * Optimizers, each defined as the `torch.optim` class of the same name so
@@ -423,6 +478,119 @@ NN_API int nn_predict(const nn_net *net, const float *x, size_t batch,
  */
 NN_API int nn_evaluate(const nn_net *net, const float *x, const float *y,
                        size_t n, double *cost, double *accuracy);
+
+/**
+ * Called by nn_fit() after every epoch, once that epoch's history entry is
+ * recorded (read it with nn_history()).
+ * @param user  the pointer given to nn_fit().
+ * @param net   the network being trained (read-only access).
+ * @param epoch 0-based epoch of this call.
+ * @return 0 to go on; non-zero to stop training (nn_fit() returns NN_OK).
+ */
+typedef int (*nn_epoch_fn)(void *user, const nn_net *net, size_t epoch);
+
+/**
+ * @brief nn_train() with validation data, early stopping and an epoch
+ *        callback.
+ *
+ * Trains as nn_train() does, and after every epoch evaluates the
+ * validation set (when `n_val` > 0; dropout off), records the epoch in the
+ * history and calls `on_epoch`. With ::NN_OPT_EARLY_STOPPING = p > 0 and
+ * validation data, training stops after p epochs without a lower validation
+ * loss; whenever validation data is given, training ends (for whatever
+ * reason: epochs done, early stop, a callback's stop) with the weights of
+ * the epoch of lowest validation loss restored.
+ *
+ * Memory: as nn_train(), plus one copy of the parameters when validation
+ * data is given, validation scratch as nn_evaluate(), and the history of
+ * `epochs` entries; a later call with no more samples, epochs and no larger
+ * batch allocates nothing.
+ *
+ * @param[in,out] net      the network.
+ * @param[in]     x, y     n training samples (as nn_train()).
+ * @param[in]     n        >= 1.
+ * @param[in]     x_val, y_val `n_val` validation samples; NULL when
+ *                         `n_val` is 0.
+ * @param[in]     n_val    number of validation samples, may be 0.
+ * @param[in]     epochs   >= 1.
+ * @param[in]     progress per-step callback; may be NULL.
+ * @param[in]     on_epoch per-epoch callback; may be NULL.
+ * @param[in]     user     passed to both callbacks.
+ * @return as nn_train().
+ */
+NN_API int nn_fit(nn_net *net, const float *x, const float *y, size_t n,
+                  const float *x_val, const float *y_val, size_t n_val,
+                  size_t epochs, nn_progress_fn progress,
+                  nn_epoch_fn on_epoch, void *user);
+
+/** Per-epoch series recorded by nn_train() and nn_fit(). */
+typedef enum nn_metric {
+    NN_HIST_TRAIN_LOSS = 0,     /**< mean minibatch loss over the epoch */
+    NN_HIST_TRAIN_ACCURACY = 1, /**< share of the epoch's samples whose
+                                     minibatch output (before the update)
+                                     was right, as nn_evaluate() counts */
+    NN_HIST_VAL_LOSS = 2,       /**< validation loss; NaN without one */
+    NN_HIST_VAL_ACCURACY = 3,   /**< validation accuracy; NaN without one */
+    NN_HIST_LEARNING_RATE = 4   /**< learning rate used in the epoch */
+} nn_metric;
+
+/**
+ * @brief Number of epochs in the history of the last nn_train() / nn_fit()
+ *        call (entries for epochs that ran; 0 before any). Thread-safe.
+ */
+NN_API size_t nn_history_len(const nn_net *net);
+
+/**
+ * @brief Copy one per-epoch series of the last nn_train() / nn_fit() call.
+ * @param[in]  net    the network.
+ * @param[in]  metric an ::nn_metric.
+ * @param[out] out    receives min(cap, nn_history_len()) values.
+ * @param[in]  cap    capacity of `out`.
+ * @return ::NN_OK; ::NN_EINVAL for NULL pointers or an unknown metric.
+ *         Thread-safe; failures in nn_last_error(NULL).
+ */
+NN_API int nn_history(const nn_net *net, int metric, double *out, size_t cap);
+
+/* ======================================================================
+ * Input transform
+ * ====================================================================== */
+
+/**
+ * @brief Set the per-feature input transform x' = (x - shift) * scale that
+ *        nn_forward(), nn_predict() and every training call apply to
+ *        inputs before the first layer, so a model predicts on raw data. It
+ *        is saved in model files and copied by nn_clone().
+ * @param[in,out] net   the network.
+ * @param[in]     shift sizes[0] floats, or NULL (with `scale` NULL) to
+ *                      remove the transform.
+ * @param[in]     scale sizes[0] finite floats, or NULL (with `shift` NULL).
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle or only one NULL array;
+ *         ::NN_ENUMERIC for a non-finite value; ::NN_ENOMEM.
+ */
+NN_API int nn_set_input_transform(nn_net *net, const float *shift,
+                                  const float *scale);
+
+/**
+ * @brief Set the input transform to standardise features: shift = mean,
+ *        scale = 1 / std (population std over the n samples; 1 where the
+ *        std is below 1e-6 so constant features pass through centred).
+ * @param[in,out] net the network.
+ * @param[in]     x   n x sizes[0] training inputs (raw).
+ * @param[in]     n   number of samples, >= 1.
+ * @return ::NN_OK; ::NN_EINVAL; ::NN_ENUMERIC for NaN/Inf in x; ::NN_ENOMEM.
+ */
+NN_API int nn_standardize_inputs(nn_net *net, const float *x, size_t n);
+
+/**
+ * @brief Read the input transform. Thread-safe.
+ * @param[in]  net   the network.
+ * @param[out] shift sizes[0] floats (0 without a transform); may be NULL.
+ * @param[out] scale sizes[0] floats (1 without a transform); may be NULL.
+ * @return 1 if the network has a transform, 0 if not; ::NN_EINVAL for a
+ *         NULL handle.
+ */
+NN_API int nn_get_input_transform(const nn_net *net, float *shift,
+                                  float *scale);
 
 /* ======================================================================
  * Parameters and gradients

@@ -98,3 +98,18 @@ void nn__activation_backward(nn_activation act, const float *restrict a,
         break;
     }
 }
+
+void nn__dropout_backward(nn_activation act, const float *restrict a,
+                          const float *restrict mask, float *restrict delta,
+                          size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (mask[i] == 0.0f) {
+            delta[i] = 0.0f;
+            continue;
+        }
+        float f = a[i] / mask[i];
+        delta[i] *= mask[i];
+        nn__activation_backward(act, &f, &delta[i], 1);
+    }
+}

@@ -3,7 +3,8 @@
  * Backpropagation into the contiguous gradient buffer, from the activations
  * the training forward pass left in the batch buffers:
  *   dW_l = a_l^T delta_{l+1},  db_l = column sums of delta_{l+1},
- *   delta_l = (delta_{l+1} W_l^T) .* f'(a_l)   (not for the input layer).
+ *   delta_l = (delta_{l+1} W_l^T) .* f'(a_l)   (not for the input layer),
+ * with the dropout masks of the forward pass applied to delta_l too.
  * Indexing and derivations: docs/design.md, "Backpropagation".
  */
 #include <string.h>
@@ -27,7 +28,7 @@ double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch)
     float *delta = net->buf.delta[0];
     float *next = net->buf.delta[1];
 
-    nn__forward_train(net, x, batch);
+    const float *input = nn__forward_train(net, x, batch, 1);
     double cost = nn__loss_sum(net->set.loss, act[n_layers], net->buf.logits,
                                y, batch, out_layer->n_out) /
                   (double)batch;
@@ -36,7 +37,7 @@ double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch)
 
     for (size_t l = n_layers; l-- > 0;) {
         const nn__layer *layer = &net->layers[l];
-        const float *in = l == 0 ? x : act[l];
+        const float *in = l == 0 ? input : act[l];
         nn__gemm(1, 0, layer->n_in, layer->n_out, batch, 1.0f, in,
                  layer->n_in, delta, layer->n_out, 0.0f,
                  net->grads + layer->w_off, layer->n_out);
@@ -47,8 +48,12 @@ double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch)
         nn__gemm(0, 1, batch, layer->n_in, layer->n_out, 1.0f, delta,
                  layer->n_out, net->params + layer->w_off, layer->n_out, 0.0f,
                  next, layer->n_in);
-        nn__activation_backward(net->layers[l - 1].act, act[l], next,
-                                batch * layer->n_in);
+        if (net->buf.masks_drawn)
+            nn__dropout_backward(net->layers[l - 1].act, act[l],
+                                 net->buf.mask[l], next, batch * layer->n_in);
+        else
+            nn__activation_backward(net->layers[l - 1].act, act[l], next,
+                                    batch * layer->n_in);
         float *tmp = delta;
         delta = next;
         next = tmp;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nn_gradcheck: central finite differences of a plain double-precision
- * forward pass and cost, compared with nn_backprop's float gradient. Speed
+ * forward pass and cost, compared with nn_backprop's float gradient (with
+ * its input transform and its dropout masks held fixed). Speed
  * does not matter here; independence from the fast path does, so nothing
  * below shares code with forward.c or loss.c.
  */
@@ -55,8 +56,14 @@ static double dnet_cost(dnet *d, const float *x, const float *y, size_t batch)
 {
     const nn_net *net = d->net;
     size_t n_layers = net->n_sizes - 1;
-    for (size_t i = 0; i < batch * net->sizes[0]; i++)
-        d->a[i] = x[i];
+    size_t n_in = net->sizes[0];
+    for (size_t i = 0; i < batch * n_in; i++) {
+        const nn__input_transform *t = &net->input;
+        size_t j = i % n_in;
+        d->a[i] = t->shift ? ((double)x[i] - t->shift[j]) * t->scale[j] : x[i];
+    }
+    /* nn_backprop's dropout masks, held fixed for the differences. */
+    float *const *mask = net->buf.masks_drawn ? net->buf.mask : NULL;
     for (size_t l = 0; l < n_layers; l++) {
         const nn__layer *layer = &net->layers[l];
         const double *w = d->theta + layer->w_off;
@@ -69,7 +76,10 @@ static double dnet_cost(dnet *d, const float *x, const float *y, size_t batch)
                 for (size_t i = 0; i < layer->n_in; i++)
                     z += d->a[r * layer->n_in + i] * w[i * layer->n_out + j];
                 /* The last layer stays as logits for the loss. */
-                d->b[r * layer->n_out + j] = last ? z : activate(layer->act, z);
+                size_t o = r * layer->n_out + j;
+                d->b[o] = last ? z : activate(layer->act, z);
+                if (mask && !last)
+                    d->b[o] *= mask[l + 1][o];
             }
         double *tmp = d->a;
         d->a = d->b;

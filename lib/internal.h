@@ -81,16 +81,23 @@ double nn__rng_uniform(uint64_t state[4]);
 uint64_t nn__rng_below(uint64_t state[4], uint64_t bound);
 
 /* ---- forward.c ---- */
-/* Runs the network on `batch` rows of x. out[l] (l = 1..L) receives layer
+/* Runs the network on `batch` rows of raw inputs x. With an input transform
+ * out[0] receives the transformed inputs. out[l] (l = 1..L) receives layer
  * l's activations; out[l] may alias out[l-2] (ping-pong) when the caller
  * keeps no intermediate. When `logits` is not NULL it receives the last
  * layer's pre-activations and out[L] the activations; otherwise the last
- * layer is computed in place in out[L]. */
-void nn__forward(const nn_net *net, const float *x, size_t batch,
-                 float *const *out, float *logits);
+ * layer is computed in place in out[L]. `mask` (may be NULL) holds dropout
+ * multipliers for the hidden layers. Returns the first layer's input: x or
+ * out[0]. */
+const float *nn__forward(const nn_net *net, const float *x, size_t batch,
+                         float *const *out, float *logits,
+                         float *const *mask);
 
-/* The handle's training forward pass into net->buf (reserved by caller). */
-void nn__forward_train(nn_net *net, const float *x, size_t batch);
+/* The handle's forward pass into net->buf (reserved by the caller); a
+ * training pass draws and applies dropout masks. Returns the first layer's
+ * input. */
+const float *nn__forward_train(nn_net *net, const float *x, size_t batch,
+                               int training);
 
 /* ---- loss.c ---- */
 /* Sum over rows of the per-sample loss (not divided by rows), in double.
@@ -119,11 +126,23 @@ void nn__activate(nn_activation act, const float *bias, float *z, float *a,
 void nn__activation_backward(nn_activation act, const float *a, float *delta,
                              size_t n);
 
+/* The same through a dropout layer: a = f(z) * mask, so
+ * delta *= mask * f'(z), with f(z) recovered as a / mask where mask != 0. */
+void nn__dropout_backward(nn_activation act, const float *a,
+                          const float *mask, float *delta, size_t n);
+
 /* ---- backprop.c ---- */
 /* Gradient of the loss on (x, y) into net->grads, after nn__forward_train;
  * returns the mean cost. The caller checks finiteness. */
 double nn__backprop(nn_net *net, const float *x, const float *y,
                     size_t batch);
+
+/* ---- schedule.c ---- */
+/* Sets sched.lr_factor for the epoch about to start. */
+void nn__schedule_begin_epoch(nn_net *net);
+/* Advances the clock after an epoch; the plateau schedule watches
+ * `monitored` (the loss it tries to reduce). */
+void nn__schedule_end_epoch(nn_net *net, double monitored);
 
 /* ---- optim.c ---- */
 void nn__step(nn_net *net);

@@ -24,6 +24,23 @@ static void default_settings(nn__settings *s, nn_activation last)
     s->loss = last == NN_SOFTMAX ? NN_LOSS_CROSS_ENTROPY : NN_LOSS_MSE;
     s->batch_size = 32;
     s->shuffle = 1;
+    s->dropout = 0.0;
+    s->clip_norm = 0.0;
+    s->schedule = NN_SCHEDULE_CONSTANT;
+    s->step_size = 10;
+    s->t_max = 100;
+    s->plateau_patience = 10;
+    s->early_stopping = 0;
+    s->gamma = 0.1;
+    s->min_lr = 0.0;
+}
+
+void nn__schedule_restart(nn_net *net)
+{
+    net->sched.epochs_done = 0;
+    net->sched.lr_factor = 1.0;
+    net->sched.plateau_best = HUGE_VAL;
+    net->sched.plateau_bad = 0;
 }
 
 /* Lays the layers out in the parameter buffer; 0 when the count overflows. */
@@ -60,7 +77,8 @@ int nn__net_alloc(nn_net **out, size_t n_sizes, const size_t *sizes,
     net->sizes = calloc(n_sizes, sizeof *net->sizes);
     net->layers = calloc(n_sizes - 1, sizeof *net->layers);
     net->buf.act = calloc(n_sizes, sizeof *net->buf.act);
-    if (!net->sizes || !net->layers || !net->buf.act)
+    net->buf.mask = calloc(n_sizes, sizeof *net->buf.mask);
+    if (!net->sizes || !net->layers || !net->buf.act || !net->buf.mask)
         goto fail;
     memcpy(net->sizes, sizes, n_sizes * sizeof *sizes);
     for (size_t i = 0; i < n_sizes; i++)
@@ -73,6 +91,7 @@ int nn__net_alloc(nn_net **out, size_t n_sizes, const size_t *sizes,
     if (!net->params || !net->grads)
         goto fail;
     default_settings(&net->set, activations[n_sizes - 2]);
+    nn__schedule_restart(net);
     *out = net;
     return NN_OK;
 fail:
@@ -102,7 +121,11 @@ void nn__net_free(nn_net *net)
     free(net->sizes);
     free(net->layers);
     free(net->buf.act);
+    free(net->buf.mask);
     free(net->buf.block);
+    free(net->input.shift);
+    free(net->history.block);
+    free(net->best_params);
     free(net->params);
     free(net->grads);
     free(net->opt_state);
@@ -112,43 +135,77 @@ void nn__net_free(nn_net *net)
     free(net);
 }
 
-/* Floats per batch row: every layer's outputs, the logits, two deltas. */
-static size_t floats_per_row(const nn_net *net)
+int nn__needs_masks(const nn_net *net)
 {
-    size_t per_row = 0, widest = 0;
+    return net->set.dropout > 0.0 && net->n_sizes > 2;
+}
+
+/* Floats per batch row: every layer's outputs, the logits, two deltas, and
+ * the optional transformed inputs and dropout masks. */
+static size_t floats_per_row(const nn_net *net, int with_input,
+                             int with_masks)
+{
+    size_t per_row = 0, widest = 0, last = net->sizes[net->n_sizes - 1];
     for (size_t l = 1; l < net->n_sizes; l++) {
         per_row += net->sizes[l];
         widest = net->sizes[l] > widest ? net->sizes[l] : widest;
     }
-    return per_row + net->sizes[net->n_sizes - 1] + 2 * widest;
+    size_t masks = with_masks ? per_row - last : 0;
+    return per_row + last + 2 * widest + masks +
+           (with_input ? net->sizes[0] : 0);
+}
+
+/* Points the buffers into a block of `rows` rows laid out as above. */
+static void carve(nn_net *net, float *block, size_t rows)
+{
+    nn__buffers *b = &net->buf;
+    size_t widest = 0, last = net->n_sizes - 1;
+    b->act[0] = NULL;
+    if (b->with_input) {
+        b->act[0] = block;
+        block += rows * net->sizes[0];
+    }
+    for (size_t l = 1; l < net->n_sizes; l++) {
+        b->act[l] = block;
+        block += rows * net->sizes[l];
+        widest = net->sizes[l] > widest ? net->sizes[l] : widest;
+    }
+    for (size_t l = 1; l < last; l++) {
+        b->mask[l] = b->with_masks ? block : NULL;
+        block += b->with_masks ? rows * net->sizes[l] : 0;
+    }
+    b->logits = block;
+    block += rows * net->sizes[last];
+    b->delta[0] = block;
+    b->delta[1] = block + rows * widest;
 }
 
 int nn__buffers_reserve(nn_net *net, size_t batch)
 {
-    if (batch <= net->buf.cap)
+    nn__buffers *b = &net->buf;
+    int with_input = b->with_input || net->input.shift != NULL;
+    int with_masks = b->with_masks || nn__needs_masks(net);
+    if (batch <= b->cap && with_input == b->with_input &&
+        with_masks == b->with_masks)
         return NN_OK;
-    size_t per_row = floats_per_row(net), total, bytes;
-    if (batch > INT_MAX || !nn__mul_ok(batch, per_row, &total) ||
+    size_t rows = batch > b->cap ? batch : b->cap;
+    size_t total, bytes;
+    if (rows > INT_MAX ||
+        !nn__mul_ok(rows, floats_per_row(net, with_input, with_masks),
+                    &total) ||
         !nn__mul_ok(total, sizeof(float), &bytes))
         return nn__fail(net, NN_ESHAPE, "batch of %zu rows is too large",
-                        batch);
+                        rows);
     float *block = malloc(bytes);
     if (!block)
         return nn__fail(net, NN_ENOMEM, "cannot allocate buffers for a "
-                        "batch of %zu rows", batch);
-    free(net->buf.block);
-    net->buf.block = block;
-    net->buf.cap = batch;
-
-    size_t widest = 0;
-    for (size_t l = 1; l < net->n_sizes; l++) {
-        net->buf.act[l] = block;
-        block += batch * net->sizes[l];
-        widest = net->sizes[l] > widest ? net->sizes[l] : widest;
-    }
-    net->buf.logits = block;
-    block += batch * net->sizes[net->n_sizes - 1];
-    net->buf.delta[0] = block;
-    net->buf.delta[1] = block + batch * widest;
+                        "batch of %zu rows", rows);
+    free(b->block);
+    b->block = block;
+    b->cap = rows;
+    b->with_input = with_input;
+    b->with_masks = with_masks;
+    b->masks_drawn = 0;
+    carve(net, block, rows);
     return NN_OK;
 }

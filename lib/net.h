@@ -31,13 +31,45 @@ typedef struct nn__settings {
     int loss;      /* nn_loss */
     size_t batch_size;
     int shuffle;
+    /* training kit */
+    double dropout;   /* drop probability of hidden units in training */
+    double clip_norm; /* 0 = off */
+    int schedule;     /* nn_schedule */
+    size_t step_size, t_max, plateau_patience, early_stopping;
+    double gamma, min_lr;
 } nn__settings;
+
+/* Where the learning-rate schedule stands; saved with the model. */
+typedef struct nn__schedule_state {
+    uint64_t epochs_done; /* the schedule's clock */
+    double lr_factor;     /* effective rate = learning_rate * lr_factor */
+    double plateau_best;  /* best monitored loss (plateau), +inf at start */
+    uint64_t plateau_bad; /* epochs since plateau_best improved */
+} nn__schedule_state;
+
+/* Per-epoch series of the last nn_train / nn_fit call, NN_HIST_* order. */
+#define NN__HIST_SERIES 5
+typedef struct nn__history {
+    size_t len, cap;
+    double *block; /* NN_HIST_* series, cap entries each, one allocation */
+} nn__history;
+
+/* Per-feature input transform x' = (x - shift) * scale. */
+typedef struct nn__input_transform {
+    float *shift, *scale; /* sizes[0] each, one allocation; NULL = none */
+} nn__input_transform;
 
 /* Batch buffers owned by the handle, carved from one allocation. */
 typedef struct nn__buffers {
     size_t cap;     /* largest batch the buffers hold */
     float *block;   /* the allocation */
-    float **act;    /* act[l], l = 1..L: batch x sizes[l] layer outputs */
+    float **act;    /* act[l], l = 1..L: batch x sizes[l] layer outputs;
+                       act[0]: batch x sizes[0] transformed inputs, only
+                       with_input */
+    float **mask;   /* mask[l], l = 1..L-1: dropout multipliers, 0 or
+                       1/(1-p), batch x sizes[l], only with_masks */
+    int with_input, with_masks; /* which optional buffers the block has */
+    int masks_drawn; /* the last training pass applied the masks */
     float *logits;  /* batch x sizes[L]: last layer before its activation */
     float *delta[2];/* batch x max(sizes[1..L]) each, ping-pong */
 } nn__buffers;
@@ -69,6 +101,11 @@ struct nn_net {
 
     uint64_t rng[4]; /* xoshiro256** state, for shuffling */
 
+    nn__input_transform input;
+    nn__schedule_state sched;
+    nn__history history;
+    float *best_params; /* nn_fit's copy of the best weights, or NULL */
+
     nn__buffers buf;
     nn__train_buffers train;
 
@@ -85,12 +122,20 @@ int nn__net_alloc(nn_net **out, size_t n_sizes, const size_t *sizes,
  * the handle's generator with it; biases stay as they are (zero). */
 void nn__net_init_weights(nn_net *net, uint64_t seed);
 
+/* Restarts the learning-rate schedule: clock 0, factor 1, plateau reset. */
+void nn__schedule_restart(nn_net *net);
+
 /* Frees everything the handle owns, then the handle. */
 void nn__net_free(nn_net *net);
 
-/* Makes the batch buffers hold at least `batch` rows. Keeps the old ones on
- * failure. Returns NN_OK, NN_ESHAPE (batch too large) or NN_ENOMEM. */
+/* Makes the batch buffers hold at least `batch` rows, with the optional
+ * buffers the current settings need (transformed inputs, dropout masks).
+ * Keeps the old ones on failure. Returns NN_OK, NN_ESHAPE (batch too large)
+ * or NN_ENOMEM, recorded on `net`. */
 int nn__buffers_reserve(nn_net *net, size_t batch);
+
+/* 1 when the settings need the dropout masks / transformed-input buffers. */
+int nn__needs_masks(const nn_net *net);
 
 /* Number of optimizer state slots (arrays of n_params floats) for `opt`. */
 int nn__optimizer_slots(int optimizer);

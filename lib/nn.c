@@ -75,14 +75,15 @@ void nn_free(nn_net *net)
     nn__net_free(net);
 }
 
-static int copy_floats(float **dst, const float *src, size_t n)
+/* *dst = a copy of n bytes of src (NULL stays NULL); 0 when out of memory. */
+static int dup_bytes(void *dst, const void *src, size_t n)
 {
-    if (!src)
-        return 1;
-    *dst = malloc(n * sizeof **dst);
-    if (!*dst)
+    void *copy = NULL;
+    if (src && !(copy = malloc(n)))
         return 0;
-    memcpy(*dst, src, n * sizeof **dst);
+    if (src)
+        memcpy(copy, src, n);
+    memcpy(dst, &copy, sizeof copy);
     return 1;
 }
 
@@ -100,10 +101,20 @@ int nn_clone(const nn_net *net, nn_net **out)
     free(acts);
     NN__CHECK(NULL, rc == NN_OK, NN_ENOMEM, "nn_clone: out of memory");
     size_t state = (size_t)net->opt_slots * net->n_params;
-    if (!copy_floats(&copy->opt_state, net->opt_state, state)) {
+    size_t history = NN__HIST_SERIES * net->history.cap;
+    if (!dup_bytes(&copy->opt_state, net->opt_state, state * sizeof(float)) ||
+        !dup_bytes(&copy->input.shift, net->input.shift,
+                   2 * net->sizes[0] * sizeof(float)) ||
+        !dup_bytes(&copy->history.block, net->history.block,
+                   history * sizeof(double))) {
         nn__net_free(copy);
         return nn__fail(NULL, NN_ENOMEM, "nn_clone: out of memory");
     }
+    if (copy->input.shift)
+        copy->input.scale = copy->input.shift + net->sizes[0];
+    copy->history.len = net->history.len;
+    copy->history.cap = net->history.cap;
+    copy->sched = net->sched;
     memcpy(copy->params, net->params, net->n_params * sizeof(float));
     memcpy(copy->grads, net->grads, net->n_params * sizeof(float));
     copy->grads_valid = net->grads_valid;
@@ -125,6 +136,85 @@ static int is_integral(double v)
 static int in_unit_interval(double v) /* [0, 1) */
 {
     return v >= 0.0 && v < 1.0;
+}
+
+static int is_count(double v, double min) /* integer in [min, INT_MAX] */
+{
+    return is_integral(v) && v >= min && v <= INT_MAX;
+}
+
+/* The options of the training kit (dropout, clipping, schedules, early
+ * stopping); see nn.h. */
+static int set_training_kit(nn_net *net, int option, double value)
+{
+    nn__settings *s = &net->set;
+    switch (option) {
+    case NN_OPT_DROPOUT: {
+        NN__CHECK(net, in_unit_interval(value), NN_EINVAL,
+                  "nn_set: dropout %g must be in [0, 1)", value);
+        double old = s->dropout;
+        s->dropout = value;
+        /* Grow the batch buffers by the masks now, so that training passes
+         * never allocate; undo on failure. */
+        if (net->buf.cap > 0 && nn__buffers_reserve(net, net->buf.cap)) {
+            s->dropout = old;
+            return NN_ENOMEM;
+        }
+        return NN_OK;
+    }
+    case NN_OPT_CLIP_NORM:
+        NN__CHECK(net, value >= 0.0 && isfinite(value), NN_EINVAL,
+                  "nn_set: clip norm %g must be finite and >= 0", value);
+        s->clip_norm = value;
+        return NN_OK;
+    case NN_OPT_SCHEDULE:
+        NN__CHECK(net, is_integral(value) && value >= NN_SCHEDULE_CONSTANT &&
+                           value <= NN_SCHEDULE_PLATEAU,
+                  NN_EINVAL, "nn_set: schedule %g is unknown", value);
+        s->schedule = (int)value;
+        nn__schedule_restart(net);
+        return NN_OK;
+    case NN_OPT_STEP_SIZE:
+        NN__CHECK(net, is_count(value, 1), NN_EINVAL,
+                  "nn_set: step size %g must be an integer >= 1", value);
+        s->step_size = (size_t)value;
+        return NN_OK;
+    case NN_OPT_GAMMA:
+        NN__CHECK(net, value > 0.0 && value <= 1.0, NN_EINVAL,
+                  "nn_set: gamma %g must be in (0, 1]", value);
+        s->gamma = value;
+        return NN_OK;
+    case NN_OPT_T_MAX:
+        NN__CHECK(net, is_count(value, 1), NN_EINVAL,
+                  "nn_set: T_max %g must be an integer >= 1", value);
+        s->t_max = (size_t)value;
+        return NN_OK;
+    case NN_OPT_MIN_LR:
+        NN__CHECK(net, value >= 0.0 && isfinite(value), NN_EINVAL,
+                  "nn_set: minimum learning rate %g must be finite and >= 0",
+                  value);
+        s->min_lr = value;
+        return NN_OK;
+    case NN_OPT_PLATEAU_PATIENCE:
+        NN__CHECK(net, is_count(value, 0), NN_EINVAL,
+                  "nn_set: plateau patience %g must be an integer >= 0",
+                  value);
+        s->plateau_patience = (size_t)value;
+        return NN_OK;
+    case NN_OPT_EARLY_STOPPING:
+        NN__CHECK(net, is_count(value, 0), NN_EINVAL,
+                  "nn_set: early-stopping patience %g must be an integer "
+                  ">= 0", value);
+        s->early_stopping = (size_t)value;
+        return NN_OK;
+    case NN_OPT_CURRENT_LR:
+    case NN_OPT_EPOCHS_DONE:
+        return nn__fail(net, NN_EINVAL, "nn_set: option %d is read-only",
+                        option);
+    default:
+        return nn__fail(net, NN_EINVAL, "nn_set: option %d is unknown",
+                        option);
+    }
 }
 
 int nn_set(nn_net *net, int option, double value)
@@ -196,8 +286,7 @@ int nn_set(nn_net *net, int option, double value)
         s->rmsprop_alpha = value;
         return NN_OK;
     default:
-        return nn__fail(net, NN_EINVAL, "nn_set: option %d is unknown",
-                        option);
+        return set_training_kit(net, option, value);
     }
 }
 
@@ -218,6 +307,19 @@ int nn_get(const nn_net *net, int option, double *value)
     case NN_OPT_BATCH_SIZE: *value = (double)s->batch_size; break;
     case NN_OPT_SHUFFLE: *value = s->shuffle; break;
     case NN_OPT_RMSPROP_ALPHA: *value = s->rmsprop_alpha; break;
+    case NN_OPT_DROPOUT: *value = s->dropout; break;
+    case NN_OPT_CLIP_NORM: *value = s->clip_norm; break;
+    case NN_OPT_SCHEDULE: *value = s->schedule; break;
+    case NN_OPT_STEP_SIZE: *value = (double)s->step_size; break;
+    case NN_OPT_GAMMA: *value = s->gamma; break;
+    case NN_OPT_T_MAX: *value = (double)s->t_max; break;
+    case NN_OPT_MIN_LR: *value = s->min_lr; break;
+    case NN_OPT_PLATEAU_PATIENCE: *value = (double)s->plateau_patience; break;
+    case NN_OPT_EARLY_STOPPING: *value = (double)s->early_stopping; break;
+    case NN_OPT_CURRENT_LR:
+        *value = s->learning_rate * net->sched.lr_factor;
+        break;
+    case NN_OPT_EPOCHS_DONE: *value = (double)net->sched.epochs_done; break;
     default:
         return nn__fail(NULL, NN_EINVAL, "nn_get: option %d is unknown",
                         option);
@@ -250,7 +352,7 @@ int nn_forward(nn_net *net, const float *x, size_t batch, float *y_hat)
               "nn_forward: x and y_hat must not be NULL");
     NN__TRY(nn__check_data(net, "nn_forward", net, x, NULL, batch));
     NN__TRY(nn__buffers_reserve(net, batch));
-    nn__forward_train(net, x, batch);
+    nn__forward_train(net, x, batch, 0);
     memcpy(y_hat, net->buf.act[net->n_sizes - 1],
            batch * net->sizes[net->n_sizes - 1] * sizeof *y_hat);
     return NN_OK;
@@ -264,7 +366,7 @@ int nn_cost(nn_net *net, const float *x, const float *y, size_t batch,
               "nn_cost: x, y and cost must not be NULL");
     NN__TRY(nn__check_data(net, "nn_cost", net, x, y, batch));
     NN__TRY(nn__buffers_reserve(net, batch));
-    nn__forward_train(net, x, batch);
+    nn__forward_train(net, x, batch, 0);
     size_t L = net->n_sizes - 1;
     double c = nn__loss_sum(net->set.loss, net->buf.act[L], net->buf.logits,
                             y, batch, net->sizes[L]) /

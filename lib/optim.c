@@ -95,31 +95,49 @@ static void rmsprop(float *restrict p, const float *restrict g,
     }
 }
 
+/* torch.nn.utils.clip_grad_norm_: scale the whole gradient by
+ * max_norm / (norm + 1e-6) when that is below one. */
+static void clip_gradient(float *g, size_t n, double max_norm)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)g[i] * (double)g[i];
+    double coef = max_norm / (sqrt(sum) + 1e-6);
+    if (coef >= 1.0)
+        return;
+    float c = (float)coef;
+    for (size_t i = 0; i < n; i++)
+        g[i] *= c;
+}
+
 void nn__step(nn_net *net)
 {
-    const nn__settings *s = &net->set;
-    float *p = net->params, *state = net->opt_state;
-    const float *g = net->grads;
+    nn__settings s = net->set;
+    float *p = net->params, *state = net->opt_state, *g = net->grads;
     size_t n = net->n_params;
-    float lr = (float)s->learning_rate, wd = (float)s->weight_decay;
-    float mu = (float)s->momentum;
+    if (s.clip_norm > 0.0)
+        clip_gradient(g, n, s.clip_norm);
+    /* The schedule scales the base rate; the optimizers see the result. */
+    s.learning_rate *= net->sched.lr_factor;
+    float lr = (float)s.learning_rate, wd = (float)s.weight_decay;
+    float mu = (float)s.momentum;
     uint64_t t = ++net->opt_steps;
 
-    switch (s->optimizer) {
+    switch (s.optimizer) {
     case NN_SGD:
         sgd(p, g, n, lr, wd);
         break;
     case NN_MOMENTUM:
     case NN_NESTEROV:
         momentum(p, g, state, n, lr, wd, mu, t == 1,
-                 s->optimizer == NN_NESTEROV);
+                 s.optimizer == NN_NESTEROV);
         break;
     case NN_ADAM:
     case NN_ADAMW:
-        adam(p, g, state, state + n, n, s, t, s->optimizer == NN_ADAMW);
+        adam(p, g, state, state + n, n, &s, t, s.optimizer == NN_ADAMW);
         break;
     case NN_RMSPROP:
-        rmsprop(p, g, state, n, s);
+        rmsprop(p, g, state, n, &s);
         break;
     }
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The helpers around the four verbs: nn_train's minibatch loop (seeded
- * shuffling, gather buffers kept between calls), and the read-only
+ * The helpers around the four verbs: nn_train / nn_fit's minibatch loop
+ * (seeded shuffling, gather buffers kept between calls, schedules,
+ * validation, early stopping, history), and the read-only
  * nn_predict / nn_evaluate, which run in chunks on per-call scratch memory
  * so that many threads can share one handle.
  */
@@ -14,7 +15,10 @@
 /* Rows per chunk of nn_predict and nn_evaluate: bounds their scratch. */
 #define CHUNK_ROWS 256
 
-/* ---- nn_train ---- */
+/* ---- nn_train and nn_fit ---- */
+
+static size_t count_correct(const float *y_hat, const float *y, size_t rows,
+                            size_t cols);
 
 /* Grows the order array and gather buffers; on failure keeps the old ones. */
 static int reserve_train(nn_net *net, size_t n, size_t batch, int shuffle)
@@ -68,45 +72,207 @@ static void gather(const float *src, size_t width, const size_t *rows,
         memcpy(dst + i * width, src + rows[i] * width, width * sizeof *dst);
 }
 
+/* Makes room for `epochs` history entries; keeps the old ones on failure. */
+static int reserve_history(nn_net *net, size_t epochs)
+{
+    nn__history *h = &net->history;
+    size_t count;
+    if (epochs <= h->cap)
+        return NN_OK;
+    double *block = NULL;
+    if (nn__mul_ok(epochs, NN__HIST_SERIES, &count))
+        block = malloc(count * sizeof *block);
+    NN__CHECK(net, block, NN_ENOMEM,
+              "nn_train: cannot allocate the history of %zu epochs", epochs);
+    free(h->block);
+    h->block = block;
+    h->cap = epochs;
+    h->len = 0;
+    return NN_OK;
+}
+
+static void record_history(nn_net *net, const double values[NN__HIST_SERIES])
+{
+    nn__history *h = &net->history;
+    for (int m = 0; m < NN__HIST_SERIES; m++)
+        h->block[(size_t)m * h->cap + h->len] = values[m];
+    h->len++;
+}
+
+/* Allocates everything a training call needs before its first step, so
+ * that a failure changes nothing. */
+static int reserve_fit(nn_net *net, size_t n, size_t batch, size_t epochs,
+                       int validate)
+{
+    NN__TRY(reserve_train(net, n, batch, net->set.shuffle));
+    NN__TRY(nn__buffers_reserve(net, batch));
+    NN__TRY(reserve_history(net, epochs));
+    if (validate && !net->best_params) {
+        net->best_params = malloc(net->n_params * sizeof(float));
+        NN__CHECK(net, net->best_params, NN_ENOMEM,
+                  "nn_fit: cannot allocate the best-weights copy");
+    }
+    return NN_OK;
+}
+
+/* What one epoch of minibatch steps saw. */
+typedef struct epoch_result {
+    double loss_sum;  /* sum over samples of the minibatch losses */
+    size_t correct;   /* samples the minibatch output got right */
+    size_t samples;   /* samples stepped on */
+    int stop;         /* the progress callback asked to stop */
+} epoch_result;
+
+static int run_epoch(nn_net *net, const float *x, const float *y, size_t n,
+                     size_t epoch, nn_progress_fn progress, void *user,
+                     epoch_result *r)
+{
+    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    size_t batch = net->set.batch_size < n ? net->set.batch_size : n;
+    size_t steps = (n + batch - 1) / batch;
+    const size_t *order = net->train.order;
+    if (net->set.shuffle)
+        shuffle_order(net->rng, net->train.order, n);
+    for (size_t step = 0; step < steps; step++) {
+        size_t start = step * batch;
+        size_t rows = n - start < batch ? n - start : batch;
+        const float *xb = x + start * n_in, *yb = y + start * n_out;
+        if (net->set.shuffle) {
+            gather(x, n_in, order + start, rows, net->train.xb);
+            gather(y, n_out, order + start, rows, net->train.yb);
+            xb = net->train.xb;
+            yb = net->train.yb;
+        }
+        double cost;
+        NN__TRY(nn__backprop_checked(net, xb, yb, rows, &cost));
+        r->loss_sum += cost * (double)rows;
+        r->correct += count_correct(net->buf.act[net->n_sizes - 1], yb, rows,
+                                    n_out);
+        r->samples += rows;
+        nn__step(net);
+        if (progress && progress(user, epoch, step, steps, cost)) {
+            r->stop = 1;
+            break;
+        }
+    }
+    return NN_OK;
+}
+
+/* Validation loss and accuracy through the handle's buffers, in chunks of
+ * at most the buffers' rows, without dropout: no allocation. */
+static void validate(nn_net *net, const float *x, const float *y, size_t n,
+                     double *loss, double *accuracy)
+{
+    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    size_t chunk = net->buf.cap;
+    double sum = 0.0;
+    size_t correct = 0;
+    for (size_t start = 0; start < n; start += chunk) {
+        size_t rows = n - start < chunk ? n - start : chunk;
+        const float *yc = y + start * n_out;
+        nn__forward_train(net, x + start * n_in, rows, 0);
+        const float *y_hat = net->buf.act[net->n_sizes - 1];
+        sum += nn__loss_sum(net->set.loss, y_hat, net->buf.logits, yc, rows,
+                            n_out);
+        correct += count_correct(y_hat, yc, rows, n_out);
+    }
+    *loss = sum / (double)n;
+    *accuracy = (double)correct / (double)n;
+}
+
+static int check_fit_args(nn_net *net, const float *x, const float *y,
+                          size_t n, const float *x_val, const float *y_val,
+                          size_t n_val, size_t epochs)
+{
+    NN__CHECK(net, x && y, NN_EINVAL, "nn_fit: x and y must not be NULL");
+    NN__CHECK(net, n >= 1 && epochs >= 1, NN_EINVAL,
+              "nn_fit: n (%zu) and epochs (%zu) must be >= 1", n, epochs);
+    NN__CHECK(net, n_val == 0 || (x_val && y_val), NN_EINVAL,
+              "nn_fit: x_val and y_val must not be NULL when n_val > 0");
+    NN__TRY(nn__check_data(net, "nn_fit", net, x, y, n));
+    if (n_val > 0)
+        NN__TRY(nn__check_data(net, "nn_fit (validation)", net, x_val,
+                               y_val, n_val));
+    return NN_OK;
+}
+
+int nn_fit(nn_net *net, const float *x, const float *y, size_t n,
+           const float *x_val, const float *y_val, size_t n_val,
+           size_t epochs, nn_progress_fn progress, nn_epoch_fn on_epoch,
+           void *user)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_fit: net must not be NULL");
+    NN__TRY(check_fit_args(net, x, y, n, x_val, y_val, n_val, epochs));
+    size_t batch = net->set.batch_size < n ? net->set.batch_size : n;
+    NN__TRY(reserve_fit(net, n, batch, epochs, n_val > 0));
+
+    if (net->set.shuffle)
+        for (size_t i = 0; i < n; i++)
+            net->train.order[i] = i;
+    net->history.len = 0;
+    double best_val = HUGE_VAL;
+    size_t epochs_worse = 0;
+    int rc = NN_OK;
+    for (size_t epoch = 0; epoch < epochs; epoch++) {
+        nn__schedule_begin_epoch(net);
+        double lr = net->set.learning_rate * net->sched.lr_factor;
+        epoch_result r = {0.0, 0, 0, 0};
+        rc = run_epoch(net, x, y, n, epoch, progress, user, &r);
+        if (rc != NN_OK || r.samples == 0)
+            return rc;
+        double train_loss = r.loss_sum / (double)r.samples;
+        double val_loss = NAN, val_acc = NAN;
+        if (n_val > 0)
+            validate(net, x_val, y_val, n_val, &val_loss, &val_acc);
+        double values[NN__HIST_SERIES] = {
+            train_loss, (double)r.correct / (double)r.samples, val_loss,
+            val_acc, lr};
+        record_history(net, values);
+        nn__schedule_end_epoch(net, n_val > 0 ? val_loss : train_loss);
+        int stop = r.stop;
+        if (n_val > 0) {
+            if (val_loss < best_val) {
+                best_val = val_loss;
+                epochs_worse = 0;
+                memcpy(net->best_params, net->params,
+                       net->n_params * sizeof(float));
+            } else if (net->set.early_stopping > 0 &&
+                       ++epochs_worse >= net->set.early_stopping) {
+                stop = 1;
+            }
+        }
+        if (on_epoch && on_epoch(user, net, epoch))
+            stop = 1;
+        if (stop)
+            break;
+    }
+    if (n_val > 0 && best_val < HUGE_VAL)
+        memcpy(net->params, net->best_params, net->n_params * sizeof(float));
+    return rc;
+}
+
 int nn_train(nn_net *net, const float *x, const float *y, size_t n,
              size_t epochs, nn_progress_fn progress, void *user)
 {
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_train: net must not be NULL");
-    NN__CHECK(net, x && y, NN_EINVAL, "nn_train: x and y must not be NULL");
-    NN__CHECK(net, n >= 1 && epochs >= 1, NN_EINVAL,
-              "nn_train: n (%zu) and epochs (%zu) must be >= 1", n, epochs);
-    NN__TRY(nn__check_data(net, "nn_train", net, x, y, n));
-    size_t batch = net->set.batch_size < n ? net->set.batch_size : n;
-    int shuffle = net->set.shuffle;
-    NN__TRY(reserve_train(net, n, batch, shuffle));
-    NN__TRY(nn__buffers_reserve(net, batch));
+    return nn_fit(net, x, y, n, NULL, NULL, 0, epochs, progress, NULL, user);
+}
 
-    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
-    size_t steps = (n + batch - 1) / batch;
-    size_t *order = net->train.order;
-    if (shuffle)
-        for (size_t i = 0; i < n; i++)
-            order[i] = i;
-    for (size_t epoch = 0; epoch < epochs; epoch++) {
-        if (shuffle)
-            shuffle_order(net->rng, order, n);
-        for (size_t step = 0; step < steps; step++) {
-            size_t start = step * batch;
-            size_t rows = n - start < batch ? n - start : batch;
-            const float *xb = x + start * n_in, *yb = y + start * n_out;
-            if (shuffle) {
-                gather(x, n_in, order + start, rows, net->train.xb);
-                gather(y, n_out, order + start, rows, net->train.yb);
-                xb = net->train.xb;
-                yb = net->train.yb;
-            }
-            double cost;
-            NN__TRY(nn__backprop_checked(net, xb, yb, rows, &cost));
-            nn__step(net);
-            if (progress && progress(user, epoch, step, steps, cost))
-                return NN_OK;
-        }
-    }
+size_t nn_history_len(const nn_net *net)
+{
+    return net ? net->history.len : 0;
+}
+
+int nn_history(const nn_net *net, int metric, double *out, size_t cap)
+{
+    NN__CHECK(NULL, net && out, NN_EINVAL,
+              "nn_history: net and out must not be NULL");
+    NN__CHECK(NULL, metric >= 0 && metric < NN__HIST_SERIES, NN_EINVAL,
+              "nn_history: metric %d is unknown", metric);
+    const nn__history *h = &net->history;
+    size_t count = h->len < cap ? h->len : cap;
+    if (count > 0)
+        memcpy(out, h->block + (size_t)metric * h->cap,
+               count * sizeof *out);
     return NN_OK;
 }
 
@@ -115,30 +281,34 @@ int nn_train(nn_net *net, const float *x, const float *y, size_t n,
 /* Per-call scratch of the read-only forward pass, one allocation. */
 typedef struct scratch {
     void *block;
-    float **out;   /* n_sizes layer-output pointers for nn__forward */
-    float *ping[2];/* chunk x max_width each */
-    float *y_hat;  /* chunk x n_out (nn_evaluate only) */
-    float *logits; /* chunk x n_out (nn_evaluate only) */
+    float **out;    /* n_sizes layer-output pointers for nn__forward */
+    float *y_hat;   /* chunk x n_out (nn_evaluate only) */
+    float *logits;  /* chunk x n_out (nn_evaluate only) */
 } scratch;
 
+/* Hidden layers ping-pong between two chunk x max_width buffers; out[0]
+ * holds the transformed inputs when the network has a transform. */
 static int scratch_alloc(const nn_net *net, size_t chunk, int with_outputs,
                          scratch *s)
 {
-    size_t n_out = net->sizes[net->n_sizes - 1];
-    size_t floats = 2 * chunk * net->max_width +
-                    (with_outputs ? 2 * chunk * n_out : 0);
+    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    size_t ping = chunk * net->max_width;
+    size_t input = net->input.shift ? chunk * n_in : 0;
+    size_t outputs = with_outputs ? chunk * n_out : 0;
     size_t pointers = net->n_sizes * sizeof(float *);
-    s->block = malloc(pointers + floats * sizeof(float));
+    s->block = malloc(pointers + (2 * ping + input + 2 * outputs) *
+                                     sizeof(float));
     if (!s->block)
         return 0;
     s->out = s->block;
     float *f = (float *)((char *)s->block + pointers);
-    s->ping[0] = f;
-    s->ping[1] = f + chunk * net->max_width;
-    s->y_hat = with_outputs ? s->ping[1] + chunk * net->max_width : NULL;
-    s->logits = with_outputs ? s->y_hat + chunk * n_out : NULL;
     for (size_t l = 1; l < net->n_sizes; l++)
-        s->out[l] = s->ping[l % 2];
+        s->out[l] = f + (l % 2) * ping;
+    f += 2 * ping;
+    s->out[0] = input ? f : NULL;
+    f += input;
+    s->y_hat = with_outputs ? f : NULL;
+    s->logits = with_outputs ? f + outputs : NULL;
     return 1;
 }
 
@@ -155,7 +325,7 @@ int nn_predict(const nn_net *net, const float *x, size_t batch, float *y_hat)
     for (size_t start = 0; start < batch; start += chunk) {
         size_t rows = batch - start < chunk ? batch - start : chunk;
         s.out[net->n_sizes - 1] = y_hat + start * n_out;
-        nn__forward(net, x + start * n_in, rows, s.out, NULL);
+        nn__forward(net, x + start * n_in, rows, s.out, NULL, NULL);
     }
     free(s.block);
     return NN_OK;
@@ -202,7 +372,7 @@ int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
     for (size_t start = 0; start < n; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         const float *yc = y + start * n_out;
-        nn__forward(net, x + start * n_in, rows, s.out, s.logits);
+        nn__forward(net, x + start * n_in, rows, s.out, s.logits, NULL);
         loss += nn__loss_sum(net->set.loss, s.y_hat, s.logits, yc, rows,
                              n_out);
         correct += count_correct(s.y_hat, yc, rows, n_out);
