@@ -419,9 +419,14 @@ typedef int (*nn_progress_fn)(void *user, size_t epoch, size_t step,
  * epoch is smaller when `n` is not a multiple of ::NN_OPT_BATCH_SIZE.
  * All inputs and targets are checked for NaN/Inf before the first step.
  *
+ * Also applies the training kit's settings (dropout, clipping, schedule; see
+ * docs/training.md) and records the per-epoch history (nn_history()).
+ * nn_train() is nn_fit() without validation data or epoch callback.
+ *
  * Memory: allocates, before its first step, the shuffle order (`n` size_t),
- * two gather buffers of one batch, and the batch buffers; a later call with
- * no more samples and no larger batch allocates nothing.
+ * two gather buffers of one batch, the batch buffers and the history of
+ * `epochs` entries; a later call with no more samples or epochs and no
+ * larger batch allocates nothing.
  *
  * @param[in,out] net      the network.
  * @param[in]     x        n x sizes[0] inputs.
