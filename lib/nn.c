@@ -453,7 +453,7 @@ int nn_layer_params(nn_net *net, size_t layer, float **weights, float **bias)
     NN__CHECK(NULL, net, NN_EINVAL, "nn_layer_params: net must not be NULL");
     NN__CHECK(net, weights || bias, NN_EINVAL,
               "nn_layer_params: weights and bias are both NULL");
-    NN__CHECK(net, layer + 1 < net->n_sizes, NN_EINVAL,
+    NN__CHECK(net, layer < net->n_sizes - 1, NN_EINVAL,
               "nn_layer_params: layer %zu is out of range (%zu weight "
               "layers)", layer, net->n_sizes - 1);
     const nn__layer *l = &net->layers[layer];

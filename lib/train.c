@@ -55,8 +55,13 @@ fail:
                     "%zu samples in batches of %zu", n, batch);
 }
 
+/* Each epoch's order depends on the generator alone (it starts from the
+ * identity), so training split over several calls, or resumed from a
+ * model file, shuffles exactly as one long call would. */
 static void shuffle_order(uint64_t rng[4], size_t *order, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
     for (size_t i = n - 1; i > 0; i--) {
         size_t j = (size_t)nn__rng_below(rng, (uint64_t)i + 1);
         size_t tmp = order[i];
@@ -206,9 +211,6 @@ int nn_fit(nn_net *net, const float *x, const float *y, size_t n,
     size_t batch = net->set.batch_size < n ? net->set.batch_size : n;
     NN__TRY(reserve_fit(net, n, batch, epochs, n_val > 0));
 
-    if (net->set.shuffle)
-        for (size_t i = 0; i < n; i++)
-            net->train.order[i] = i;
     net->history.len = 0;
     double best_val = HUGE_VAL;
     size_t epochs_worse = 0;
@@ -286,29 +288,28 @@ typedef struct scratch {
     float *logits;  /* chunk x n_out (nn_evaluate only) */
 } scratch;
 
-/* Hidden layers ping-pong between two chunk x max_width buffers; out[0]
- * holds the transformed inputs when the network has a transform. */
+/* Hidden layers ping-pong between two chunk x max_width buffers. The
+ * transformed inputs (out[0]) share the first with layer 2's outputs,
+ * written only once layer 0 has read them, and nn_evaluate's outputs are
+ * the last layer's ping-pong slot, so that only its logits need a third
+ * buffer: the two and three buffers nn.h promises. */
 static int scratch_alloc(const nn_net *net, size_t chunk, int with_outputs,
                          scratch *s)
 {
-    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    size_t n_out = net->sizes[net->n_sizes - 1];
     size_t ping = chunk * net->max_width;
-    size_t input = net->input.shift ? chunk * n_in : 0;
-    size_t outputs = with_outputs ? chunk * n_out : 0;
+    size_t logits = with_outputs ? chunk * n_out : 0;
     size_t pointers = net->n_sizes * sizeof(float *);
-    s->block = malloc(pointers + (2 * ping + input + 2 * outputs) *
-                                     sizeof(float));
+    s->block = malloc(pointers + (2 * ping + logits) * sizeof(float));
     if (!s->block)
         return 0;
     s->out = s->block;
     float *f = (float *)((char *)s->block + pointers);
     for (size_t l = 1; l < net->n_sizes; l++)
         s->out[l] = f + (l % 2) * ping;
-    f += 2 * ping;
-    s->out[0] = input ? f : NULL;
-    f += input;
-    s->y_hat = with_outputs ? f : NULL;
-    s->logits = with_outputs ? f + outputs : NULL;
+    s->out[0] = net->input.shift ? f : NULL;
+    s->y_hat = with_outputs ? s->out[net->n_sizes - 1] : NULL;
+    s->logits = with_outputs ? f + 2 * ping : NULL;
     return 1;
 }
 
