@@ -424,9 +424,9 @@ typedef int (*nn_progress_fn)(void *user, size_t epoch, size_t step,
  * nn_train() is nn_fit() without validation data or epoch callback.
  *
  * Memory: allocates, before its first step, the shuffle order (`n` size_t),
- * two gather buffers of one batch, the batch buffers and the history of
- * `epochs` entries; a later call with no more samples or epochs and no
- * larger batch allocates nothing.
+ * two gather buffers of one batch, the batch buffers and, on the first
+ * call, the history ring (see nn_history()); a later call with no more
+ * samples and no larger batch allocates nothing.
  *
  * @param[in,out] net      the network.
  * @param[in]     x        n x sizes[0] inputs.
@@ -506,10 +506,10 @@ typedef int (*nn_epoch_fn)(void *user, const nn_net *net, size_t epoch);
  * reason: epochs done, early stop, a callback's stop) with the weights of
  * the epoch of lowest validation loss restored.
  *
- * Memory: as nn_train(), plus one copy of the parameters when validation
- * data is given, validation scratch as nn_evaluate(), and the history of
- * `epochs` entries; a later call with no more samples, epochs and no larger
- * batch allocates nothing.
+ * Memory: as nn_train(), plus, the first time validation data is given,
+ * one copy of the parameters; validation runs in the handle's batch
+ * buffers. A later call with no more samples and no larger batch allocates
+ * nothing.
  *
  * @param[in,out] net      the network.
  * @param[in]     x, y     n training samples (as nn_train()).
@@ -539,14 +539,20 @@ typedef enum nn_metric {
     NN_HIST_LEARNING_RATE = 4   /**< learning rate used in the epoch */
 } nn_metric;
 
+/** Epochs the history keeps: the last ones of a longer call. */
+#define NN_HISTORY_CAPACITY 1024
+
 /**
  * @brief Number of epochs in the history of the last nn_train() / nn_fit()
- *        call (entries for epochs that ran; 0 before any). Thread-safe.
+ *        call: the epochs that ran (a partial last one when a callback
+ *        stopped it), at most ::NN_HISTORY_CAPACITY (the most recent);
+ *        0 before any. Thread-safe.
  */
 NN_API size_t nn_history_len(const nn_net *net);
 
 /**
- * @brief Copy one per-epoch series of the last nn_train() / nn_fit() call.
+ * @brief Copy one per-epoch series of the last nn_train() / nn_fit() call,
+ *        oldest kept epoch first.
  * @param[in]  net    the network.
  * @param[in]  metric an ::nn_metric.
  * @param[out] out    receives min(cap, nn_history_len()) values.

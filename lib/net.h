@@ -47,11 +47,13 @@ typedef struct nn__schedule_state {
     uint64_t plateau_bad; /* epochs since plateau_best improved */
 } nn__schedule_state;
 
-/* Per-epoch series of the last nn_train / nn_fit call, NN_HIST_* order. */
+/* Per-epoch series of the last nn_train / nn_fit call, NN_HIST_* order:
+ * a ring of the last NN__HIST_CAP epochs, allocated by the first call. */
 #define NN__HIST_SERIES 5
+#define NN__HIST_CAP NN_HISTORY_CAPACITY
 typedef struct nn__history {
-    size_t len, cap;
-    double *block; /* NN_HIST_* series, cap entries each, one allocation */
+    size_t len;    /* epochs recorded by the last call (may exceed the cap) */
+    double *block; /* NN__HIST_SERIES x NN__HIST_CAP, or NULL */
 } nn__history;
 
 /* Per-feature input transform x' = (x - shift) * scale. */

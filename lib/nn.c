@@ -101,7 +101,7 @@ int nn_clone(const nn_net *net, nn_net **out)
     free(acts);
     NN__CHECK(NULL, rc == NN_OK, NN_ENOMEM, "nn_clone: out of memory");
     size_t state = (size_t)net->opt_slots * net->n_params;
-    size_t history = NN__HIST_SERIES * net->history.cap;
+    size_t history = NN__HIST_SERIES * NN__HIST_CAP;
     if (!dup_bytes(&copy->opt_state, net->opt_state, state * sizeof(float)) ||
         !dup_bytes(&copy->input.shift, net->input.shift,
                    2 * net->sizes[0] * sizeof(float)) ||
@@ -113,7 +113,6 @@ int nn_clone(const nn_net *net, nn_net **out)
     if (copy->input.shift)
         copy->input.scale = copy->input.shift + net->sizes[0];
     copy->history.len = net->history.len;
-    copy->history.cap = net->history.cap;
     copy->sched = net->sched;
     memcpy(copy->params, net->params, net->n_params * sizeof(float));
     memcpy(copy->grads, net->grads, net->n_params * sizeof(float));
@@ -381,11 +380,16 @@ int nn__backprop_checked(nn_net *net, const float *x, const float *y,
                          size_t batch, double *cost)
 {
     net->grads_valid = 0;
+    /* The dropout masks come from the handle's generator: a failed pass
+     * must leave it as it was, like everything else. */
+    uint64_t rng[4];
+    memcpy(rng, net->rng, sizeof rng);
     double c = nn__backprop(net, x, y, batch);
-    NN__CHECK(net, isfinite(c), NN_ENUMERIC,
-              "nn_backprop: the cost is not finite");
-    NN__CHECK(net, nn__all_finite(net->grads, net->n_params), NN_ENUMERIC,
-              "nn_backprop: a gradient is not finite");
+    if (!isfinite(c) || !nn__all_finite(net->grads, net->n_params)) {
+        memcpy(net->rng, rng, sizeof rng);
+        return nn__fail(net, NN_ENUMERIC, "nn_backprop: %s is not finite",
+                        isfinite(c) ? "a gradient" : "the cost");
+    }
     net->grads_valid = 1;
     if (cost)
         *cost = c;

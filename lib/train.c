@@ -21,7 +21,8 @@ static size_t count_correct(const float *y_hat, const float *y, size_t rows,
                             size_t cols);
 
 /* Grows the order array and gather buffers; on failure keeps the old ones. */
-static int reserve_train(nn_net *net, size_t n, size_t batch, int shuffle)
+static int reserve_train(nn_net *net, const char *fn, size_t n, size_t batch,
+                         int shuffle)
 {
     nn__train_buffers *t = &net->train;
     size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
@@ -51,8 +52,8 @@ fail:
     free(order);
     free(xb);
     free(yb);
-    return nn__fail(net, NN_ENOMEM, "nn_train: cannot allocate buffers for "
-                    "%zu samples in batches of %zu", n, batch);
+    return nn__fail(net, NN_ENOMEM, "%s: cannot allocate buffers for %zu "
+                    "samples in batches of %zu", fn, n, batch);
 }
 
 /* Each epoch's order depends on the generator alone (it starts from the
@@ -77,45 +78,39 @@ static void gather(const float *src, size_t width, const size_t *rows,
         memcpy(dst + i * width, src + rows[i] * width, width * sizeof *dst);
 }
 
-/* Makes room for `epochs` history entries; keeps the old ones on failure. */
-static int reserve_history(nn_net *net, size_t epochs)
+/* The history keeps the last NN__HIST_CAP epochs of a call in a ring
+ * allocated once, so that no later call allocates for it. */
+static int reserve_history(nn_net *net, const char *fn)
 {
     nn__history *h = &net->history;
-    size_t count;
-    if (epochs <= h->cap)
-        return NN_OK;
-    double *block = NULL;
-    if (nn__mul_ok(epochs, NN__HIST_SERIES, &count))
-        block = malloc(count * sizeof *block);
-    NN__CHECK(net, block, NN_ENOMEM,
-              "nn_train: cannot allocate the history of %zu epochs", epochs);
-    free(h->block);
-    h->block = block;
-    h->cap = epochs;
-    h->len = 0;
+    if (!h->block)
+        h->block = malloc(NN__HIST_SERIES * NN__HIST_CAP * sizeof *h->block);
+    NN__CHECK(net, h->block, NN_ENOMEM, "%s: cannot allocate the history",
+              fn);
     return NN_OK;
 }
 
 static void record_history(nn_net *net, const double values[NN__HIST_SERIES])
 {
     nn__history *h = &net->history;
+    size_t slot = h->len % NN__HIST_CAP;
     for (int m = 0; m < NN__HIST_SERIES; m++)
-        h->block[(size_t)m * h->cap + h->len] = values[m];
+        h->block[(size_t)m * NN__HIST_CAP + slot] = values[m];
     h->len++;
 }
 
 /* Allocates everything a training call needs before its first step, so
  * that a failure changes nothing. */
-static int reserve_fit(nn_net *net, size_t n, size_t batch, size_t epochs,
+static int reserve_fit(nn_net *net, const char *fn, size_t n, size_t batch,
                        int validate)
 {
-    NN__TRY(reserve_train(net, n, batch, net->set.shuffle));
+    NN__TRY(reserve_train(net, fn, n, batch, net->set.shuffle));
     NN__TRY(nn__buffers_reserve(net, batch));
-    NN__TRY(reserve_history(net, epochs));
+    NN__TRY(reserve_history(net, fn));
     if (validate && !net->best_params) {
         net->best_params = malloc(net->n_params * sizeof(float));
         NN__CHECK(net, net->best_params, NN_ENOMEM,
-                  "nn_fit: cannot allocate the best-weights copy");
+                  "%s: cannot allocate the best-weights copy", fn);
     }
     return NN_OK;
 }
@@ -185,31 +180,32 @@ static void validate(nn_net *net, const float *x, const float *y, size_t n,
     *accuracy = (double)correct / (double)n;
 }
 
-static int check_fit_args(nn_net *net, const float *x, const float *y,
-                          size_t n, const float *x_val, const float *y_val,
-                          size_t n_val, size_t epochs)
+static int check_fit_args(nn_net *net, const char *fn, const float *x,
+                          const float *y, size_t n, const float *x_val,
+                          const float *y_val, size_t n_val, size_t epochs)
 {
-    NN__CHECK(net, x && y, NN_EINVAL, "nn_fit: x and y must not be NULL");
+    NN__CHECK(NULL, net, NN_EINVAL, "%s: net must not be NULL", fn);
+    NN__CHECK(net, x && y, NN_EINVAL, "%s: x and y must not be NULL", fn);
     NN__CHECK(net, n >= 1 && epochs >= 1, NN_EINVAL,
-              "nn_fit: n (%zu) and epochs (%zu) must be >= 1", n, epochs);
+              "%s: n (%zu) and epochs (%zu) must be >= 1", fn, n, epochs);
     NN__CHECK(net, n_val == 0 || (x_val && y_val), NN_EINVAL,
-              "nn_fit: x_val and y_val must not be NULL when n_val > 0");
-    NN__TRY(nn__check_data(net, "nn_fit", net, x, y, n));
+              "%s: x_val and y_val must not be NULL when n_val > 0", fn);
+    NN__TRY(nn__check_data(net, fn, net, x, y, n));
     if (n_val > 0)
-        NN__TRY(nn__check_data(net, "nn_fit (validation)", net, x_val,
+        NN__TRY(nn__check_data(net, "nn_fit (validation data)", net, x_val,
                                y_val, n_val));
     return NN_OK;
 }
 
-int nn_fit(nn_net *net, const float *x, const float *y, size_t n,
-           const float *x_val, const float *y_val, size_t n_val,
-           size_t epochs, nn_progress_fn progress, nn_epoch_fn on_epoch,
-           void *user)
+/* nn_fit and nn_train; `fn` names the entry point in error details. */
+static int fit(nn_net *net, const char *fn, const float *x, const float *y,
+               size_t n, const float *x_val, const float *y_val,
+               size_t n_val, size_t epochs, nn_progress_fn progress,
+               nn_epoch_fn on_epoch, void *user)
 {
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_fit: net must not be NULL");
-    NN__TRY(check_fit_args(net, x, y, n, x_val, y_val, n_val, epochs));
+    NN__TRY(check_fit_args(net, fn, x, y, n, x_val, y_val, n_val, epochs));
     size_t batch = net->set.batch_size < n ? net->set.batch_size : n;
-    NN__TRY(reserve_fit(net, n, batch, epochs, n_val > 0));
+    NN__TRY(reserve_fit(net, fn, n, batch, n_val > 0));
 
     net->history.len = 0;
     double best_val = HUGE_VAL;
@@ -253,15 +249,27 @@ int nn_fit(nn_net *net, const float *x, const float *y, size_t n,
     return rc;
 }
 
+int nn_fit(nn_net *net, const float *x, const float *y, size_t n,
+           const float *x_val, const float *y_val, size_t n_val,
+           size_t epochs, nn_progress_fn progress, nn_epoch_fn on_epoch,
+           void *user)
+{
+    return fit(net, "nn_fit", x, y, n, x_val, y_val, n_val, epochs, progress,
+               on_epoch, user);
+}
+
 int nn_train(nn_net *net, const float *x, const float *y, size_t n,
              size_t epochs, nn_progress_fn progress, void *user)
 {
-    return nn_fit(net, x, y, n, NULL, NULL, 0, epochs, progress, NULL, user);
+    return fit(net, "nn_train", x, y, n, NULL, NULL, 0, epochs, progress,
+               NULL, user);
 }
 
 size_t nn_history_len(const nn_net *net)
 {
-    return net ? net->history.len : 0;
+    if (!net)
+        return 0;
+    return net->history.len < NN__HIST_CAP ? net->history.len : NN__HIST_CAP;
 }
 
 int nn_history(const nn_net *net, int metric, double *out, size_t cap)
@@ -270,11 +278,14 @@ int nn_history(const nn_net *net, int metric, double *out, size_t cap)
               "nn_history: net and out must not be NULL");
     NN__CHECK(NULL, metric >= 0 && metric < NN__HIST_SERIES, NN_EINVAL,
               "nn_history: metric %d is unknown", metric);
+    /* Oldest kept epoch first: the ring starts after the newest entry once
+     * it has wrapped. */
     const nn__history *h = &net->history;
-    size_t count = h->len < cap ? h->len : cap;
-    if (count > 0)
-        memcpy(out, h->block + (size_t)metric * h->cap,
-               count * sizeof *out);
+    const double *series = h->block + (size_t)metric * NN__HIST_CAP;
+    size_t kept = nn_history_len(net);
+    size_t first = h->len > NN__HIST_CAP ? h->len % NN__HIST_CAP : 0;
+    for (size_t i = 0; i < kept && i < cap; i++)
+        out[i] = series[(first + i) % NN__HIST_CAP];
     return NN_OK;
 }
 

@@ -1,0 +1,963 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nn_bench: libnn against the matrix-multiply floor and against its peers,
+ * on the workloads of issue 6 (docs/performance.md explains the method):
+ *
+ *   sgd64    784-256-128-10 ReLU, softmax + cross-entropy, SGD + momentum
+ *            0.9, batch 64, one epoch of 60 000 samples (s/epoch)
+ *   adam64   the same with Adam (s/epoch)
+ *   sgd256   SGD + momentum at batch 256 (s/epoch)
+ *   infer    inference in calls of 1000 samples (samples/s)
+ *   tutorial the tutorial's 2-3-1 sigmoid network, one full-batch step on
+ *            its 3 samples: nn_backprop + nn_step (ns/step)
+ *
+ * Every system measures the same workload in turn, A B A B ..., in one run,
+ * so machine noise hits all of them alike; the tables give medians and
+ * ratios between medians. Peers are separate processes started once and
+ * driven over pipes (bench/peer_torch.py, peer_sklearn.py, peer_fann), so
+ * their start-up costs nothing and they stay warm between turns.
+ *
+ * The ceiling: cblas_sgemm timed alone on the exact products of a step
+ * ("sgemm shapes"), and the peak GFLOP/s of a large square product, which
+ * turns the FLOP count of an epoch into its physical floor.
+ */
+#define _GNU_SOURCE
+#include <cblas.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef BENCH_HAVE_ZLIB
+#include <zlib.h>
+#endif
+
+#include <nn.h>
+
+#ifndef BENCH_SOURCE_DIR
+#define BENCH_SOURCE_DIR "bench"
+#endif
+
+#define N_IN 784
+#define N_OUT 10
+#define EPOCH 60000
+#define MAX_REPS 64
+
+static const size_t mlp_sizes[] = {784, 256, 128, 10};
+#define MLP_LAYERS 4
+
+/* ---- small utilities ---- */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void pause_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "nn_bench: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(EXIT_FAILURE);
+}
+
+#define CHECK(call)                                                            \
+    do {                                                                       \
+        int rc_ = (call);                                                      \
+        if (rc_ != NN_OK)                                                      \
+            die("%s: %s (%s)", #call, nn_error_name(rc_),                      \
+                nn_last_error(NULL));                                          \
+    } while (0)
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        die("out of memory (%zu bytes)", n);
+    return p;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+    double s[MAX_REPS];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static float rng_float(void) /* [0, 1) */
+{
+    return (float)(rng_next() >> 40) * (1.0f / 16777216.0f);
+}
+
+/* ---- data: Fashion-MNIST when present, synthetic otherwise ---- */
+
+typedef struct data {
+    size_t n;
+    float *x;        /* n x 784, in [0, 1] */
+    float *y;        /* n x 10, one-hot */
+    uint8_t *label;  /* n */
+    const char *source;
+} data;
+
+#ifdef BENCH_HAVE_ZLIB
+static int read_gz(const char *path, size_t skip, void *dst, size_t len)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return 0;
+    char header[16];
+    int ok = gzread(f, header, (unsigned)skip) == (int)skip &&
+             gzread(f, dst, (unsigned)len) == (int)len;
+    gzclose(f);
+    return ok;
+}
+#endif
+
+static void load_data(data *d, const char *dir, int synthetic)
+{
+    d->n = EPOCH;
+    d->x = xmalloc(d->n * N_IN * sizeof *d->x);
+    d->y = xmalloc(d->n * N_OUT * sizeof *d->y);
+    d->label = xmalloc(d->n);
+    int loaded = 0;
+#ifdef BENCH_HAVE_ZLIB
+    if (!synthetic) {
+        char ipath[4096], lpath[4096];
+        snprintf(ipath, sizeof ipath, "%s/train-images-idx3-ubyte.gz", dir);
+        snprintf(lpath, sizeof lpath, "%s/train-labels-idx1-ubyte.gz", dir);
+        uint8_t *pix = xmalloc(d->n * N_IN);
+        if (read_gz(ipath, 16, pix, d->n * N_IN) &&
+            read_gz(lpath, 8, d->label, d->n)) {
+            for (size_t i = 0; i < d->n * N_IN; i++)
+                d->x[i] = (float)pix[i] / 255.0f;
+            loaded = 1;
+            d->source = "Fashion-MNIST (train, 60 000)";
+        }
+        free(pix);
+    }
+#else
+    (void)dir;
+#endif
+    if (!loaded) {
+        for (size_t i = 0; i < d->n * N_IN; i++)
+            d->x[i] = rng_float();
+        for (size_t i = 0; i < d->n; i++)
+            d->label[i] = (uint8_t)(rng_next() % N_OUT);
+        d->source = "synthetic (uniform inputs, random labels)";
+    }
+    memset(d->y, 0, d->n * N_OUT * sizeof *d->y);
+    for (size_t i = 0; i < d->n; i++)
+        d->y[i * N_OUT + d->label[i]] = 1.0f;
+}
+
+/* The file the peers read: uint32 n, n_in, n_out; float32 x; uint8 labels. */
+static void write_data_file(const data *d, char *path, size_t cap)
+{
+    snprintf(path, cap, "/tmp/nn_bench_data_XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        die("mkstemp: %s", strerror(errno));
+    FILE *f = fdopen(fd, "wb");
+    uint32_t head[3] = {(uint32_t)d->n, N_IN, N_OUT};
+    if (!f || fwrite(head, sizeof head, 1, f) != 1 ||
+        fwrite(d->x, sizeof *d->x * N_IN, d->n, f) != d->n ||
+        fwrite(d->label, 1, d->n, f) != d->n || fclose(f) != 0)
+        die("cannot write %s", path);
+}
+
+/* ---- the tutorial's network ---- */
+
+enum { TUT_N = 3 };
+
+static void tutorial_data(float x[TUT_N * 2], float y[TUT_N])
+{
+    const float hours[TUT_N][2] = {{3, 5}, {5, 1}, {10, 2}};
+    const float score[TUT_N] = {75, 82, 93};
+    for (int i = 0; i < TUT_N; i++) {
+        x[2 * i] = hours[i][0] / 10;
+        x[2 * i + 1] = hours[i][1] / 5;
+        y[i] = score[i] / 100;
+    }
+}
+
+static const float tutorial_w[9] = {0.5f, -0.25f, 1.0f, 0.75f, 0.1f,
+                                    -0.6f, 0.3f, -1.2f, 0.8f};
+
+static nn_net *tutorial_net(void)
+{
+    size_t sizes[] = {2, 3, 1};
+    nn_activation acts[] = {NN_SIGMOID, NN_SIGMOID};
+    nn_net *net;
+    CHECK(nn_create(&net, 3, sizes, acts, NN_NO_BIAS, 42));
+    memcpy(nn_params(net), tutorial_w, sizeof tutorial_w);
+    CHECK(nn_set(net, NN_OPT_LEARNING_RATE, 0.5));
+    return net;
+}
+
+#include "hand.h"
+
+/* ---- peers: child processes speaking a line protocol on pipes ----
+ * bench -> peer: "train <sgd|adam> <batch> <n>", "predict <batch> <n>",
+ *                "tutorial <steps>", "quit"
+ * peer -> bench: "ok <seconds>" or "na" (workload not supported). */
+
+typedef struct peer {
+    const char *name;
+    pid_t pid;
+    FILE *to, *from;
+    int alive;
+    double scale; /* samples measured = scale x what libnn measures */
+} peer;
+
+static int peer_start(peer *p, const char *name, char *const argv[],
+                      int threads)
+{
+    int in[2], out[2];
+    memset(p, 0, sizeof *p);
+    p->name = name;
+    p->scale = 1.0;
+    if (pipe(in) || pipe(out))
+        return 0;
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[0]);
+        close(in[1]);
+        close(out[0]);
+        close(out[1]);
+        if (threads > 0) {
+            char t[16];
+            snprintf(t, sizeof t, "%d", threads);
+            setenv("OMP_NUM_THREADS", t, 1);
+            setenv("OPENBLAS_NUM_THREADS", t, 1);
+            setenv("MKL_NUM_THREADS", t, 1);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    p->pid = pid;
+    p->to = fdopen(in[1], "w");
+    p->from = fdopen(out[0], "r");
+    p->alive = p->to && p->from;
+    return p->alive;
+}
+
+/* Sends one command; returns the seconds reported, -1 for "na", NAN when
+ * the peer failed (it is then dropped from the run). */
+static double peer_ask(peer *p, const char *fmt, ...)
+{
+    if (!p->alive)
+        return NAN;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(p->to, fmt, ap);
+    va_end(ap);
+    fputc('\n', p->to);
+    fflush(p->to);
+    char line[256];
+    double v;
+    if (!fgets(line, sizeof line, p->from)) {
+        fprintf(stderr, "nn_bench: peer %s stopped answering\n", p->name);
+        p->alive = 0;
+        return NAN;
+    }
+    if (strncmp(line, "na", 2) == 0)
+        return -1.0;
+    if (sscanf(line, "ok %lf", &v) != 1) {
+        fprintf(stderr, "nn_bench: peer %s: %s", p->name, line);
+        p->alive = 0;
+        return NAN;
+    }
+    return v;
+}
+
+static void peer_stop(peer *p)
+{
+    if (!p->pid)
+        return;
+    if (p->alive) {
+        fprintf(p->to, "quit\n");
+        fflush(p->to);
+    }
+    if (p->to)
+        fclose(p->to);
+    if (p->from)
+        fclose(p->from);
+    int status;
+    waitpid(p->pid, &status, 0);
+    p->pid = 0;
+}
+
+/* ---- the sgemm ceiling ---- */
+
+typedef struct gemm_shape {
+    int ta, tb, m, n, k;
+} gemm_shape;
+
+/* The products of one training step of `sizes` at `batch`, as libnn's
+ * forward and backward passes call them (no input-layer delta). */
+static int step_shapes(const size_t *sizes, int layers, int batch,
+                       int forward_only, gemm_shape *out)
+{
+    int count = 0;
+    for (int l = 0; l + 1 < layers; l++)
+        out[count++] = (gemm_shape){0, 0, batch, (int)sizes[l + 1],
+                                    (int)sizes[l]};
+    if (forward_only)
+        return count;
+    for (int l = layers - 2; l >= 0; l--) {
+        out[count++] = (gemm_shape){1, 0, (int)sizes[l], (int)sizes[l + 1],
+                                    batch};
+        if (l > 0)
+            out[count++] = (gemm_shape){0, 1, batch, (int)sizes[l],
+                                        (int)sizes[l + 1]};
+    }
+    return count;
+}
+
+static double shapes_flops(const gemm_shape *s, int count)
+{
+    double f = 0.0;
+    for (int i = 0; i < count; i++)
+        f += 2.0 * s[i].m * s[i].n * s[i].k;
+    return f;
+}
+
+typedef struct gemm_set {
+    gemm_shape shape[16];
+    float *a[16], *b[16], *c[16];
+    int count;
+} gemm_set;
+
+static void gemm_set_init(gemm_set *g, int batch, int forward_only)
+{
+    g->count = step_shapes(mlp_sizes, MLP_LAYERS, batch, forward_only,
+                           g->shape);
+    for (int i = 0; i < g->count; i++) {
+        const gemm_shape *s = &g->shape[i];
+        size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n,
+               nc = (size_t)s->m * s->n;
+        g->a[i] = xmalloc(na * sizeof(float));
+        g->b[i] = xmalloc(nb * sizeof(float));
+        g->c[i] = xmalloc(nc * sizeof(float));
+        for (size_t j = 0; j < na; j++)
+            g->a[i][j] = rng_float() - 0.5f;
+        for (size_t j = 0; j < nb; j++)
+            g->b[i][j] = rng_float() - 0.5f;
+    }
+}
+
+static void gemm_set_run(const gemm_set *g)
+{
+    for (int i = 0; i < g->count; i++) {
+        const gemm_shape *s = &g->shape[i];
+        cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                    s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f,
+                    g->a[i], s->ta ? s->m : s->k, g->b[i],
+                    s->tb ? s->k : s->n, 0.0f, g->c[i], s->n);
+    }
+}
+
+/* Seconds for the products of `steps` steps. */
+static double gemm_set_time(const gemm_set *g, size_t steps)
+{
+    double t0 = now();
+    for (size_t i = 0; i < steps; i++)
+        gemm_set_run(g);
+    return now() - t0;
+}
+
+static double peak_gflops(int n, int reps, double *median_out)
+{
+    float *a = xmalloc((size_t)n * n * sizeof *a);
+    float *b = xmalloc((size_t)n * n * sizeof *b);
+    float *c = xmalloc((size_t)n * n * sizeof *c);
+    for (size_t i = 0; i < (size_t)n * n; i++) {
+        a[i] = rng_float() - 0.5f;
+        b[i] = rng_float() - 0.5f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a,
+                n, b, n, 0.0f, c, n);
+    double best = 0.0, rates[MAX_REPS];
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
+                    a, n, b, n, 0.0f, c, n);
+        double rate = 2.0 * n * (double)n * n / (now() - t0) * 1e-9;
+        rates[r] = rate;
+        best = rate > best ? rate : best;
+    }
+    *median_out = median(rates, reps);
+    free(a);
+    free(b);
+    free(c);
+    return best;
+}
+
+/* ---- results ---- */
+
+enum { SYS_LIBNN, SYS_LIBNN_1T, SYS_SGEMM, SYS_HAND, SYS_TORCH1, SYS_TORCH2,
+       SYS_FANN, SYS_SKLEARN, N_SYS };
+static const char *sys_name[N_SYS] = {
+    "libnn", "libnn (1 thread)", "sgemm shapes", "hand-written C",
+    "PyTorch, 1 thread", "PyTorch, 2 threads", "FANN", "scikit-learn"};
+static const char *sys_key[N_SYS] = {"libnn", "libnn_1t", "sgemm", "hand",
+                                     "torch1", "torch2", "fann", "sklearn"};
+
+typedef struct series {
+    double v[MAX_REPS];
+    int n;
+} series;
+
+typedef struct workload {
+    const char *key, *title, *unit;
+    int higher_better; /* samples/s */
+    series s[N_SYS];
+} workload;
+
+static void add(series *s, double v)
+{
+    if (isfinite(v) && v > 0.0 && s->n < MAX_REPS)
+        s->v[s->n++] = v;
+}
+
+static double med(const series *s)
+{
+    return s->n ? median(s->v, s->n) : NAN;
+}
+
+/* ---- options ---- */
+
+typedef struct options {
+    int quick, reps, peers, sklearn, synthetic, one_thread;
+    size_t n_train;      /* samples per measured epoch (scaled to 60 000) */
+    size_t n_fann;       /* FANN is ~25x slower: fewer samples */
+    size_t n_sklearn;
+    const char *data_dir, *tsv, *source_dir, *fann_peer, *python;
+    int pause;           /* ms between systems, for spinning threads to rest */
+} options;
+
+static void usage(void)
+{
+    printf("usage: nn_bench [--quick] [--reps N] [--no-peers] [--sklearn]\n"
+           "                [--synthetic] [--data DIR] [--tsv FILE]\n"
+           "                [--source-dir DIR] [--fann-peer PATH]\n"
+           "                [--python PATH] [--one-thread]\n"
+           "  --quick      fewer samples and repetitions (under a minute)\n"
+           "  --reps N     alternated repetitions per system (default 5)\n"
+           "  --no-peers   libnn and the sgemm ceiling only\n"
+           "  --sklearn    also scikit-learn (off in --quick)\n"
+           "  --one-thread also libnn with NN_OPT_THREADS = 1\n"
+           "  --synthetic  synthetic data even when Fashion-MNIST is there\n"
+           "  --tsv FILE   also write the results as tab-separated values\n");
+}
+
+static void parse_args(options *o, int argc, char **argv)
+{
+    *o = (options){0, 5, 1, 0, 0, 0, EPOCH, 6000, EPOCH,
+                   "/usr/share/datasets/fashion-mnist", NULL,
+                   BENCH_SOURCE_DIR, NULL, "/usr/bin/python3", 150};
+    int reps_given = 0, sklearn_given = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--quick"))
+            o->quick = 1;
+        else if (!strcmp(a, "--no-peers"))
+            o->peers = 0;
+        else if (!strcmp(a, "--sklearn"))
+            sklearn_given = 1;
+        else if (!strcmp(a, "--synthetic"))
+            o->synthetic = 1;
+        else if (!strcmp(a, "--one-thread"))
+            o->one_thread = 1;
+        else if (!strcmp(a, "--reps") && v) {
+            o->reps = atoi(v);
+            reps_given = 1;
+            i++;
+        } else if (!strcmp(a, "--data") && v) {
+            o->data_dir = v;
+            i++;
+        } else if (!strcmp(a, "--tsv") && v) {
+            o->tsv = v;
+            i++;
+        } else if (!strcmp(a, "--source-dir") && v) {
+            o->source_dir = v;
+            i++;
+        } else if (!strcmp(a, "--fann-peer") && v) {
+            o->fann_peer = v;
+            i++;
+        } else if (!strcmp(a, "--python") && v) {
+            o->python = v;
+            i++;
+        } else {
+            usage();
+            exit(strcmp(a, "--help") ? EXIT_FAILURE : EXIT_SUCCESS);
+        }
+    }
+    if (o->quick) {
+        o->n_train = 10000;
+        o->n_fann = 1000;
+        o->n_sklearn = 10000;
+        o->pause = 50;
+        if (!reps_given)
+            o->reps = 3;
+    }
+    o->sklearn = sklearn_given;
+    if (o->reps < 1 || o->reps > MAX_REPS)
+        die("--reps must be in [1, %d]", MAX_REPS);
+}
+
+/* ---- one run of each workload, for each system ---- */
+
+typedef struct bench {
+    options o;
+    data d;
+    char data_path[64];
+    peer torch1, torch2, fann, sklearn;
+    nn_net *net[3];     /* sgd64, adam64, sgd256 */
+    nn_net *net_1t[3];
+    nn_net *infer_net;
+    gemm_set gemm64, gemm256, gemm_infer;
+    workload w[5];
+    double peak, peak_median, flops_epoch64, flops_epoch256, flops_infer;
+} bench;
+
+static nn_net *mlp(int optimizer, size_t batch)
+{
+    nn_activation acts[] = {NN_RELU, NN_RELU, NN_SOFTMAX};
+    nn_net *net;
+    CHECK(nn_create(&net, MLP_LAYERS, mlp_sizes, acts, 0, 1));
+    CHECK(nn_set(net, NN_OPT_OPTIMIZER, optimizer));
+    CHECK(nn_set(net, NN_OPT_LEARNING_RATE, optimizer == NN_ADAM ? 1e-3
+                                                                 : 1e-2));
+    CHECK(nn_set(net, NN_OPT_BATCH_SIZE, (double)batch));
+    return net;
+}
+
+static double libnn_epoch(nn_net *net, const data *d, size_t n)
+{
+    double t0 = now();
+    CHECK(nn_train(net, d->x, d->y, n, 1, NULL, NULL));
+    return (now() - t0) * (double)EPOCH / (double)n;
+}
+
+static double libnn_infer(const nn_net *net, const data *d, size_t n,
+                          float *out)
+{
+    double t0 = now();
+    for (size_t s = 0; s + 1000 <= n; s += 1000)
+        CHECK(nn_predict(net, d->x + s * N_IN, 1000, out));
+    return (double)n / (now() - t0);
+}
+
+static double libnn_tutorial(nn_net *net, const float *x, const float *y,
+                             long steps)
+{
+    double cost, t0 = now();
+    for (long i = 0; i < steps; i++) {
+        nn_backprop(net, x, y, TUT_N, &cost);
+        nn_step(net);
+    }
+    return (now() - t0) / (double)steps * 1e9;
+}
+
+static double hand_tutorial(const float *x, const float *y, long steps)
+{
+    hand_net h = {2, 3, 1, {0}, {0}, 0.5f};
+    memcpy(h.w1, tutorial_w, sizeof h.w1);
+    memcpy(h.w2, tutorial_w + 6, sizeof h.w2);
+    volatile float sink = 0.0f;
+    double t0 = now();
+    for (long i = 0; i < steps; i++)
+        sink += hand_step(&h, x, y, TUT_N);
+    (void)sink;
+    return (now() - t0) / (double)steps * 1e9;
+}
+
+/* Asks a peer for one epoch-equivalent; returns s/epoch. */
+static double peer_epoch(peer *p, const char *opt, int batch, size_t n)
+{
+    double t = peer_ask(p, "train %s %d %zu", opt, batch, n);
+    return t > 0.0 ? t * (double)EPOCH / (double)n : t;
+}
+
+static double peer_infer(peer *p, size_t n)
+{
+    double t = peer_ask(p, "predict 1000 %zu", n);
+    return t > 0.0 ? (double)n / t : t;
+}
+
+static double peer_tutorial(peer *p, long steps)
+{
+    double t = peer_ask(p, "tutorial %ld", steps);
+    return t > 0.0 ? t / (double)steps * 1e9 : t;
+}
+
+static void start_peers(bench *b)
+{
+    char script[4096], data_arg[128];
+    snprintf(data_arg, sizeof data_arg, "%s", b->data_path);
+    if (access(b->o.python, X_OK) == 0) {
+        snprintf(script, sizeof script, "%s/peer_torch.py", b->o.source_dir);
+        for (int t = 1; t <= 2; t++) {
+            char targ[8];
+            snprintf(targ, sizeof targ, "%d", t);
+            char *argv[] = {(char *)b->o.python, script, data_arg, targ, NULL};
+            peer *p = t == 1 ? &b->torch1 : &b->torch2;
+            peer_start(p, sys_name[t == 1 ? SYS_TORCH1 : SYS_TORCH2], argv, t);
+            /* the peer answers "ok 0" once loaded, "na" without torch */
+            if (peer_ask(p, "hello") < 0.0)
+                p->alive = 0;
+        }
+        if (b->o.sklearn) {
+            snprintf(script, sizeof script, "%s/peer_sklearn.py",
+                     b->o.source_dir);
+            char *argv[] = {(char *)b->o.python, script, data_arg, NULL};
+            peer_start(&b->sklearn, sys_name[SYS_SKLEARN], argv, 0);
+            if (peer_ask(&b->sklearn, "hello") < 0.0)
+                b->sklearn.alive = 0;
+        }
+    }
+    if (b->o.fann_peer && access(b->o.fann_peer, X_OK) == 0) {
+        char *argv[] = {(char *)b->o.fann_peer, data_arg, NULL};
+        peer_start(&b->fann, sys_name[SYS_FANN], argv, 0);
+        if (peer_ask(&b->fann, "hello") < 0.0)
+            b->fann.alive = 0;
+    }
+}
+
+static peer *peer_of(bench *b, int sys)
+{
+    switch (sys) {
+    case SYS_TORCH1: return &b->torch1;
+    case SYS_TORCH2: return &b->torch2;
+    case SYS_FANN: return &b->fann;
+    case SYS_SKLEARN: return &b->sklearn;
+    default: return NULL;
+    }
+}
+
+static size_t peer_samples(const bench *b, int sys)
+{
+    return sys == SYS_FANN ? b->o.n_fann
+           : sys == SYS_SKLEARN ? b->o.n_sklearn
+                                : b->o.n_train;
+}
+
+/* One measurement of workload `w` by system `sys`; NAN when it does not
+ * apply. */
+static double measure(bench *b, int w, int sys, float *out)
+{
+    static const int batch_of[3] = {64, 64, 256};
+    static const char *opt_of[3] = {"sgd", "adam", "sgd"};
+    size_t n = b->o.n_train;
+    float tx[TUT_N * 2], ty[TUT_N];
+    tutorial_data(tx, ty);
+    long tut_steps = b->o.quick ? 300000 : 2000000;
+    peer *p = peer_of(b, sys);
+    if (p && !p->alive)
+        return NAN;
+    if (w < 3) {
+        switch (sys) {
+        case SYS_LIBNN: return libnn_epoch(b->net[w], &b->d, n);
+        case SYS_LIBNN_1T:
+            if (!b->net_1t[w])
+                return NAN;
+            nn_set(b->net_1t[w], 22 /* NN_OPT_THREADS */, 1);
+            double t = libnn_epoch(b->net_1t[w], &b->d, n);
+            nn_set(b->net_1t[w], 22, 0);
+            return t;
+        case SYS_SGEMM: {
+            const gemm_set *g = batch_of[w] == 64 ? &b->gemm64 : &b->gemm256;
+            size_t steps = (n + (size_t)batch_of[w] - 1) / (size_t)batch_of[w];
+            return gemm_set_time(g, steps) * (double)EPOCH / (double)n;
+        }
+        case SYS_HAND: return NAN;
+        default:
+            return peer_epoch(p, opt_of[w], batch_of[w], peer_samples(b, sys));
+        }
+    }
+    if (w == 3) {
+        size_t ni = b->o.quick ? 20000 : EPOCH;
+        switch (sys) {
+        case SYS_LIBNN: return libnn_infer(b->infer_net, &b->d, ni, out);
+        case SYS_SGEMM:
+            return (double)(ni / 1000 * 1000) /
+                   gemm_set_time(&b->gemm_infer, ni / 1000);
+        case SYS_LIBNN_1T:
+        case SYS_HAND: return NAN;
+        default:
+            return peer_infer(p, sys == SYS_FANN ? ni / 10 : ni);
+        }
+    }
+    switch (sys) {
+    case SYS_LIBNN: {
+        nn_net *net = tutorial_net();
+        double ns = libnn_tutorial(net, tx, ty, tut_steps);
+        nn_free(net);
+        return ns;
+    }
+    case SYS_HAND: return hand_tutorial(tx, ty, tut_steps);
+    case SYS_FANN: return peer_tutorial(p, tut_steps / 4);
+    case SYS_TORCH1:
+    case SYS_TORCH2: return peer_tutorial(p, b->o.quick ? 2000 : 10000);
+    default: return NAN;
+    }
+}
+
+/* ---- report ---- */
+
+static void print_header(const bench *b)
+{
+    char host[256] = "?";
+    gethostname(host, sizeof host);
+    time_t t = time(NULL);
+    char date[64];
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&t));
+    char cpu[512] = "?";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "model name", 10)) {
+                char *c = strchr(line, ':');
+                snprintf(cpu, sizeof cpu, "%s", c ? c + 2 : line);
+                cpu[strcspn(cpu, "\n")] = 0;
+                break;
+            }
+        fclose(f);
+    }
+    printf("libnn %s benchmark, %s, %s, %ld CPUs\n", nn_version_string(), date,
+           cpu, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("OpenBLAS: %s (%d threads)\n", openblas_get_config(),
+           openblas_get_num_threads());
+    printf("data: %s; %s mode: %d alternated repetitions, libnn/PyTorch on "
+           "%zu samples, FANN on %zu, scaled to 60 000\n\n",
+           b->d.source, b->o.quick ? "quick" : "full", b->o.reps,
+           b->o.n_train, b->o.n_fann);
+}
+
+static void report(bench *b)
+{
+    FILE *tsv = b->o.tsv ? fopen(b->o.tsv, "w") : NULL;
+    if (b->o.tsv && !tsv)
+        die("cannot write %s", b->o.tsv);
+    if (tsv)
+        fprintf(tsv, "workload\tsystem\tmedian\tunit\treps\tmin\tmax\n");
+    double floor[5] = {b->flops_epoch64 / (b->peak * 1e9),
+                       b->flops_epoch64 / (b->peak * 1e9),
+                       b->flops_epoch256 / (b->peak * 1e9),
+                       b->peak * 1e9 / b->flops_infer, NAN};
+    printf("sgemm peak: %.1f GFLOP/s (best of %d, median %.1f) on a square "
+           "product\n",
+           b->peak, b->o.quick ? 5 : 9, b->peak_median);
+    printf("floor: %.1f GFLOP per epoch at batch 64 -> %.3f s/epoch; "
+           "inference %.0f samples/s\n\n",
+           b->flops_epoch64 * 1e-9, floor[0], floor[3]);
+    if (tsv) {
+        fprintf(tsv, "peak\tsgemm\t%.3f\tGFLOP/s\t%d\t%.3f\t%.3f\n", b->peak,
+                b->o.quick ? 5 : 9, b->peak_median, b->peak);
+        fprintf(tsv, "floor\tsgd64\t%.4f\ts/epoch\t1\t%.4f\t%.4f\n", floor[0],
+                floor[0], floor[0]);
+        fprintf(tsv, "floor\tsgd256\t%.4f\ts/epoch\t1\t%.4f\t%.4f\n",
+                floor[2], floor[2], floor[2]);
+        fprintf(tsv, "floor\tinfer\t%.0f\tsamples/s\t1\t%.0f\t%.0f\n",
+                floor[3], floor[3], floor[3]);
+    }
+    for (int w = 0; w < 5; w++) {
+        workload *wl = &b->w[w];
+        double ref = med(&wl->s[SYS_LIBNN]);
+        printf("%s (%s)\n", wl->title, wl->unit);
+        printf("  %-20s %12s %8s %8s %10s %10s\n", "system", "median", "min",
+               "max", "x floor", "x libnn");
+        for (int s = 0; s < N_SYS; s++) {
+            series *sr = &wl->s[s];
+            if (!sr->n)
+                continue;
+            double m = med(sr), lo = sr->v[0], hi = sr->v[0];
+            for (int i = 1; i < sr->n; i++) {
+                lo = sr->v[i] < lo ? sr->v[i] : lo;
+                hi = sr->v[i] > hi ? sr->v[i] : hi;
+            }
+            /* "x floor" and "x libnn" as time ratios (>1 = slower) */
+            double xf = wl->higher_better ? floor[w] / m : m / floor[w];
+            double xl = wl->higher_better ? ref / m : m / ref;
+            char fbuf[16] = "", lbuf[16] = "";
+            if (isfinite(xf))
+                snprintf(fbuf, sizeof fbuf, "%.2f", xf);
+            if (isfinite(xl))
+                snprintf(lbuf, sizeof lbuf, "%.2f", xl);
+            const char *fmt = w == 3 ? "  %-20s %12.0f %8.0f %8.0f %10s %10s\n"
+                            : w == 4 ? "  %-20s %12.1f %8.1f %8.1f %10s %10s\n"
+                                     : "  %-20s %12.3f %8.3f %8.3f %10s %10s\n";
+            printf(fmt, sys_name[s], m, lo, hi, fbuf, lbuf);
+            if (tsv)
+                fprintf(tsv, "%s\t%s\t%.6g\t%s\t%d\t%.6g\t%.6g\n", wl->key,
+                        sys_key[s], m, wl->unit, sr->n, lo, hi);
+        }
+        printf("\n");
+    }
+    if (tsv)
+        fclose(tsv);
+
+    /* the targets of issue 6, as ratios within this run */
+    double sgd = med(&b->w[0].s[SYS_LIBNN]);
+    double t1 = med(&b->w[0].s[SYS_TORCH1]), t2 = med(&b->w[0].s[SYS_TORCH2]);
+    double torch = isnan(t1) ? t2 : isnan(t2) ? t1 : fmin(t1, t2);
+    double tut = med(&b->w[4].s[SYS_LIBNN]);
+    double hand = med(&b->w[4].s[SYS_HAND]);
+    double fann = med(&b->w[4].s[SYS_FANN]);
+    double inf = med(&b->w[3].s[SYS_LIBNN]);
+    printf("targets (issue 6)\n");
+    printf("  sgd64 <= 1.6x floor      %6.2fx  %s\n", sgd / floor[0],
+           sgd / floor[0] <= 1.6 ? "met" : "NOT met");
+    if (!isnan(torch))
+        printf("  sgd64 <= 0.33x PyTorch   %6.2fx  %s\n", sgd / torch,
+               sgd / torch <= 0.33 ? "met" : "NOT met");
+    printf("  tutorial <= 1.2x hand    %6.2fx  %s\n", tut / hand,
+           tut / hand <= 1.2 ? "met" : "NOT met");
+    if (!isnan(fann))
+        printf("  tutorial >= 3x FANN      %6.2fx  %s\n", fann / tut,
+               fann / tut >= 3.0 ? "met" : "NOT met");
+    printf("  inference >= 250000/s  %8.0f  %s\n", inf,
+           inf >= 250000 ? "met" : "NOT met");
+    printf("  adam64 <= 0.80 s         %6.3f  %s\n",
+           med(&b->w[1].s[SYS_LIBNN]),
+           med(&b->w[1].s[SYS_LIBNN]) <= 0.80 ? "met" : "NOT met");
+    printf("  sgd256 <= 0.55 s         %6.3f  %s\n",
+           med(&b->w[2].s[SYS_LIBNN]),
+           med(&b->w[2].s[SYS_LIBNN]) <= 0.55 ? "met" : "NOT met");
+}
+
+int main(int argc, char **argv)
+{
+    static bench b;
+    parse_args(&b.o, argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    load_data(&b.d, b.o.data_dir, b.o.synthetic);
+    print_header(&b);
+    fflush(stdout);
+
+    b.w[0] = (workload){"sgd64", "784-256-128-10, SGD + momentum, batch 64",
+                        "s/epoch", 0, {{{0}, 0}}};
+    b.w[1] = (workload){"adam64", "784-256-128-10, Adam, batch 64", "s/epoch",
+                        0, {{{0}, 0}}};
+    b.w[2] = (workload){"sgd256", "784-256-128-10, SGD + momentum, batch 256",
+                        "s/epoch", 0, {{{0}, 0}}};
+    b.w[3] = (workload){"infer", "inference, calls of 1000 samples",
+                        "samples/s", 1, {{{0}, 0}}};
+    b.w[4] = (workload){"tutorial", "tutorial 2-3-1, one full-batch step",
+                        "ns/step", 0, {{{0}, 0}}};
+
+    gemm_set_init(&b.gemm64, 64, 0);
+    gemm_set_init(&b.gemm256, 256, 0);
+    gemm_set_init(&b.gemm_infer, 1000, 1);
+    b.flops_epoch64 = shapes_flops(b.gemm64.shape, b.gemm64.count) / 64.0 *
+                      EPOCH;
+    b.flops_epoch256 = shapes_flops(b.gemm256.shape, b.gemm256.count) /
+                       256.0 * EPOCH;
+    b.flops_infer = shapes_flops(b.gemm_infer.shape, b.gemm_infer.count) /
+                    1000.0;
+    b.peak = peak_gflops(b.o.quick ? 1536 : 2048, b.o.quick ? 5 : 9,
+                         &b.peak_median);
+
+    static const int opts[3] = {NN_MOMENTUM, NN_ADAM, NN_MOMENTUM};
+    static const size_t batches[3] = {64, 64, 256};
+    for (int w = 0; w < 3; w++) {
+        b.net[w] = mlp(opts[w], batches[w]);
+        /* warm-up: buffers, OpenBLAS threads, caches */
+        CHECK(nn_train(b.net[w], b.d.x, b.d.y, 4096, 1, NULL, NULL));
+        if (b.o.one_thread) {
+            b.net_1t[w] = mlp(opts[w], batches[w]);
+            CHECK(nn_train(b.net_1t[w], b.d.x, b.d.y, 4096, 1, NULL, NULL));
+        }
+    }
+    b.infer_net = mlp(NN_SGD, 64);
+    float *out = xmalloc(1000 * N_OUT * sizeof *out);
+
+    if (b.o.peers) {
+        write_data_file(&b.d, b.data_path, sizeof b.data_path);
+        start_peers(&b);
+        unlink(b.data_path); /* the peers have loaded it */
+        b.torch1.scale = b.torch2.scale = 1.0;
+        /* warm-up turns, not recorded */
+        for (int s = SYS_TORCH1; s < N_SYS; s++) {
+            peer *p = peer_of(&b, s);
+            if (p->alive) {
+                peer_ask(p, "train sgd 64 2048");
+                peer_ask(p, "train adam 64 2048");
+                peer_ask(p, "train sgd 256 2048");
+                peer_ask(p, "predict 1000 2000");
+            }
+        }
+    }
+
+    for (int w = 0; w < 5; w++) {
+        fprintf(stderr, "%s:", b.w[w].key);
+        for (int r = 0; r < b.o.reps; r++) {
+            for (int s = 0; s < N_SYS; s++) {
+                double v = measure(&b, w, s, out);
+                if (isnan(v))
+                    continue;
+                add(&b.w[w].s[s], v);
+                fprintf(stderr, " %s=%.4g", sys_key[s], v);
+                pause_ms(b.o.pause);
+            }
+            fprintf(stderr, " |");
+        }
+        fprintf(stderr, "\n");
+    }
+    peer_stop(&b.torch1);
+    peer_stop(&b.torch2);
+    peer_stop(&b.fann);
+    peer_stop(&b.sklearn);
+    report(&b);
+    for (int w = 0; w < 3; w++) {
+        nn_free(b.net[w]);
+        nn_free(b.net_1t[w]);
+    }
+    nn_free(b.infer_net);
+    free(out);
+    return 0;
+}

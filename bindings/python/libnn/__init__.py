@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: MIT
+"""libnn: Python bindings of the libnn multilayer-perceptron library.
+
+A pure-Python (ctypes) package over ``libnn.so.0``::
+
+    import numpy as np
+    import libnn
+
+    net = libnn.Network([2, 3, 1], ["sigmoid", "sigmoid"], bias=False,
+                        seed=42, learning_rate=0.5)
+    net.train(x, y, epochs=100)
+    y_hat = net.predict(x)
+
+The library is found through the ``NN_LIBRARY`` environment variable, then
+beside this package, then ``ctypes.util.find_library('nn')``, then
+pkg-config's libdir, then the soname.  ``MLPClassifier`` and
+``MLPRegressor`` are scikit-learn style estimators (scikit-learn itself is
+optional; they are imported on first use).  See docs/python.md.
+"""
+
+from . import _lib
+from ._version import __version__
+from .errors import (NNError, NNFormatError, NNIOError, NNMemoryError,
+                     NNNumericError, NNShapeError, NNStateError,
+                     NNValueError)
+from .network import Network
+
+#: Path or name the shared library was loaded from.
+library_path = _lib.library_path
+
+#: Names accepted in ``Network(..., activations)``.
+ACTIVATIONS = tuple(_lib.ACTIVATIONS)
+#: Names accepted by ``Network.optimizer``.
+OPTIMIZERS = tuple(_lib.OPTIMIZERS)
+#: Names accepted by ``Network.loss``.
+LOSSES = tuple(_lib.LOSSES)
+
+
+def library_version():
+    """Version of the loaded library, as a string "MAJOR.MINOR.PATCH"."""
+    return _lib.nn_version_string().decode()
+
+
+def library_version_info():
+    """Version of the loaded library, as a tuple (major, minor, patch)."""
+    return _lib.version_tuple()
+
+
+def error_name(code):
+    """The library's name for an error code, e.g. ``"NN_EINVAL"``."""
+    return _lib.nn_error_name(code).decode()
+
+
+def error_string(code):
+    """The library's text for an error code, e.g. ``"invalid argument"``."""
+    return _lib.nn_error_string(code).decode()
+
+
+def __getattr__(name):
+    # The estimators import scikit-learn when it is there: only on first use.
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimators
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'libnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + ["MLPClassifier", "MLPRegressor"])
+
+
+__all__ = [
+    "Network", "MLPClassifier", "MLPRegressor",
+    "NNError", "NNValueError", "NNMemoryError", "NNShapeError",
+    "NNStateError", "NNIOError", "NNFormatError", "NNNumericError",
+    "ACTIVATIONS", "OPTIMIZERS", "LOSSES", "library_path",
+    "library_version", "library_version_info", "error_name", "error_string",
+    "__version__",
+]

@@ -1,0 +1,683 @@
+# SPDX-License-Identifier: MIT
+"""scikit-learn style estimators over libnn: MLPClassifier, MLPRegressor.
+
+They take the parameter names of sklearn.neural_network's estimators and
+train a :class:`libnn.Network` with the same recipe (initialise from
+``random_state``, one ``nn_train`` epoch at a time, sklearn's stopping rule
+on the training loss or on a held-out validation score).  When scikit-learn
+is importable they derive from its BaseEstimator and mixins and use its
+input validation, so they work in pipelines, ``cross_val_score`` and
+``GridSearchCV``; without it a small fallback keeps numpy the only
+dependency.
+
+Output layers: softmax + cross-entropy for more than two classes; one
+sigmoid + binary cross-entropy for two; one sigmoid per label + binary
+cross-entropy for multilabel indicator targets; identity + MSE for
+regression.  Inputs are not standardised: that is the caller's job
+(sklearn.preprocessing.StandardScaler in a pipeline).
+"""
+
+import inspect
+import numbers
+import warnings
+
+import numpy as np
+
+from .network import Network
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import (ConvergenceWarning, DataConversionWarning,
+                                    NotFittedError)
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state
+    from sklearn.utils.multiclass import type_of_target
+    from sklearn.utils.validation import check_is_fitted, column_or_1d
+    try:  # scikit-learn >= 1.6
+        from sklearn.utils.validation import validate_data as _validate_data
+    except ImportError:  # older: a method of BaseEstimator
+        def _validate_data(estimator, *args, **kwargs):
+            return estimator._validate_data(*args, **kwargs)
+    HAVE_SKLEARN = True
+except ImportError:  # numpy-only fallback
+    HAVE_SKLEARN = False
+
+    class NotFittedError(ValueError, AttributeError):
+        """Raised when predicting with an estimator that is not fitted."""
+
+    class ConvergenceWarning(UserWarning):
+        """The optimizer stopped at max_iter before converging."""
+
+    class DataConversionWarning(UserWarning):
+        """Input data were converted (e.g. a column vector y raveled)."""
+
+    class BaseEstimator:
+        """get_params/set_params from the __init__ signature, as sklearn."""
+
+        @classmethod
+        def _get_param_names(cls):
+            sig = inspect.signature(cls.__init__)
+            return sorted(p.name for p in sig.parameters.values()
+                          if p.name != "self" and p.kind != p.VAR_KEYWORD)
+
+        def get_params(self, deep=True):
+            return {k: getattr(self, k) for k in self._get_param_names()}
+
+        def set_params(self, **params):
+            valid = self._get_param_names()
+            for key, value in params.items():
+                if key not in valid:
+                    raise ValueError(
+                        f"Invalid parameter {key!r} for estimator "
+                        f"{type(self).__name__}. Valid parameters are: "
+                        f"{valid!r}.")
+                setattr(self, key, value)
+            return self
+
+        def __repr__(self):
+            sig = inspect.signature(type(self).__init__)
+            changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                       if sig.parameters[k].default is not v
+                       and sig.parameters[k].default != v]
+            return f"{type(self).__name__}({', '.join(changed)})"
+
+    class ClassifierMixin:
+        _estimator_type = "classifier"
+
+        def score(self, X, y, sample_weight=None):
+            """Accuracy (exact match of every label for multilabel)."""
+            hits = self.predict(X) == np.asarray(y)
+            if hits.ndim == 2:
+                hits = hits.all(axis=1)
+            return float(np.average(hits, weights=sample_weight))
+
+    class RegressorMixin:
+        _estimator_type = "regressor"
+
+        def score(self, X, y, sample_weight=None):
+            """R^2, averaged uniformly over outputs."""
+            y = np.asarray(y, dtype=np.float64)
+            pred = np.asarray(self.predict(X), dtype=np.float64)
+            y2, p2 = y.reshape(len(y), -1), pred.reshape(len(y), -1)
+            w = (np.ones(len(y)) if sample_weight is None
+                 else np.asarray(sample_weight, dtype=np.float64))
+            w = w[:, None]
+            num = (w * (y2 - p2) ** 2).sum(axis=0)
+            mean = (w * y2).sum(axis=0) / w.sum()
+            den = (w * (y2 - mean) ** 2).sum(axis=0)
+            ok = den != 0
+            r2 = np.ones(y2.shape[1])
+            r2[ok] = 1 - num[ok] / den[ok]
+            r2[~ok & (num != 0)] = 0.0
+            return float(r2.mean())
+
+    def check_random_state(seed):
+        if seed is None or seed is np.random:
+            return np.random.mtrand._rand
+        if isinstance(seed, numbers.Integral):
+            return np.random.RandomState(seed)
+        if isinstance(seed, np.random.RandomState):
+            return seed
+        raise ValueError(f"{seed!r} cannot be used to seed a "
+                         "numpy.random.RandomState instance")
+
+    def check_is_fitted(estimator):
+        if not any(k.endswith("_") and not k.startswith("__")
+                   for k in vars(estimator)):
+            raise NotFittedError(
+                f"This {type(estimator).__name__} instance is not fitted "
+                "yet. Call 'fit' with appropriate arguments before using "
+                "this estimator.")
+
+    def column_or_1d(y, *, warn=False):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            if warn:
+                warnings.warn(
+                    "A column-vector y was passed when a 1d array was "
+                    "expected. Please change the shape of y to "
+                    "(n_samples, ), for example using ravel().",
+                    DataConversionWarning, stacklevel=3)
+            return y.ravel()
+        if y.ndim == 1:
+            return y
+        raise ValueError(f"y should be a 1d array, got an array of shape "
+                         f"{y.shape} instead.")
+
+    def type_of_target(y, input_name=""):
+        y = np.asarray(y)
+        if y.ndim > 2 or y.size == 0:
+            return "unknown"
+        if y.ndim == 2 and y.shape[1] > 1:
+            if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
+                return "multilabel-indicator"
+            return ("continuous-multioutput" if y.dtype.kind == "f"
+                    and np.any(y != np.round(y)) else
+                    "multiclass-multioutput")
+        y = y.ravel()
+        if y.dtype.kind == "f" and np.any(y != np.round(y)):
+            return "continuous"
+        return "binary" if len(np.unique(y)) <= 2 else "multiclass"
+
+    def train_test_split(*arrays, test_size, random_state, stratify=None):
+        n = len(arrays[0])
+        n_test = int(np.ceil(test_size * n))
+        order = check_random_state(random_state).permutation(n)
+        test, train = order[:n_test], order[n_test:]
+        if n_test < 1 or len(train) < 1:
+            raise ValueError(f"With n_samples={n} and "
+                             f"validation_fraction={test_size}, a set "
+                             "would be empty.")
+        out = []
+        for a in arrays:
+            out += [a[train], a[test]]
+        return out
+
+    def _check_X(X):
+        if hasattr(X, "toarray") or type(X).__module__.startswith(
+                "scipy.sparse"):
+            raise TypeError("A sparse matrix was passed, but dense data is "
+                            "required. Use X.toarray() to convert to a "
+                            "dense numpy array.")
+        X = np.asarray(X)
+        if X.dtype.kind == "c":
+            raise ValueError("Complex data not supported")
+        try:
+            X = np.asarray(X, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"X cannot be converted to float: {exc}") \
+                from None
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected 2D array, got {X.ndim}D array instead. Reshape "
+                "your data either using array.reshape(-1, 1) if your data "
+                "has a single feature or array.reshape(1, -1) if it "
+                "contains a single sample.")
+        for axis, what in ((0, "sample"), (1, "feature")):
+            if X.shape[axis] < 1:
+                raise ValueError(f"Found array with 0 {what}(s) (shape="
+                                 f"{X.shape}) while a minimum of 1 is "
+                                 "required.")
+        if not np.isfinite(X).all():
+            raise ValueError("Input X contains NaN or infinity.")
+        return np.ascontiguousarray(X)
+
+    def _validate_data(estimator, X, y="no_validation", reset=True,
+                       y_numeric=False, **_):
+        X = _check_X(X)
+        if reset:
+            estimator.n_features_in_ = X.shape[1]
+        elif X.shape[1] != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but "
+                f"{type(estimator).__name__} is expecting "
+                f"{estimator.n_features_in_} features as input.")
+        if isinstance(y, str) and y == "no_validation":
+            return X
+        if y is None:
+            raise ValueError(f"This {type(estimator).__name__} estimator "
+                             "requires y to be passed, but the target y is "
+                             "None.")
+        y = np.asarray(y)
+        if y.ndim == 0 or len(y) != len(X):
+            raise ValueError("Found input variables with inconsistent "
+                             f"numbers of samples: {[len(X), y.size]}")
+        if y_numeric and y.dtype.kind not in "fiub":
+            y = y.astype(np.float64)
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
+        return X, y
+
+
+__all__ = ["MLPClassifier", "MLPRegressor", "HAVE_SKLEARN"]
+
+# sklearn's activation names -> libnn's
+_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid",
+                "tanh": "tanh", "relu": "relu"}
+_SOLVERS = ("sgd", "adam")
+
+
+class _BaseMLP(BaseEstimator):
+    """What the classifier and the regressor share: parameters, the network
+    and the training loop."""
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", alpha=0.0001, batch_size="auto",
+                 learning_rate_init=0.001, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 early_stopping=False, validation_fraction=0.1, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+
+    # --- parameters -------------------------------------------------------
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral):
+            sizes = [sizes]
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise ValueError("hidden_layer_sizes must be an int or a "
+                             f"sequence of ints, got {sizes!r}.") from None
+        for s in sizes:
+            if not isinstance(s, numbers.Integral) or isinstance(s, bool) \
+                    or s < 1:
+                raise ValueError(f"hidden_layer_sizes must be > 0, got "
+                                 f"{self.hidden_layer_sizes!r}.")
+        return [int(s) for s in sizes]
+
+    def _check_params(self):
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"The activation '{self.activation}' is not "
+                             f"supported. Supported activations are "
+                             f"{sorted(_ACTIVATIONS)}.")
+        if self.solver not in _SOLVERS:
+            raise ValueError(f"The solver '{self.solver}' is not supported "
+                             "by libnn; use 'sgd' or 'adam'.")
+        checks = (
+            ("alpha", self.alpha, 0, False),
+            ("learning_rate_init", self.learning_rate_init, 0, True),
+            ("tol", self.tol, 0, False),
+            ("epsilon", self.epsilon, 0, True),
+        )
+        for name, value, low, strict in checks:
+            if not isinstance(value, numbers.Real) or value < low or \
+                    (strict and value == low) or not np.isfinite(value):
+                raise ValueError(f"{name} must be a number "
+                                 f"{'>' if strict else '>='} {low}, got "
+                                 f"{value!r}.")
+        for name in ("momentum", "beta_1", "beta_2"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {value!r}.")
+        if not isinstance(self.validation_fraction, numbers.Real) or \
+                not 0 < self.validation_fraction < 1:
+            raise ValueError("validation_fraction must be in (0, 1), got "
+                             f"{self.validation_fraction!r}.")
+        for name in ("max_iter", "n_iter_no_change"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got "
+                                 f"{value!r}.")
+        if not (self.batch_size == "auto" or (
+                isinstance(self.batch_size, numbers.Integral)
+                and self.batch_size >= 1)):
+            raise ValueError("batch_size must be 'auto' or an int >= 1, got "
+                             f"{self.batch_size!r}.")
+
+    def _batch(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn("Got `batch_size` larger than sample size. It is "
+                          "going to be clipped", stacklevel=4)
+        return int(min(self.batch_size, n_samples))
+
+    def _optimizer(self):
+        if self.solver == "adam":
+            return "adam"
+        if self.momentum == 0:
+            return "sgd"
+        return "nesterov" if self.nesterovs_momentum else "momentum"
+
+    # --- the network ------------------------------------------------------
+
+    def _build(self, n_features, n_outputs, out_activation, loss, rng):
+        hidden = self._hidden_sizes()
+        units = [n_features, *hidden, n_outputs]
+        # sklearn's initialisation, draw for draw from the same random
+        # state: Glorot uniform, bound sqrt(6 / (fan_in + fan_out)) (2 for
+        # logistic), on weights and biases alike.
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        init = []
+        for fan_in, fan_out in zip(units[:-1], units[1:]):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            init.append((rng.uniform(-bound, bound, (fan_in, fan_out)),
+                         rng.uniform(-bound, bound, fan_out)))
+        # libnn's own seed then only drives the shuffling of every epoch.
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        acts = [_ACTIVATIONS[self.activation]] * len(hidden)
+        self.network_ = Network(units, acts + [out_activation], seed=seed,
+                                loss=loss)
+        for layer, (weights, bias) in enumerate(init):
+            self.network_.weights(layer)[...] = weights
+            self.network_.bias(layer)[...] = bias
+        self.n_layers_ = len(hidden) + 2
+        self.n_outputs_ = n_outputs
+        self.loss_curve_ = []
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.best_loss_ = np.inf
+        self._no_improvement_count = 0
+
+    def _configure(self, n_samples):
+        """Copy the sklearn parameters into the network's settings; the
+        optimizer only when it changes (setting it resets its state)."""
+        net = self.network_
+        batch = self._batch(n_samples)
+        optimizer = self._optimizer()
+        if net.optimizer != optimizer:
+            net.optimizer = optimizer
+        net.learning_rate = self.learning_rate_init
+        net.beta1, net.beta2 = self.beta_1, self.beta_2
+        net.epsilon = self.epsilon
+        if self.momentum > 0:
+            net.momentum = self.momentum
+        net.batch_size = batch
+        net.shuffle = bool(self.shuffle)
+        # sklearn adds (alpha / batch) * W to each minibatch gradient.
+        net.weight_decay = self.alpha / batch
+
+    @property
+    def coefs_(self):
+        """Weight matrices, (n_in, n_out) each: zero-copy views of the
+        network's memory, as in sklearn's coefs_."""
+        net = self.__dict__.get("network_")
+        if net is None:
+            raise AttributeError("coefs_ exists once the estimator is fitted")
+        return [net.weights(i) for i in range(len(net.sizes) - 1)]
+
+    @property
+    def intercepts_(self):
+        """Bias vectors: zero-copy views, as in sklearn's intercepts_."""
+        net = self.__dict__.get("network_")
+        if net is None:
+            raise AttributeError("intercepts_ exists once the estimator is "
+                                 "fitted")
+        return [net.bias(i) for i in range(len(net.sizes) - 1)]
+
+    # --- training ---------------------------------------------------------
+
+    def _fit(self, X, y, incremental, classes=None):
+        self._check_params()
+        first_pass = (not hasattr(self, "network_")
+                      or (not self.warm_start and not incremental))
+        X, y = _validate_data(self, X, y, reset=first_pass, dtype=np.float32,
+                              order="C", multi_output=True,
+                              y_numeric=self._estimator_type == "regressor")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        rng = check_random_state(self.random_state)
+        if first_pass:
+            self._init_targets(y, classes)
+            out_activation, loss = self._output_layer()
+            self._build(X.shape[1], self._n_network_outputs(), out_activation,
+                        loss, rng)
+            early = self.early_stopping and not incremental
+            self.validation_scores_ = [] if early else None
+            self.best_validation_score_ = -np.inf if early else None
+        else:
+            self._check_targets(y)
+        targets = self._encode(y)
+
+        early = self.early_stopping and not incremental
+        if early:
+            stratify = y if (self._estimator_type == "classifier"
+                             and y.ndim == 1) else None
+            X, X_val, targets, _, y, y_val = train_test_split(
+                X, targets, y, random_state=rng,
+                test_size=self.validation_fraction, stratify=stratify)
+            X = np.ascontiguousarray(X)
+            targets = np.ascontiguousarray(targets)
+            if self.validation_scores_ is None:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+            best = None
+        self._configure(X.shape[0])
+        try:
+            for _ in range(1 if incremental else self.max_iter):
+                loss = float(self.network_.train(X, targets, epochs=1,
+                                                 progress=False)[0])
+                self.n_iter_ += 1
+                self.t_ += X.shape[0]
+                self.loss_ = loss
+                self.loss_curve_.append(loss)
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+                if early:
+                    improved = self._update_validation(X_val, y_val)
+                    if improved:
+                        best = self.network_.params.copy()
+                else:
+                    self._update_loss(loss)
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = ("Validation score" if early else "Training loss")
+                    if self.verbose:
+                        print(f"{what} did not improve more than "
+                              f"tol={self.tol:f} for "
+                              f"{self.n_iter_no_change} consecutive epochs. "
+                              "Stopping.")
+                    break
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations "
+                        f"({self.max_iter}) reached and the optimization "
+                        "hasn't converged yet.", ConvergenceWarning)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+        if early and best is not None:
+            self.network_.params = best
+        return self
+
+    def _update_loss(self, loss):
+        if loss > self.best_loss_ - self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+
+    def _update_validation(self, X_val, y_val):
+        score = self.score(X_val, y_val)
+        self.validation_scores_.append(score)
+        if self.verbose:
+            print(f"Validation score: {score:f}")
+        if score < self.best_validation_score_ + self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if score > self.best_validation_score_:
+            self.best_validation_score_ = score
+            return True
+        return False
+
+    def fit(self, X, y):
+        """Train on (X, y) from a fresh network (or the current one when
+        ``warm_start``) for up to ``max_iter`` epochs.  Returns self."""
+        return self._fit(X, y, incremental=False)
+
+    def _outputs(self, X):
+        """Raw network outputs (float32, n x outputs) for validated X."""
+        check_is_fitted(self)
+        X = _validate_data(self, X, reset=False, dtype=np.float32, order="C")
+        return self.network_.predict(X)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multilayer-perceptron classifier, sklearn style, trained by libnn.
+
+    Parameters are those of ``sklearn.neural_network.MLPClassifier`` (the
+    solvers are 'sgd' and 'adam'; ``learning_rate``, ``power_t`` and
+    ``max_fun`` are not provided).  ``alpha`` becomes libnn's
+    ``weight_decay = alpha / batch_size``: the same gradient term
+    ``alpha * W / batch`` sklearn adds for its L2 penalty, except that libnn
+    decays the biases too and reports the loss without the penalty.
+
+    Targets: any labels numpy can sort (``classes_ = np.unique(y)``), or a
+    multilabel indicator matrix.
+    """
+
+    def _init_targets(self, y, classes):
+        kind = type_of_target(y, input_name="y")
+        if kind not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(f"Unknown label type: {kind!r}. MLPClassifier "
+                             "takes class labels or a multilabel indicator "
+                             "matrix.")
+        self._multilabel = kind == "multilabel-indicator"
+        if self._multilabel:
+            self.classes_ = np.arange(y.shape[1])
+            self._label_dtype = y.dtype
+        else:
+            labels = np.unique(y if classes is None else np.asarray(classes))
+            if len(labels) < 2:
+                raise ValueError(
+                    "MLPClassifier needs samples of at least 2 classes in "
+                    f"the data, but the data contains only one class: "
+                    f"{labels[0]!r}.")
+            self.classes_ = labels
+        self._check_targets(y)
+
+    def _check_targets(self, y):
+        multilabel = y.ndim == 2
+        if multilabel != self._multilabel:
+            raise ValueError("y is not of the type (multilabel or not) "
+                             "the classifier was first fitted with.")
+        if multilabel:
+            if y.shape[1] != len(self.classes_):
+                raise ValueError(f"y has {y.shape[1]} labels, the classifier "
+                                 f"has {len(self.classes_)}.")
+            return
+        if not np.isin(y, self.classes_).all():
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            raise ValueError(f"`y` has classes not in `self.classes_`. "
+                             f"`self.classes_` has {self.classes_}. 'y' has "
+                             f"{unseen}.")
+
+    def _n_network_outputs(self):
+        if self._multilabel or len(self.classes_) > 2:
+            return len(self.classes_)
+        return 1
+
+    def _output_layer(self):
+        if self._n_network_outputs() == 1 or self._multilabel:
+            self.out_activation_ = "logistic"
+            return "sigmoid", "binary_cross_entropy"
+        self.out_activation_ = "softmax"
+        return "softmax", "cross_entropy"
+
+    def _encode(self, y):
+        if self._multilabel:
+            return np.ascontiguousarray(y, dtype=np.float32)
+        if len(self.classes_) == 2:
+            return (y == self.classes_[1]).astype(np.float32).reshape(-1, 1)
+        onehot = np.zeros((len(y), len(self.classes_)), np.float32)
+        onehot[np.arange(len(y)), np.searchsorted(self.classes_, y)] = 1
+        return onehot
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing from the current network.
+        ``classes`` (every label that will ever appear) is required on the
+        first call, as in sklearn.  Returns self."""
+        if not hasattr(self, "network_") and classes is None:
+            raise ValueError("classes must be passed on the first call to "
+                             "partial_fit.")
+        if classes is not None and hasattr(self, "classes_") and \
+                not self._multilabel and not np.array_equal(
+                    np.unique(classes), self.classes_):
+            raise ValueError(f"`classes={np.unique(classes)!r}` is not the "
+                             "same as on last call to partial_fit, was: "
+                             f"{self.classes_!r}")
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Class probabilities, float64 (n_samples, n_classes) in the order
+        of ``classes_`` (for multilabel: each label's probability)."""
+        p = self._outputs(X).astype(np.float64)
+        if not self._multilabel and len(self.classes_) == 2:
+            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
+        return p
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predicted labels (for multilabel: the 0/1 indicator matrix)."""
+        p = self._outputs(X)
+        if self._multilabel:
+            return (p > 0.5).astype(self._label_dtype)
+        if len(self.classes_) == 2:
+            return self.classes_[(p[:, 0] > 0.5).astype(np.intp)]
+        return self.classes_[np.argmax(p, axis=1)]
+
+    def _more_tags(self):
+        return {"multilabel": True}
+
+    if HAVE_SKLEARN and hasattr(BaseEstimator, "__sklearn_tags__"):
+        def __sklearn_tags__(self):
+            tags = super().__sklearn_tags__()
+            tags.classifier_tags.multi_label = True
+            return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multilayer-perceptron regressor, sklearn style, trained by libnn.
+
+    Identity output layer and MSE.  libnn's MSE is
+    (1/N) sum_i sum_k (y - yhat)^2 / 2: for one output the same as sklearn's
+    squared loss; for k outputs k times it (sklearn also averages over
+    outputs).  Parameters as in :class:`MLPClassifier`.
+    """
+
+    def _init_targets(self, y, classes):
+        self._y_width = 1 if y.ndim == 1 else y.shape[1]
+
+    def _check_targets(self, y):
+        width = 1 if y.ndim == 1 else y.shape[1]
+        if width != self.n_outputs_:
+            raise ValueError(f"y has {width} targets, the regressor has "
+                             f"{self.n_outputs_}.")
+
+    def _n_network_outputs(self):
+        return self._y_width
+
+    def _output_layer(self):
+        self.out_activation_ = "identity"
+        return "identity", "mse"
+
+    def _encode(self, y):
+        return np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
+
+    def partial_fit(self, X, y):
+        """One epoch over (X, y), continuing from the current network.
+        Returns self."""
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predictions, float64: (n_samples,) for one target, else
+        (n_samples, n_targets)."""
+        p = self._outputs(X).astype(np.float64)
+        return p.ravel() if self.n_outputs_ == 1 else p
+
+    def _more_tags(self):
+        return {"multioutput": True}
+
+    if HAVE_SKLEARN and hasattr(BaseEstimator, "__sklearn_tags__"):
+        def __sklearn_tags__(self):
+            tags = super().__sklearn_tags__()
+            tags.target_tags.multi_output = True
+            return tags

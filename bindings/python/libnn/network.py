@@ -1,0 +1,765 @@
+# SPDX-License-Identifier: MIT
+"""The Network class: one libnn handle, with numpy in and out.
+
+Conventions (STYLE.md, "Python bindings"):
+- inputs are converted once to float32 C-contiguous arrays, and passed
+  as they are (no copy) when they already are;
+- outputs are allocated here with numpy and filled by C;
+- parameters and gradients are zero-copy views of the library's memory;
+- shapes are checked here, before C is called, and raise the exception
+  class the library would have raised (NNShapeError is a ValueError).
+"""
+
+import ctypes
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import _lib
+from .errors import NNShapeError, NNStateError, NNValueError
+
+__all__ = ["Network"]
+
+_OPTIMIZER_NAMES = {v: k for k, v in _lib.OPTIMIZERS.items()}
+_LOSS_NAMES = {v: k for k, v in _lib.LOSSES.items()}
+_SCHEDULE_NAMES = {v: k for k, v in _lib.SCHEDULES.items()}
+
+
+class _Handle:
+    """Owns one nn_net pointer and frees it when the last reference goes.
+
+    A Network holds one reference, and so does every numpy view of the
+    network's memory: a view therefore stays valid even after the Network
+    is closed or collected (the memory is freed when the last view dies).
+    """
+
+    __slots__ = ("ptr", "__weakref__")
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
+    def __del__(self):
+        ptr, self.ptr = self.ptr, None
+        if ptr:
+            try:
+                _lib.nn_free(ptr)
+            except (AttributeError, TypeError):  # interpreter shutdown
+                pass
+
+
+def _as_f32(data, what):
+    """``data`` as a float32, C-contiguous, aligned array; the same object
+    (no copy) when it already is one."""
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind == "c":
+            raise TypeError(f"{what} is complex; libnn takes real numbers")
+        if data.dtype.kind not in "fiub" and data.dtype != object:
+            raise TypeError(f"{what} has dtype {data.dtype}; libnn takes "
+                            "numbers")
+    try:
+        arr = np.asarray(data, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what} cannot be read as a float array: {exc}") \
+            from None
+    return np.require(arr, np.float32, ["C_CONTIGUOUS", "ALIGNED"])
+
+
+def _positive_int(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be an integer, not "
+                        f"{type(value).__name__}")
+    if value < 1:
+        raise NNValueError(detail=f"{what} must be >= 1, got {value}")
+    return int(value)
+
+
+class _ProgressBar:
+    """The default progress display of Network.train on a terminal."""
+
+    def __init__(self, stream, epochs, width=30):
+        self.stream, self.epochs, self.width = stream, epochs, width
+        self.last = 0.0
+
+    def __call__(self, epoch, step, steps, cost):
+        now = time.monotonic()
+        end = step + 1 == steps
+        if not end and now - self.last < 0.1:
+            return False
+        self.last = now
+        done = int(self.width * (step + 1) / steps)
+        bar = "#" * done + "." * (self.width - done)
+        self.stream.write(f"\repoch {epoch + 1}/{self.epochs} [{bar}] "
+                          f"loss {cost:.6g}   ")
+        self.stream.flush()
+        return False
+
+    def close(self):
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _setting(option, kind, doc, readonly=False):
+    """A property reading and writing one nn_get/nn_set option."""
+
+    def fget(self):
+        value = ctypes.c_double()
+        _lib.nn_get(self._ptr, option, ctypes.byref(value))
+        value = value.value
+        if kind is int:
+            return int(value)
+        if kind is bool:
+            return bool(value)
+        if isinstance(kind, dict):  # enum: number -> name
+            return kind.get(int(value), int(value))
+        return value
+
+    def fset(self, value):
+        if isinstance(kind, dict):
+            names = {v: k for k, v in kind.items()}
+            if isinstance(value, str):
+                if value not in names:
+                    raise NNValueError(
+                        detail=f"unknown value {value!r}; use one of "
+                        f"{sorted(names)}", function="nn_set")
+                value = names[value]
+        if isinstance(value, str) or not isinstance(
+                value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"expected a number, got {type(value).__name__}")
+        _lib.nn_set(self._ptr, option, float(value))
+
+    return property(fget, None if readonly else fset, doc=doc)
+
+
+class Network:
+    """A multilayer perceptron backed by one libnn handle.
+
+    Args:
+        sizes: unit counts ``[n_inputs, hidden..., n_outputs]`` (at least 2).
+        activations: one name per weight layer (``len(sizes) - 1``), from
+            ``"identity"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``,
+            ``"leaky_relu"`` and ``"softmax"`` (last layer only).
+        bias: ``False`` builds layers without bias vectors (``z = a W``).
+        seed: seeds the weight initialisation and the shuffling of
+            :meth:`train` (``0 <= seed < 2**64``).
+        **settings: any of the setting properties, e.g.
+            ``learning_rate=0.1, optimizer="adam"``.
+
+    The memory of a Network is freed by :meth:`close` (or ``with``), or when
+    the object and every view of its parameters are gone.
+    """
+
+    def __init__(self, sizes, activations, *, bias=True, seed=0, **settings):
+        sizes = [_positive_int(s, "every size") for s in sizes]
+        if len(sizes) < 2:
+            raise NNValueError(detail="a network needs at least 2 sizes "
+                               "(inputs and outputs)", function="nn_create")
+        if isinstance(activations, str):
+            raise TypeError("activations is a list with one name per "
+                            "weight layer, e.g. ['relu', 'softmax']")
+        activations = list(activations)
+        if len(activations) != len(sizes) - 1:
+            raise NNValueError(
+                detail=f"{len(sizes)} sizes need {len(sizes) - 1} "
+                f"activations, got {len(activations)}", function="nn_create")
+        codes = []
+        for name in activations:
+            if name not in _lib.ACTIVATIONS:
+                raise NNValueError(
+                    detail=f"unknown activation {name!r}; use one of "
+                    f"{sorted(_lib.ACTIVATIONS)}", function="nn_create")
+            codes.append(_lib.ACTIVATIONS[name])
+        if seed is None:
+            seed = int.from_bytes(os.urandom(8), "little")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError("seed must be an integer")
+        if not 0 <= seed < 2 ** 64:
+            raise NNValueError(detail="seed must be in [0, 2**64)",
+                               function="nn_create")
+        unknown = set(settings) - set(self.SETTINGS)
+        if unknown:
+            raise TypeError(f"unknown setting(s) {sorted(unknown)}; the "
+                            f"settings are {list(self.SETTINGS)}")
+        out = ctypes.c_void_p()
+        _lib.nn_create(ctypes.byref(out), len(sizes),
+                       (ctypes.c_size_t * len(sizes))(*sizes),
+                       (ctypes.c_int * len(codes))(*codes),
+                       0 if bias else _lib.NO_BIAS, int(seed))
+        self._adopt(out.value)
+        for key in self.SETTINGS:  # fixed order: optimizer before its knobs
+            if key in settings:
+                setattr(self, key, settings[key])
+
+    def _adopt(self, ptr):
+        self._handle = _Handle(ptr)
+        self._sizes = tuple(_lib.nn_layer_size(ptr, i)
+                            for i in range(_lib.nn_num_layers(ptr)))
+
+    @classmethod
+    def _from_ptr(cls, ptr):
+        self = cls.__new__(cls)
+        self._adopt(ptr)
+        return self
+
+    @property
+    def _ptr(self):
+        handle = getattr(self, "_handle", None)
+        if handle is None:
+            raise NNStateError(detail="this Network is closed")
+        return handle.ptr
+
+    # --- lifecycle --------------------------------------------------------
+
+    def close(self):
+        """Release the network.  Views of its parameters keep the memory
+        alive until they are gone; every other method then raises
+        :class:`NNStateError`.  Calling close twice is harmless."""
+        self._handle = None
+
+    @property
+    def closed(self):
+        """True after :meth:`close`."""
+        return getattr(self, "_handle", None) is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def copy(self):
+        """A deep copy (nn_clone): parameters, settings, optimizer state and
+        shuffling generator; it trains on exactly as this one would."""
+        out = ctypes.c_void_p()
+        _lib.nn_clone(self._ptr, ctypes.byref(out))
+        return type(self)._from_ptr(out.value)
+
+    __copy__ = copy
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def __repr__(self):
+        if self.closed:
+            return "<libnn.Network (closed)>"
+        return (f"<libnn.Network sizes={list(self.sizes)} "
+                f"bias={self.has_bias} optimizer={self.optimizer!r} "
+                f"loss={self.loss!r} params={self.param_count}>")
+
+    # --- architecture -----------------------------------------------------
+
+    @property
+    def sizes(self):
+        """The unit counts of every layer, inputs first (a tuple)."""
+        self._ptr  # noqa: B018 -- raises when closed
+        return self._sizes
+
+    @property
+    def n_inputs(self):
+        """Number of inputs (``sizes[0]``)."""
+        return self.sizes[0]
+
+    @property
+    def n_outputs(self):
+        """Number of outputs (``sizes[-1]``)."""
+        return self.sizes[-1]
+
+    @property
+    def param_count(self):
+        """Total number of parameters (weights and biases)."""
+        return _lib.nn_param_count(self._ptr)
+
+    @property
+    def has_bias(self):
+        """False for a network created with ``bias=False``."""
+        bias = _lib.c_float_p()
+        weights = _lib.c_float_p()
+        _lib.nn_layer_params(self._ptr, 0, ctypes.byref(weights),
+                             ctypes.byref(bias))
+        return bool(bias)
+
+    # --- settings ---------------------------------------------------------
+
+    learning_rate = _setting(_lib.OPT_LEARNING_RATE, float,
+                             "Learning rate, > 0 (default 0.01).")
+    optimizer = _setting(_lib.OPT_OPTIMIZER, _OPTIMIZER_NAMES,
+                         "'sgd', 'momentum', 'nesterov', 'adam', 'adamw' or "
+                         "'rmsprop' (default 'sgd'). Setting it, even to "
+                         "its current value, resets the optimizer state.")
+    momentum = _setting(_lib.OPT_MOMENTUM, float,
+                        "Momentum of 'momentum' and 'nesterov', [0, 1) "
+                        "(default 0.9).")
+    beta1 = _setting(_lib.OPT_BETA1, float,
+                     "Adam's beta1, [0, 1) (default 0.9).")
+    beta2 = _setting(_lib.OPT_BETA2, float,
+                     "Adam's beta2, [0, 1) (default 0.999).")
+    epsilon = _setting(_lib.OPT_EPSILON, float,
+                       "Adam's and RMSprop's epsilon, > 0 (default 1e-8).")
+    weight_decay = _setting(_lib.OPT_WEIGHT_DECAY, float,
+                            "L2 weight decay as in torch.optim, >= 0 "
+                            "(default 0).")
+    loss = _setting(_lib.OPT_LOSS, _LOSS_NAMES,
+                    "'mse', 'cross_entropy' (softmax last layer) or "
+                    "'binary_cross_entropy' (sigmoid last layer).")
+    batch_size = _setting(_lib.OPT_BATCH_SIZE, int,
+                          "Minibatch size of train(), >= 1 (default 32).")
+    shuffle = _setting(_lib.OPT_SHUFFLE, bool,
+                       "Whether train() shuffles every epoch (default True).")
+    rmsprop_alpha = _setting(_lib.OPT_RMSPROP_ALPHA, float,
+                             "RMSprop's smoothing constant, [0, 1) "
+                             "(default 0.99).")
+
+    dropout = _setting(_lib.OPT_DROPOUT, float,
+                       "Probability of dropping a hidden unit in training "
+                       "passes, [0, 1) (default 0; inverted dropout).")
+    clip_norm = _setting(_lib.OPT_CLIP_NORM, float,
+                         "step() first scales the gradient to this global "
+                         "L2 norm when larger; 0 = off (default).")
+    schedule = _setting(_lib.OPT_SCHEDULE, _SCHEDULE_NAMES,
+                        "Learning-rate schedule per epoch: 'constant' "
+                        "(default), 'step', 'exponential', 'cosine', "
+                        "'plateau'. Setting it restarts the schedule.")
+    step_size = _setting(_lib.OPT_STEP_SIZE, int,
+                         "Epochs between decays of the 'step' schedule "
+                         "(default 10).")
+    gamma = _setting(_lib.OPT_GAMMA, float,
+                     "Decay factor of the 'step', 'exponential' and "
+                     "'plateau' schedules, (0, 1] (default 0.1).")
+    t_max = _setting(_lib.OPT_T_MAX, int,
+                     "Half period in epochs of the 'cosine' schedule "
+                     "(default 100).")
+    min_lr = _setting(_lib.OPT_MIN_LR, float,
+                      "Floor of the 'cosine' and 'plateau' schedules "
+                      "(default 0).")
+    plateau_patience = _setting(_lib.OPT_PLATEAU_PATIENCE, int,
+                                "Epochs without improvement before the "
+                                "'plateau' schedule decays (default 10).")
+    early_stopping = _setting(_lib.OPT_EARLY_STOPPING, int,
+                              "With validation data, fit() stops after this "
+                              "many epochs without a better validation loss "
+                              "and restores the best weights; 0 = off.")
+    current_lr = _setting(_lib.OPT_CURRENT_LR, float,
+                          "Read-only: the learning rate step() uses now.",
+                          readonly=True)
+    epochs_done = _setting(_lib.OPT_EPOCHS_DONE, int,
+                           "Read-only: epochs trained so far by train() and "
+                           "fit() (the schedule's clock).", readonly=True)
+
+    #: The names of the writable settings, in the order the constructor
+    #: applies them (the optimizer first: setting it resets its state).
+    SETTINGS = ("optimizer", "loss", "learning_rate", "momentum", "beta1",
+                "beta2", "epsilon", "weight_decay", "batch_size", "shuffle",
+                "rmsprop_alpha", "dropout", "clip_norm", "schedule",
+                "step_size", "gamma", "t_max", "min_lr", "plateau_patience",
+                "early_stopping")
+
+    @property
+    def settings(self):
+        """All settings as a dict (suitable for ``Network(..., **s)``)."""
+        return {key: getattr(self, key) for key in self.SETTINGS}
+
+    # --- shapes -----------------------------------------------------------
+
+    def _inputs(self, x, what="x"):
+        """(batch x n_inputs float32 array, whether x was one sample)."""
+        x = _as_f32(x, what)
+        n_in = self._sizes[0]
+        if x.ndim == 1 and x.shape[0] == n_in:
+            return x.reshape(1, n_in), True
+        if x.ndim != 2 or x.shape[1] != n_in:
+            raise NNShapeError(
+                detail=f"{what} has shape {x.shape}, the network takes "
+                f"(batch, {n_in}) or ({n_in},)")
+        if x.shape[0] == 0:
+            raise NNValueError(detail=f"{what} holds no samples")
+        return x, False
+
+    def _targets(self, y, batch, what="y"):
+        y = _as_f32(y, what)
+        n_out = self._sizes[-1]
+        if y.ndim == 1 and (y.shape[0] == n_out and batch == 1):
+            return y.reshape(1, n_out)
+        if y.ndim == 1 and n_out == 1 and y.shape[0] == batch:
+            return y.reshape(batch, 1)
+        if y.ndim != 2 or y.shape != (batch, n_out):
+            raise NNShapeError(
+                detail=f"{what} has shape {y.shape}, expected "
+                f"({batch}, {n_out}) to match the inputs")
+        return y
+
+    def _output(self, batch, out):
+        shape = (batch, self._sizes[-1])
+        if out is None:
+            return np.empty(shape, np.float32)
+        if (not isinstance(out, np.ndarray) or out.dtype != np.float32
+                or not out.flags.c_contiguous or not out.flags.writeable):
+            raise TypeError("out must be a writeable, C-contiguous float32 "
+                            "numpy array")
+        if out.shape != shape:
+            raise NNShapeError(detail=f"out has shape {out.shape}, expected "
+                               f"{shape}")
+        return out
+
+    # --- the four verbs ---------------------------------------------------
+
+    def forward(self, x, out=None):
+        """Forward pass (nn_forward) on a batch, or on one sample given as a
+        1-D array.  Uses the network's own buffers: not for concurrent use;
+        see :meth:`predict` for that.
+
+        Returns:
+            float32 array (batch, n_outputs), or (n_outputs,) for one sample.
+            With ``out`` (float32, C-contiguous, right size) it is filled and
+            returned.
+        """
+        x, single = self._inputs(x)
+        y_hat = self._output(x.shape[0], out)
+        _lib.nn_forward(self._ptr, x, x.shape[0], y_hat)
+        return y_hat[0] if single and out is None else y_hat
+
+    def cost(self, x, y):
+        """Mean loss of the batch (nn_cost), as a float."""
+        x, _ = self._inputs(x)
+        y = self._targets(y, x.shape[0])
+        cost = ctypes.c_double()
+        _lib.nn_cost(self._ptr, x, y, x.shape[0], ctypes.byref(cost))
+        return cost.value
+
+    def backprop(self, x, y):
+        """Forward, loss and gradient (nn_backprop); the gradient is stored
+        in the network (see :attr:`grads`).  Returns the mean loss."""
+        x, _ = self._inputs(x)
+        y = self._targets(y, x.shape[0])
+        cost = ctypes.c_double()
+        _lib.nn_backprop(self._ptr, x, y, x.shape[0], ctypes.byref(cost))
+        return cost.value
+
+    def step(self):
+        """One optimizer update from the stored gradients (nn_step)."""
+        _lib.nn_step(self._ptr)
+
+    # --- training and inference -----------------------------------------
+
+    def _progress(self, progress, epochs):
+        """(callable or None, progress bar or None) for train/fit."""
+        if progress is True or (progress is None and _isatty(sys.stderr)):
+            bar = _ProgressBar(sys.stderr, epochs)
+            return bar, bar
+        if progress is None or progress is False:
+            return None, None
+        if not callable(progress):
+            raise TypeError("progress must be None, a bool or a callable")
+        return progress, None
+
+    def train(self, x, y, epochs=1, progress=None):
+        """Minibatch training (nn_train) with the network's settings.
+
+        Args:
+            x: inputs, (n, n_inputs).
+            y: targets, (n, n_outputs); (n,) when there is one output.
+            epochs: number of passes over the data, >= 1.
+            progress: ``None`` shows a text progress bar on stderr when it is
+                a terminal; ``False`` shows nothing; ``True`` always shows
+                the bar; a callable ``progress(epoch, step, steps_per_epoch,
+                cost)`` is called after every step (epoch and step from 0,
+                ``cost`` the minibatch loss before the update) and stops
+                training by returning a true value.
+
+        Returns:
+            float64 array: the mean minibatch loss of every epoch that ran
+            (the ``"train_loss"`` series of :meth:`history`).
+
+        An exception raised by the callback (KeyboardInterrupt included)
+        stops training after the current step and is re-raised.  Without a
+        callback, the C loop runs uninterrupted (Ctrl-C is seen when it
+        returns).
+        """
+        x, _ = self._inputs(x)
+        y = self._targets(y, x.shape[0])
+        epochs = _positive_int(epochs, "epochs")
+        ptr = self._ptr
+        progress, bar = self._progress(progress, epochs)
+        failure = []
+        on_step = _lib.PROGRESS_FN() if progress is None else _lib.PROGRESS_FN(
+            _guarded(failure, lambda _u, e, s, n, c: progress(e, s, n, c)))
+        try:
+            _lib.nn_train(ptr, x, y, x.shape[0], epochs, on_step, None)
+        finally:
+            if bar is not None:
+                bar.close()
+        if failure:
+            raise failure[0]
+        return self.history()["train_loss"]
+
+    def fit(self, x, y, epochs=1, *, validation_data=None, progress=None,
+            on_epoch=None):
+        """Training with validation data, early stopping (the
+        :attr:`early_stopping` setting) and an epoch callback (nn_fit).
+
+        Args:
+            x, y, epochs, progress: as :meth:`train`.
+            validation_data: ``(x_val, y_val)`` or None.  With it, every
+                epoch is evaluated on it, and training ends with the weights
+                of the epoch of lowest validation loss.
+            on_epoch: ``on_epoch(epoch, logs)`` after every epoch, ``logs`` a
+                dict of that epoch's :meth:`history` values; a true return
+                value stops training.
+
+        Returns:
+            :meth:`history`: a dict of float64 arrays, one value per epoch.
+        """
+        x, _ = self._inputs(x)
+        y = self._targets(y, x.shape[0])
+        epochs = _positive_int(epochs, "epochs")
+        n_val, x_val, y_val = 0, None, None
+        if validation_data is not None:
+            try:
+                x_val, y_val = validation_data
+            except (TypeError, ValueError):
+                raise TypeError("validation_data must be a pair "
+                                "(x_val, y_val)") from None
+            x_val, _ = self._inputs(x_val, "x_val")
+            y_val = self._targets(y_val, x_val.shape[0], "y_val")
+            n_val = x_val.shape[0]
+        ptr = self._ptr
+        progress, bar = self._progress(progress, epochs)
+        failure = []
+        on_step = _lib.PROGRESS_FN() if progress is None else _lib.PROGRESS_FN(
+            _guarded(failure, lambda _u, e, s, n, c: progress(e, s, n, c)))
+        epoch_cb = _lib.EPOCH_FN()  # NULL
+        if on_epoch is not None:
+            if not callable(on_epoch):
+                raise TypeError("on_epoch must be callable")
+
+            def logs(_user, _net, epoch):
+                entry = {k: float(v[epoch]) if epoch < len(v) else math.nan
+                         for k, v in self.history().items()}
+                return on_epoch(epoch, entry)
+
+            epoch_cb = _lib.EPOCH_FN(_guarded(failure, logs))
+        try:
+            _lib.nn_fit(ptr, x, y, x.shape[0],
+                        None if x_val is None else x_val.ctypes.data,
+                        None if y_val is None else y_val.ctypes.data,
+                        n_val, epochs, on_step, epoch_cb, None)
+        finally:
+            if bar is not None:
+                bar.close()
+        if failure:
+            raise failure[0]
+        return self.history()
+
+    def history(self):
+        """Per-epoch series of the last :meth:`train` or :meth:`fit` call
+        (nn_history): a dict with float64 arrays ``train_loss``,
+        ``train_accuracy``, ``val_loss``, ``val_accuracy`` (NaN without
+        validation data) and ``learning_rate``."""
+        ptr = self._ptr
+        length = _lib.nn_history_len(ptr)
+        out = {}
+        for name, metric in _lib.HISTORY.items():
+            values = np.empty(length, np.float64)
+            if length:
+                _lib.nn_history(ptr, metric, values, length)
+            out[name] = values
+        return out
+
+    def predict(self, x, out=None):
+        """Read-only forward pass (nn_predict).  Thread-safe: several threads
+        may predict with the same Network at once (the GIL is released
+        during the C call).
+
+        Returns:
+            float32 array (batch, n_outputs), or (n_outputs,) for one sample
+            given as a 1-D array.  With ``out`` it is filled and returned.
+        """
+        x, single = self._inputs(x)
+        y_hat = self._output(x.shape[0], out)
+        _lib.nn_predict(self._ptr, x, x.shape[0], y_hat)
+        return y_hat[0] if single and out is None else y_hat
+
+    def evaluate(self, x, y):
+        """Loss and accuracy over a data set (nn_evaluate); thread-safe.
+
+        Returns:
+            ``(cost, accuracy)``: the mean loss and the share of samples
+            whose arg-max output is the arg-max target (one output: both on
+            the same side of 0.5).
+        """
+        x, _ = self._inputs(x)
+        y = self._targets(y, x.shape[0])
+        cost, accuracy = ctypes.c_double(), ctypes.c_double()
+        _lib.nn_evaluate(self._ptr, x, y, x.shape[0], ctypes.byref(cost),
+                         ctypes.byref(accuracy))
+        return cost.value, accuracy.value
+
+    def gradcheck(self, x, y):
+        """Largest relative error between backprop's gradient and central
+        finite differences (nn_gradcheck); far below 1e-2 when correct."""
+        x, _ = self._inputs(x)
+        y = self._targets(y, x.shape[0])
+        err = ctypes.c_double()
+        _lib.nn_gradcheck(self._ptr, x, y, x.shape[0], ctypes.byref(err))
+        return err.value
+
+    # --- parameters: zero-copy views --------------------------------------
+
+    def _view(self, pointer, shape):
+        """A numpy array over library memory that keeps the handle alive."""
+        count = int(np.prod(shape))
+        if not pointer:
+            raise NNStateError(detail="the library returned no memory")
+        block = (ctypes.c_float * count).from_address(
+            ctypes.cast(pointer, ctypes.c_void_p).value)
+        block._nn_handle = self._handle  # the view's base owns the handle
+        return np.ctypeslib.as_array(block).reshape(shape)
+
+    @property
+    def params(self):
+        """All parameters, a writeable float32 view (param_count,) of the
+        library's memory: per weight layer, W (row-major, inputs x units)
+        then b.  Assigning to it (``net.params = values``) copies in."""
+        return self._view(_lib.nn_params(self._ptr), (self.param_count,))
+
+    @params.setter
+    def params(self, values):
+        self.params[...] = values
+
+    @property
+    def grads(self):
+        """The stored gradients, a writeable float32 view laid out like
+        :attr:`params` (zero before the first backprop)."""
+        return self._view(_lib.nn_grads(self._ptr), (self.param_count,))
+
+    def _layer(self, layer):
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
+            raise TypeError("layer must be an integer")
+        n_layers = len(self.sizes) - 1
+        if not -n_layers <= layer < n_layers:
+            raise IndexError(f"weight layer {layer} out of range: the "
+                             f"network has {n_layers}")
+        layer %= n_layers
+        weights, bias = _lib.c_float_p(), _lib.c_float_p()
+        _lib.nn_layer_params(self._ptr, layer, ctypes.byref(weights),
+                             ctypes.byref(bias))
+        return layer, weights, bias
+
+    def weights(self, layer):
+        """W of weight layer ``layer`` (negative counts from the end): a
+        writeable float32 view (sizes[layer], sizes[layer + 1]);
+        ``z = a @ W + b``."""
+        layer, weights, _ = self._layer(layer)
+        return self._view(weights, (self._sizes[layer],
+                                    self._sizes[layer + 1]))
+
+    def bias(self, layer):
+        """b of weight layer ``layer``: a writeable float32 view
+        (sizes[layer + 1],), or None for a network without biases."""
+        layer, _, bias = self._layer(layer)
+        if not bias:
+            return None
+        return self._view(bias, (self._sizes[layer + 1],))
+
+    # --- input transform --------------------------------------------------
+
+    @property
+    def input_transform(self):
+        """``(shift, scale)`` float32 arrays of the input transform
+        x' = (x - shift) * scale applied before the first layer, or None.
+        Assign a pair to set it, None to remove it."""
+        n_in = self.sizes[0]
+        shift = np.empty(n_in, np.float32)
+        scale = np.empty(n_in, np.float32)
+        has = _lib.nn_get_input_transform(self._ptr, shift, scale)
+        return (shift, scale) if has == 1 else None
+
+    @input_transform.setter
+    def input_transform(self, value):
+        ptr = self._ptr
+        if value is None:
+            _lib.nn_set_input_transform(ptr, None, None)
+            return
+        try:
+            shift, scale = value
+        except (TypeError, ValueError):
+            raise TypeError("input_transform takes (shift, scale) or "
+                            "None") from None
+        n_in = self._sizes[0]
+        shift = _as_f32(shift, "shift")
+        scale = _as_f32(scale, "scale")
+        for name, arr in (("shift", shift), ("scale", scale)):
+            if arr.shape != (n_in,):
+                raise NNShapeError(detail=f"{name} has shape {arr.shape}, "
+                                   f"expected ({n_in},)")
+        _lib.nn_set_input_transform(ptr, shift.ctypes.data,
+                                    scale.ctypes.data)
+
+    def standardize_inputs(self, x):
+        """Set the input transform to standardise features over ``x``
+        (shift = mean, scale = 1/std; nn_standardize_inputs), so that the
+        network then takes raw data.  Returns self."""
+        x, _ = self._inputs(x)
+        _lib.nn_standardize_inputs(self._ptr, x, x.shape[0])
+        return self
+
+    # --- persistence ------------------------------------------------------
+
+    def save(self, path):
+        """Write the network to a file (nn_save; never half-written)."""
+        _lib.nn_save(self._ptr, os.fsencode(path))
+
+    @classmethod
+    def load(cls, path):
+        """Read a network written by :meth:`save` (nn_load)."""
+        out = ctypes.c_void_p()
+        _lib.nn_load(ctypes.byref(out), os.fsencode(path))
+        return cls._from_ptr(out.value)
+
+    def to_bytes(self):
+        """The network as bytes (nn_save_buffer), same format as files."""
+        ptr = self._ptr
+        length = ctypes.c_size_t()
+        _lib.nn_save_buffer(ptr, None, 0, ctypes.byref(length))
+        buf = ctypes.create_string_buffer(length.value)
+        _lib.nn_save_buffer(ptr, buf, length.value, ctypes.byref(length))
+        return buf.raw[:length.value]
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A network from :meth:`to_bytes`' output (any bytes-like)."""
+        data = bytes(data)
+        out = ctypes.c_void_p()
+        _lib.nn_load_buffer(ctypes.byref(out), data, len(data))
+        return cls._from_ptr(out.value)
+
+    def __getstate__(self):
+        return {"libnn": self.to_bytes()}
+
+    def __setstate__(self, state):
+        data = state["libnn"]
+        out = ctypes.c_void_p()
+        _lib.nn_load_buffer(ctypes.byref(out), data, len(data))
+        self._adopt(out.value)
+
+
+def _guarded(failure, func):
+    """Wrap a Python callback run by C: an exception is kept in
+    ``failure`` (to be re-raised once C returns) and stops training."""
+
+    def call(*args):
+        try:
+            return 1 if func(*args) else 0
+        except BaseException as exc:  # noqa: BLE001 -- re-raised later
+            failure.append(exc)
+            return 1
+
+    return call
+
+
+def _isatty(stream):
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False

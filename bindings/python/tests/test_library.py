@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: MIT
+"""Loading the library: discovery order, version check, declarations,
+error codes and the exception classes."""
+
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import libnn
+from libnn import _lib, errors
+from conftest import PACKAGE_ROOT, REPO_ROOT, library_file
+
+PY = sys.executable
+
+EXCEPTIONS = [
+    (errors.NN_EINVAL, libnn.NNValueError, ValueError),
+    (errors.NN_ENOMEM, libnn.NNMemoryError, MemoryError),
+    (errors.NN_ESHAPE, libnn.NNShapeError, ValueError),
+    (errors.NN_ESTATE, libnn.NNStateError, RuntimeError),
+    (errors.NN_EIO, libnn.NNIOError, OSError),
+    (errors.NN_EFORMAT, libnn.NNFormatError, ValueError),
+    (errors.NN_ENUMERIC, libnn.NNNumericError, ArithmeticError),
+]
+
+
+def test_version_matches_bindings():
+    major, minor, patch = libnn.library_version_info()
+    assert major == _lib.ABI_MAJOR and minor >= _lib.ABI_MINOR
+    assert libnn.library_version() == f"{major}.{minor}.{patch}"
+
+
+def test_header_version_is_the_library_version():
+    header = open(os.path.join(REPO_ROOT, "include", "nn.h")).read()
+    parts = [int(re.search(rf"#define LIBNN_VERSION_{p} (\d+)",
+                           header).group(1))
+             for p in ("MAJOR", "MINOR", "PATCH")]
+    assert tuple(parts) == libnn.library_version_info()
+
+
+def test_every_header_function_is_declared():
+    header = open(os.path.join(REPO_ROOT, "include", "nn.h")).read()
+    names = re.findall(r"^NN_API\s+[\w\s\*]*?\b(nn_\w+)\s*\(", header,
+                       re.MULTILINE)
+    assert len(names) > 30
+    for name in names:
+        func = getattr(_lib, name, None)
+        assert func is not None, f"{name} is not declared in _lib"
+        assert func.argtypes is not None, f"{name} has no argtypes"
+        # int-returning functions fail with codes: they need the errcheck
+        if func.restype is _lib.c_int:
+            assert func.errcheck in (_lib._check_handle, _lib._check_thread)
+
+
+@pytest.mark.parametrize("code,cls,builtin", EXCEPTIONS)
+def test_error_codes_map_to_classes(code, cls, builtin):
+    assert errors.error_class(code) is cls
+    assert issubclass(cls, libnn.NNError) and issubclass(cls, builtin)
+    exc = errors.make_error(code, "detail text", "nn_something")
+    assert isinstance(exc, cls) and exc.code == code
+    assert exc.name == libnn.error_name(code)
+    assert "detail text" in str(exc) and exc.name in str(exc)
+    assert libnn.error_string(code) not in ("", "unknown error")
+    again = pickle.loads(pickle.dumps(exc))
+    assert type(again) is cls and again.code == code
+    assert str(again) == str(exc)
+
+
+def test_unknown_code_is_the_base_class():
+    exc = errors.make_error(-99, "strange")
+    assert type(exc) is libnn.NNError
+    assert exc.name == "NN_EUNKNOWN" == libnn.error_name(-99)
+    assert libnn.error_name(0) == "NN_OK"
+
+
+# --- discovery ----------------------------------------------------------
+
+def _import_in_subprocess(env, cwd, code="import libnn; "
+                          "print(libnn.library_path)"):
+    return subprocess.run([PY, "-c", code], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+def _found_by_name(env):
+    """What ctypes.util.find_library('nn') finds in that environment."""
+    r = subprocess.run([PY, "-c", "import ctypes.util; "
+                        "print(ctypes.util.find_library('nn') or '')"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    return r.stdout.strip()
+
+
+def _clean_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NN_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH",
+                        "PKG_CONFIG_PATH")}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def package_copy(tmp_path):
+    """A copy of the package alone, in tmp_path/pkg/libnn."""
+    dest = tmp_path / "pkg"
+    shutil.copytree(os.path.join(PACKAGE_ROOT, "libnn"), dest / "libnn",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.so*"))
+    return dest
+
+
+needs_file = pytest.mark.skipif(library_file() is None,
+                                reason="the library was found by name only")
+
+
+def test_nn_library_that_does_not_load_is_an_import_error(package_copy):
+    r = _import_in_subprocess(_clean_env(NN_LIBRARY="/nonexistent/libnn.so"),
+                              package_copy)
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr and "NN_LIBRARY" in r.stderr
+
+
+def test_nn_library_that_is_not_libnn_is_an_import_error(package_copy):
+    libm = "libm.so.6"
+    r = _import_in_subprocess(_clean_env(NN_LIBRARY=libm), package_copy)
+    assert r.returncode != 0
+    assert "could not be loaded as libnn" in r.stderr
+
+
+@needs_file
+def test_library_beside_the_package(package_copy):
+    shutil.copy(library_file(), package_copy / "libnn" / "libnn.so.0")
+    r = _import_in_subprocess(_clean_env(), package_copy)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(package_copy / "libnn" / "libnn.so.0")
+
+
+@needs_file
+def test_library_on_the_linker_path(package_copy):
+    libdir = os.path.dirname(library_file())
+    if not os.path.exists(os.path.join(libdir, "libnn.so.0")):
+        pytest.skip("no libnn.so.0 name beside the library")
+    r = _import_in_subprocess(_clean_env(LD_LIBRARY_PATH=libdir),
+                              package_copy)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith("libnn.so.0")
+
+
+@needs_file
+def test_library_from_pkg_config(package_copy, tmp_path):
+    if shutil.which("pkg-config") is None:
+        pytest.skip("no pkg-config")
+    if _found_by_name(_clean_env()):
+        pytest.skip("a libnn is installed system-wide: it would come first")
+    libdir = os.path.dirname(library_file())
+    if not os.path.exists(os.path.join(libdir, "libnn.so.0")):
+        pytest.skip("no libnn.so.0 name beside the library")
+    pc = tmp_path / "pc"
+    pc.mkdir()
+    (pc / "nn.pc").write_text(textwrap.dedent(f"""\
+        libdir={libdir}
+        Name: nn
+        Description: test
+        Version: {libnn.library_version()}
+        Libs: -L${{libdir}} -lnn
+        """))
+    r = _import_in_subprocess(_clean_env(PKG_CONFIG_PATH=str(pc)),
+                              package_copy)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == os.path.join(libdir, "libnn.so.0")
+
+
+def test_nothing_found_is_an_import_error(package_copy, tmp_path):
+    if _found_by_name(_clean_env()):
+        pytest.skip("a libnn is installed system-wide")
+    r = _import_in_subprocess(_clean_env(PKG_CONFIG_PATH=str(tmp_path)),
+                              package_copy)
+    if r.returncode == 0:
+        pytest.skip("the soname is found by the dynamic linker")
+    assert "cannot find the shared library" in r.stderr
+    assert "NN_LIBRARY" in r.stderr
+
+
+@pytest.mark.parametrize("version", [10000, 0])
+def test_version_mismatch_is_refused(package_copy, tmp_path, version):
+    """A library of another major (1.0.0), or older than the bindings
+    (0.0.0), is refused at import with a clear message."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler to build a fake library")
+    src = tmp_path / "fake.c"
+    src.write_text(f"unsigned nn_version(void) {{ return {version}; }}\n"
+                   "const char *nn_version_string(void) "
+                   f'{{ return "{version // 10000}.0.0"; }}\n')
+    lib = tmp_path / "libfake.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(lib), str(src)],
+                   check=True)
+    r = _import_in_subprocess(_clean_env(NN_LIBRARY=str(lib)), package_copy)
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr
+    assert f"is libnn {version // 10000}.0.0" in r.stderr
+    assert "these bindings need 0." in r.stderr
+
+
+@needs_file
+def test_pip_install_works_offline(tmp_path):
+    """pyproject.toml builds with the system's setuptools, no network."""
+    probe = subprocess.run([PY, "-m", "pip", "--version"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("pip is not installed")
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGE_ROOT, src, ignore=shutil.ignore_patterns(
+        "__pycache__", "*.so*", "build", "*.egg-info", ".pytest_cache"))
+    target = tmp_path / "site"
+    r = subprocess.run(
+        [PY, "-m", "pip", "install", "--no-build-isolation", "--no-index",
+         "--no-deps", "--quiet", "--target", str(target), str(src)],
+        capture_output=True, text=True, timeout=300,
+        env=_clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1"))
+    assert r.returncode == 0, r.stderr
+    r = _import_in_subprocess(
+        _clean_env(NN_LIBRARY=library_file(), PYTHONPATH=str(target)),
+        tmp_path, "import libnn; print(libnn.__file__, libnn.__version__)")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(str(target))

@@ -1,0 +1,675 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of the `nn` command-line tool (meson suite 'cli').
+
+Usage: test_cli.py NN_PROGRAM TEST_NAME
+
+Each test builds its own small data files in a fresh temporary directory,
+runs the tool as a user would, and checks exit statuses, messages, and the
+files left behind. Standard library only.
+"""
+import csv
+import gzip
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mkdata  # noqa: E402
+
+NN = None     # the program under test, from argv
+WORK = None   # this test's temporary directory
+
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__.replace("test_", "", 1)] = fn
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def run(*args, rc=0, timeout=300):
+    """Runs nn with `args` in WORK; checks the exit status."""
+    p = subprocess.run([NN, *map(str, args)], cwd=WORK, capture_output=True,
+                       text=True, timeout=timeout)
+    if rc is not None and p.returncode != rc:
+        raise Failure("nn %s: exit status %d, expected %d\nstdout:\n%s\n"
+                      "stderr:\n%s" % (" ".join(map(str, args)),
+                                       p.returncode, rc, p.stdout, p.stderr))
+    return p
+
+
+def field(text, key):
+    """The value of a 'key  value' line of eval or info output."""
+    m = re.search(r"^%s\s+(.*)$" % re.escape(key), text, re.M)
+    check(m, "no '%s' line in:\n%s" % (key, text))
+    return m.group(1).strip()
+
+
+def no_leftovers(*names):
+    """No named output and no temporary file of any output in WORK."""
+    for name in names:
+        check(not (WORK / name).exists(), "%s was written" % name)
+    tmp = [p.name for p in WORK.iterdir() if ".tmp." in p.name]
+    check(not tmp, "temporary files left behind: %s" % tmp)
+
+
+def write_blobs(name="blobs.csv", n=300, seed=1, header=True, **kw):
+    rows, labels = mkdata.blobs(n, seed, **kw)
+    mkdata.write_csv(WORK / name, rows, labels,
+                     header=["a", "b", "c", "d", "species"] if header
+                     else None)
+    return rows, labels
+
+
+# ---- help, version, usage ----
+
+@test
+def test_help():
+    out = run("--help").stdout
+    for cmd in ("train", "eval", "predict", "info"):
+        check(cmd in out, "nn --help does not list %s" % cmd)
+        sub = run(cmd, "--help").stdout
+        check(sub.startswith("Usage: nn %s" % cmd), "nn %s --help" % cmd)
+    check("--val-split" in run("train", "--help").stdout, "train options")
+    check(run("help", "eval").stdout.startswith("Usage: nn eval"),
+          "nn help eval")
+    v = run("--version").stdout
+    check(re.match(r"nn \d+\.\d+\.\d+ \(libnn \d+\.\d+\.\d+\)$", v.strip()),
+          "nn --version: %r" % v)
+
+
+@test
+def test_usage_errors():
+    cases = [
+        ([], None),
+        (["frobnicate"], "'frobnicate' is not a command"),
+        (["train"], "DATA is missing"),
+        (["train", "x.csv", "-o", "m.nn"], "--layers is required"),
+        (["train", "x.csv", "--layers", "4,3"], "-o MODEL is required"),
+        (["train", "x.csv", "--layers", "4,,3", "-o", "m.nn"],
+         "--layers: '4,,3' is not a comma-separated list of sizes"),
+        (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--epochs",
+          "abc"], "--epochs: 'abc' is not an integer"),
+        (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--epochs",
+          "-3"], "--epochs: '-3' is not an integer"),
+        (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--lr", "fast"],
+         "--lr: 'fast' is not a number"),
+        (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--optimizer",
+          "lbfgs"], "--optimizer: 'lbfgs' is not one of: sgd, momentum"),
+        (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--frob"],
+         "unknown option '--frob'"),
+        (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--early-stop",
+          "3"], "--early-stop needs validation data"),
+        (["train", "x.csv", "--layers", "4,1", "-o", "m.nn", "--task",
+          "classify"], "--task classify needs an output layer of at least"),
+        (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--val-split",
+          "1.5"], "--val-split: 1.5 is out of range"),
+        (["eval", "m.nn"], "MODEL and DATA are needed"),
+        (["predict", "m.nn", "a", "b"], "too many arguments"),
+        (["info"], "MODEL is missing"),
+        (["train", "x.csv", "--layers"], "option '--layers' needs a value"),
+    ]
+    for args, message in cases:
+        p = run(*args, rc=2)
+        check(not p.stdout, "usage error printed to stdout: %r" % p.stdout)
+        if message:
+            lines = p.stderr.splitlines()
+            check(message in lines[0], "nn %s: expected '%s', got:\n%s" %
+                  (" ".join(args), message, p.stderr))
+            check(len(lines) == 2 and lines[1].startswith("Try 'nn"),
+                  "one message and a --help hint: %r" % p.stderr)
+
+
+@test
+def test_bad_setting_values():
+    """Values libnn rejects are usage errors that name the option."""
+    write_blobs()
+    base = ["train", "blobs.csv", "--layers", "4,8,3", "-o", "m.nn"]
+    for opt, value, message in [
+            ("--dropout", "1.5", "--dropout: dropout 1.5 must be in [0, 1)"),
+            ("--lr", "0", "--lr:"), ("--gamma", "2", "--gamma:"),
+            ("--momentum", "1", "--momentum:"),
+            ("--activation", "softmax", "softmax is only for the output"),
+            ("--activation", "relu,tanh,relu", "one per hidden layer (1)"),
+            ("--activation", "swish", "'swish' is not one of")]:
+        p = run(*base, opt, value, rc=2)
+        check(message in p.stderr, "%s %s: %r" % (opt, value, p.stderr))
+        no_leftovers("m.nn")
+
+
+# ---- round trips ----
+
+@test
+def test_csv_classify_roundtrip():
+    rows, labels = write_blobs(offset=1000.0)  # needs the saved transform
+    p = run("train", "blobs.csv", "--layers", "4,16,3", "--epochs", "40",
+            "--lr", "0.01", "--val-split", "0.2", "--seed", "3", "-o",
+            "m.nn")
+    check("training 4-16-3 (classifier" in p.stdout, p.stdout)
+    check(len(re.findall(r"^epoch +\d+/40 ", p.stdout, re.M)) == 40,
+          "one line per epoch:\n" + p.stdout)
+    check("model written to m.nn" in p.stdout, p.stdout)
+
+    out = run("eval", "m.nn", "blobs.csv").stdout
+    acc = float(field(out, "accuracy").split()[0])
+    check(acc >= 0.9, "accuracy %.3f < 0.9\n%s" % (acc, out))
+    check(re.search(r"^class\s+precision\s+recall\s+support$", out, re.M),
+          out)
+    check("confusion matrix" in out, out)
+    cm = re.findall(r"^\s+(\d)((?:\s+\d+){3})$", out, re.M)
+    check(len(cm) == 3, "3 confusion rows:\n" + out)
+    check(sum(sum(map(int, r[1].split())) for r in cm) == 300,
+          "the confusion matrix counts every sample")
+
+    run("predict", "m.nn", "blobs.csv", "-o", "pred.csv")
+    with open(WORK / "pred.csv") as f:
+        pred = list(csv.reader(f))
+    check(pred[0] == ["class", "p0", "p1", "p2"], "header %s" % pred[0])
+    check(len(pred) == 301, "%d prediction rows" % (len(pred) - 1))
+    right = 0
+    for row, label in zip(pred[1:], labels):
+        probs = [float(v) for v in row[1:]]
+        check(abs(sum(probs) - 1) < 1e-4, "probabilities sum to 1: %s" % row)
+        check(int(row[0]) == probs.index(max(probs)), "class is arg-max")
+        right += int(row[0]) == label
+    check(right / 300 == acc, "predict and eval agree (%d vs %.4f)" %
+          (right, acc))
+
+    # stdout and a CSV without the label column give the same predictions
+    mkdata.write_csv(WORK / "x.csv", rows, header=["a", "b", "c", "d"])
+    check(run("predict", "m.nn", "x.csv").stdout.splitlines() ==
+          (WORK / "pred.csv").read_text().splitlines(), "predict to stdout")
+
+    info = run("info", "m.nn").stdout
+    check(field(info, "layers") == "4-16-3", info)
+    check(field(info, "activations") == "relu, softmax", info)
+    check(field(info, "parameters") == str(4 * 16 + 16 + 16 * 3 + 3), info)
+    check(field(info, "task").startswith("classifier"), info)
+    check(field(info, "input transform").startswith("yes"), info)
+    check(int(field(info, "epochs trained")) == 40, info)
+    check(field(info, "optimizer").startswith("adam"), info)
+
+
+@test
+def test_csv_regress_roundtrip():
+    rows, ys = mkdata.linear(400)
+    mkdata.write_csv(WORK / "lin.csv", rows, ys)  # no header
+    p = run("train", "lin.csv", "--layers", "2,16,1", "--epochs", "60",
+            "--lr", "0.01", "--schedule", "step", "--step-size", "30",
+            "--gamma", "0.5", "-o", "r.nn")
+    check("(regression" in p.stdout, p.stdout)
+    check(" acc " not in p.stdout, "no accuracy for regression")
+    out = run("eval", "r.nn", "lin.csv").stdout
+    check("accuracy" not in out, out)
+    m = re.search(r"^\s+0\s+(\S+)\s+(\S+)\s+(\S+)$", out, re.M)
+    check(m and float(m.group(3)) > 0.99, "R^2 > 0.99:\n" + out)
+    pred = run("predict", "r.nn", "lin.csv").stdout.splitlines()
+    check(pred[0] == "y" and len(pred) == 401, "regression CSV")
+    err = max(abs(float(v) - y) for v, y in zip(pred[1:], ys))
+    check(err < 0.5, "largest error %.3f" % err)
+    info = run("info", "r.nn").stdout
+    check(field(info, "task") == "regression", info)
+    check(field(info, "activations") == "relu, identity", info)
+    check(field(info, "schedule").startswith("step (every 30 epochs"), info)
+
+
+@test
+def test_csv_label_column():
+    """--label by name and by index; a label column first; a gzipped CSV."""
+    rows, labels = mkdata.blobs(150)
+    mkdata.write_csv(WORK / "first.csv", rows, labels, label_first=True,
+                     header=["kind", "a", "b", "c", "d"])
+    for spec in ("kind", "0"):
+        run("train", "first.csv", "--label", spec, "--layers", "4,8,3",
+            "--epochs", "30", "--lr", "0.02", "-o", "m.nn", "-q")
+        out = run("eval", "m.nn", "first.csv", "--label", spec).stdout
+        check(float(field(out, "accuracy").split()[0]) >= 0.9, out)
+    p = run("train", "first.csv", "--label", "species", "--layers", "4,3",
+            "-o", "m2.nn", rc=2)
+    check("--label species: first.csv has no column of that name" in
+          p.stderr, p.stderr)
+    data = (WORK / "first.csv").read_bytes()
+    (WORK / "first.csv.gz").write_bytes(gzip.compress(data))
+    run("train", "first.csv.gz", "--label", "0", "--layers", "4,3", "-o",
+        "gz.nn", "-q")
+    check((WORK / "gz.nn").exists(), "trained from a gzipped CSV")
+
+
+@test
+def test_csv_dialect():
+    """Comments, blank lines, CRLF, quotes and spaces are accepted."""
+    text = ('# a comment\r\n"x","y","label"\r\n\r\n'
+            + "".join(' %d , "%d" ,%d\r\n' % (i % 2 * 4, i % 3, i % 2)
+                      for i in range(40)))
+    (WORK / "d.csv").write_text(text)
+    run("train", "d.csv", "--layers", "2,2", "--epochs", "50", "--lr",
+        "0.05", "-o", "m.nn", "-q")
+    out = run("eval", "m.nn", "d.csv").stdout
+    check(field(out, "data") == "d.csv (40 samples)", out)
+    check(float(field(out, "accuracy").split()[0]) == 1.0, out)
+    # forcing --no-header makes the quoted names data: a clear error
+    p = run("train", "d.csv", "--no-header", "--layers", "2,2", "-o",
+            "n.nn", rc=1)
+    check(p.stderr.strip() == "nn: d.csv:2:1: 'x' is not a number",
+          p.stderr)
+
+
+@test
+def test_idx_roundtrip():
+    rows, labels = mkdata.blobs(300, seed=4)
+    pix = [min(255, max(0, int(20 * (v + 6)))) for v in mkdata.flat(rows)]
+    mkdata.write_idx(WORK / "img.idx.gz", pix, [300, 2, 2], gz=True)
+    mkdata.write_idx(WORK / "lab.idx", labels, [300])
+    run("train", "img.idx.gz", "--labels", "lab.idx", "--layers", "4,16,3",
+        "--epochs", "30", "--lr", "0.01", "-o", "m.nn", "-q")
+    out = run("eval", "m.nn", "img.idx.gz", "--labels", "lab.idx").stdout
+    check(float(field(out, "accuracy").split()[0]) >= 0.9, out)
+    pred = run("predict", "m.nn", "img.idx.gz").stdout.splitlines()
+    check(len(pred) == 301 and pred[0].startswith("class,"), "idx predict")
+    # other IDX types: float32 inputs and int32 labels
+    mkdata.write_idx(WORK / "f.idx", mkdata.flat(rows), [300, 4], "f32")
+    mkdata.write_idx(WORK / "l32.idx", labels, [300], "i32")
+    run("train", "f.idx", "--labels", "l32.idx", "--layers", "4,3", "-o",
+        "f.nn", "-q")
+    # IDX data needs --labels
+    p = run("train", "img.idx.gz", "--layers", "4,3", "-o", "x.nn", rc=2)
+    check("img.idx.gz is IDX data: give the targets with --labels FILE" in
+          p.stderr, p.stderr)
+
+
+@test
+def test_npy_roundtrip():
+    rows, labels = mkdata.blobs(300, seed=5)
+    mkdata.write_npy(WORK / "x.npy", mkdata.flat(rows), [300, 4])
+    mkdata.write_npy(WORK / "y.npy", labels, [300], "<i8")
+    run("train", "x.npy", "--labels", "y.npy", "--layers", "4,16,3",
+        "--epochs", "30", "--lr", "0.01", "-o", "m.nn", "-q")
+    out = run("eval", "m.nn", "x.npy", "--labels", "y.npy").stdout
+    acc = float(field(out, "accuracy").split()[0])
+    check(acc >= 0.9, out)
+    # the same data as big-endian float64 in Fortran order, and u1 labels
+    cols = [row[j] for j in range(4) for row in rows]
+    mkdata.write_npy(WORK / "xf.npy", cols, [300, 4], ">f8", fortran=True)
+    mkdata.write_npy(WORK / "yu.npy", labels, [300], "|u1")
+    out2 = run("eval", "m.nn", "xf.npy", "--labels", "yu.npy").stdout
+    check(field(out2, "accuracy") == field(out, "accuracy"),
+          "Fortran-order float64 reads as the same data")
+    # regression targets with two columns from .npy
+    ys = [v for row in rows for v in (row[0] + row[1], row[2] - row[3])]
+    mkdata.write_npy(WORK / "y2.npy", ys, [300, 2])
+    run("train", "x.npy", "--labels", "y2.npy", "--layers", "4,8,2",
+        "--task", "regress", "--epochs", "5", "-o", "r.nn", "-q")
+    pred = run("predict", "r.nn", "x.npy").stdout.splitlines()
+    check(pred[0] == "y0,y1" and len(pred) == 301, pred[:2])
+
+
+# ---- bad input: one message naming file, line and column ----
+
+def bad_case(files, args, rc, message):
+    """Writes `files`, runs nn, checks the single message and that no model
+    (or temporary file) is left behind."""
+    for name, content in files.items():
+        path = WORK / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    p = run(*args, rc=rc)
+    lines = p.stderr.splitlines()
+    check(lines and lines[0] == message,
+          "nn %s:\nexpected: %s\ngot:      %s" % (" ".join(args), message,
+                                                  p.stderr))
+    check(len(lines) == (2 if rc == 2 else 1), "one message: %r" % p.stderr)
+    no_leftovers("m.nn")
+
+
+HEAD = "a,b,label\n"
+TRAIN = ["train", "d.csv", "--layers", "2,3", "-o", "m.nn"]
+
+
+@test
+def test_bad_missing_file():
+    bad_case({}, ["train", "nope.csv", "--layers", "2,3", "-o", "m.nn"], 1,
+             "nn: nope.csv: cannot open: No such file or directory")
+    bad_case({}, ["eval", "nope.nn", "x.csv"], 1,
+             "nn: nope.nn: cannot open: No such file or directory (NN_EIO)")
+
+
+@test
+def test_bad_not_a_number():
+    bad_case({"d.csv": HEAD + "1,2,0\n3,x7,1\n"}, TRAIN, 1,
+             "nn: d.csv:3:2: 'x7' is not a number")
+
+
+@test
+def test_bad_empty_cell():
+    bad_case({"d.csv": HEAD + "1,2,0\n3,,1\n"}, TRAIN, 1,
+             "nn: d.csv:3:2: empty cell, expected a number")
+
+
+@test
+def test_bad_nan():
+    bad_case({"d.csv": HEAD + "1,2,0\n\nnan,4,1\n"}, TRAIN, 1,
+             "nn: d.csv:4:1: 'nan' is not a finite number (NaN or infinity, "
+             "or too large for a float)")
+    bad_case({"d.csv": HEAD + "1,2,0\n1e39,4,1\n"}, TRAIN, 1,
+             "nn: d.csv:3:1: '1e39' is not a finite number (NaN or infinity, "
+             "or too large for a float)")
+
+
+@test
+def test_bad_ragged():
+    bad_case({"d.csv": HEAD + "1,2,0\n3,4\n"}, TRAIN, 1,
+             "nn: d.csv:3: 2 values, but line 1 has 3")
+    bad_case({"d.csv": HEAD + "1,2,0,5\n"}, TRAIN, 1,
+             "nn: d.csv:2: 4 values, but line 1 has 3")
+
+
+@test
+def test_bad_label_out_of_range():
+    bad_case({"d.csv": HEAD + "1,2,0\n3,4,1\n5,6,3\n"}, TRAIN, 1,
+             "nn: d.csv:4:3: label 3 is out of range: the output layer has "
+             "3 units, so classes are 0..2")
+    bad_case({"d.csv": HEAD + "1,2,-1\n"}, TRAIN, 1,
+             "nn: d.csv:2:3: label -1 is out of range: the output layer has "
+             "3 units, so classes are 0..2")
+    bad_case({"d.csv": HEAD + "1,2,0.5\n"}, TRAIN, 1,
+             "nn: d.csv:2:3: label 0.5 is not an integer class (classes are "
+             "0..2; for real-valued targets use --task regress)")
+    mkdata.write_idx(WORK / "x.idx", [1, 2, 3, 4], [2, 2])
+    bad_case({"y.idx": mkdata.idx_bytes([0, 9], [2])},
+             ["train", "x.idx", "--labels", "y.idx", "--layers", "2,3", "-o",
+              "m.nn"], 1,
+             "nn: y.idx: element [1]: label 9 is out of range: the output "
+             "layer has 3 units, so classes are 0..2")
+
+
+@test
+def test_bad_shape():
+    bad_case({"d.csv": HEAD + "1,2,0\n"},
+             ["train", "d.csv", "--layers", "3,3", "-o", "m.nn"], 1,
+             "nn: d.csv: 2 input values per sample, but --layers asks for 3")
+    mkdata.write_idx(WORK / "x.idx", [1, 2, 3, 4, 5, 6], [3, 2])
+    bad_case({"y.idx": mkdata.idx_bytes([0, 1], [2])},
+             ["train", "x.idx", "--labels", "y.idx", "--layers", "2,3", "-o",
+              "m.nn"], 1,
+             "nn: y.idx has 2 label rows, but x.idx has 3 samples")
+    # regression targets must match the outputs
+    bad_case({"d.csv": HEAD + "1,2,0.5\n"},
+             ["train", "d.csv", "--layers", "2,2", "--task", "regress", "-o",
+              "m.nn"], 1,
+             "nn: d.csv: 1 target value per sample, but the output layer "
+             "has 2 units")
+    # a model fed data of the wrong width
+    (WORK / "ok.csv").write_text(HEAD + "1,2,0\n3,4,1\n")
+    run("train", "ok.csv", "--layers", "2,3", "-o", "ok.nn", "-q")
+    bad_case({"w.csv": "a,b,c,label\n1,2,3,0\n"}, ["eval", "ok.nn", "w.csv"],
+             1, "nn: w.csv: 3 input values per sample, but the model takes 2")
+
+
+@test
+def test_bad_binary_files():
+    bad_case({"t.idx": mkdata.idx_bytes([1, 2, 3, 4], [2, 2])[:-1]},
+             ["train", "t.idx", "--labels", "t.idx", "--layers", "2,3", "-o",
+              "m.nn"], 1,
+             "nn: t.idx: truncated: the IDX header promises 2 x 2 values, "
+             "the file holds 3")
+    mkdata.write_npy(WORK / "t.npy", [1.0, float("nan")], [2])
+    (WORK / "ok.csv").write_text("a,label\n1,0\n2,1\n")
+    run("train", "ok.csv", "--layers", "1,2", "-o", "ok.nn", "-q")
+    bad_case({}, ["predict", "ok.nn", "t.npy"], 1,
+             "nn: t.npy: element [1]: nan is not a finite float")
+    bad_case({"s.npy": mkdata.npy_bytes([1, 0], [2], "|b1").replace(
+        b"|b1", b"<U1")}, ["predict", "ok.nn", "s.npy"], 1,
+        "nn: s.npy: dtype <U1 is not supported (use float32, float64, an "
+        "integer type or bool)")
+    bad_case({"z.gz": gzip.compress(b"a,b\n1,2\n")[:-6]},
+             ["predict", "ok.nn", "z.gz"], 1,
+             "nn: z.gz: cannot read: unexpected end of file")
+    # a model file is not data, and data is not a model
+    bad_case({}, ["predict", "ok.nn", "ok.nn"], 1,
+             "nn: ok.nn: not a CSV, IDX or .npy file (it holds binary data "
+             "that is none of these)")
+    p = run("info", "ok.csv", rc=1)
+    check(p.stderr.startswith("nn: ok.csv: not a libnn model"), p.stderr)
+    check(len(p.stderr.splitlines()) == 1, p.stderr)
+
+
+@test
+def test_bad_output_directory():
+    write_blobs()
+    bad_case({}, ["train", "blobs.csv", "--layers", "4,3", "-o",
+                  "no/such/dir/m.nn"], 1,
+             "nn: -o no/such/dir/m.nn: cannot write into directory "
+             "'no/such/dir': No such file or directory")
+
+
+# ---- outputs: SVG plot and CSV log ----
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@test
+def test_plot_and_log():
+    write_blobs()
+    epochs = 12
+    run("train", "blobs.csv", "--layers", "4,8,3", "--epochs", epochs,
+        "--val-split", "0.25", "--schedule", "cosine", "--plot", "c.svg",
+        "--log", "c.csv", "-o", "m.nn", "-q")
+    with open(WORK / "c.csv") as f:
+        log = list(csv.DictReader(f))
+    check(list(log[0].keys()) == ["epoch", "train_loss", "train_accuracy",
+                                  "val_loss", "val_accuracy",
+                                  "learning_rate", "seconds"],
+          "log columns %s" % list(log[0].keys()))
+    check([int(r["epoch"]) for r in log] == list(range(1, epochs + 1)),
+          "one row per epoch")
+    for r in log:
+        for k in ("train_loss", "train_accuracy", "val_loss",
+                  "val_accuracy", "learning_rate", "seconds"):
+            float(r[k])  # every cell is a number
+        check(0 <= float(r["val_accuracy"]) <= 1, "accuracy in [0, 1]")
+    lrs = [float(r["learning_rate"]) for r in log]
+    check(lrs[0] == 0.001 and all(a > b for a, b in zip(lrs, lrs[1:])),
+          "cosine schedule decreases: %s" % lrs)
+
+    root = ET.parse(WORK / "c.svg").getroot()
+    check(root.tag == SVG + "svg", "root is <svg>")
+    for panel in ("loss", "accuracy"):
+        g = root.find(".//%sg[@id='%s']" % (SVG, panel))
+        check(g is not None, "panel %s" % panel)
+        texts = {t.text for t in g.iter(SVG + "text")}
+        for label in (panel, "epoch", "training", "validation"):
+            check(label in texts, "label %s in panel %s" % (label, panel))
+        paths = {p.get("class"): p.get("d") for p in g.iter(SVG + "path")}
+        for series in ("training", "validation"):
+            d = paths.get(series, "")
+            check(len(re.findall(r"[ML]", d)) == epochs,
+                  "%s curve of %s has %d points" % (series, panel, epochs))
+    check(not root.findall(".//%sscript" % SVG), "no scripts")
+    check("href" not in (WORK / "c.svg").read_text(), "no external links")
+
+
+@test
+def test_plot_regression():
+    rows, ys = mkdata.linear(100)
+    mkdata.write_csv(WORK / "lin.csv", rows, ys)
+    run("train", "lin.csv", "--layers", "2,4,1", "--epochs", "3", "--plot",
+        "r.svg", "--log", "r.csv", "-o", "r.nn", "-q")
+    root = ET.parse(WORK / "r.svg").getroot()
+    panels = [g.get("id") for g in root.iter(SVG + "g")]
+    check(panels == ["loss"], "regression plots the loss only: %s" % panels)
+    with open(WORK / "r.csv") as f:
+        log = list(csv.DictReader(f))
+    check(len(log) == 3 and log[0]["train_accuracy"] == "" and
+          log[0]["val_loss"] == "", "empty cells where nothing applies")
+
+
+# ---- training control ----
+
+@test
+def test_early_stopping():
+    # few samples, many units, random labels: validation loss soon rises
+    rows, _ = mkdata.blobs(60, seed=7)
+    import random
+    rng = random.Random(7)
+    labels = [rng.randrange(3) for _ in rows]
+    mkdata.write_csv(WORK / "noise.csv", rows, labels)
+    p = run("train", "noise.csv", "--layers", "4,64,64,3", "--epochs", "200",
+            "--lr", "0.01", "--val-split", "0.3", "--early-stop", "5",
+            "--log", "l.csv", "-o", "m.nn")
+    check("stopped early: no better validation loss for 5 epochs" in
+          p.stdout, p.stdout)
+    with open(WORK / "l.csv") as f:
+        log = list(csv.DictReader(f))
+    val = [float(r["val_loss"]) for r in log]
+    best = val.index(min(val))
+    check(len(log) == best + 1 + 5, "stopped 5 epochs after the best "
+          "(best %d, ran %d)" % (best + 1, len(log)))
+    check("best validation loss %.4f at epoch %d (weights restored)" %
+          (min(val), best + 1) in p.stdout, p.stdout)
+    info = run("info", "m.nn").stdout
+    check(int(field(info, "epochs trained")) == len(log), info)
+
+
+@test
+def test_reproducible():
+    write_blobs()
+    args = ["train", "blobs.csv", "--layers", "4,8,3", "--epochs", "5",
+            "--dropout", "0.2", "--val-split", "0.2", "--seed", "9", "-q"]
+    run(*args, "-o", "a.nn")
+    run(*args, "-o", "b.nn")
+    check((WORK / "a.nn").read_bytes() == (WORK / "b.nn").read_bytes(),
+          "same seed, same model file")
+    run(*args[:-2], "--seed", "10", "-q", "-o", "c.nn")
+    check((WORK / "a.nn").read_bytes() != (WORK / "c.nn").read_bytes(),
+          "another seed, another model")
+
+
+def long_run_data():
+    rows, labels = mkdata.blobs(3000, seed=8, spread=3.0)
+    mkdata.write_csv(WORK / "big.csv", rows, labels)
+
+
+@test
+def test_interrupt():
+    """Ctrl-C stops after the current step and still saves the model."""
+    long_run_data()
+    proc = subprocess.Popen(
+        [NN, "train", "big.csv", "--layers", "4,64,64,3", "--epochs",
+         "100000", "--batch", "16", "--val-split", "0.2", "-o", "m.nn",
+         "--log", "l.csv"], cwd=WORK, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    seen = []
+    while len(seen) < 2:  # let two epochs finish
+        line = proc.stdout.readline()
+        check(line, "training ended early: %s" % proc.stderr.read())
+        if line.startswith("epoch"):
+            seen.append(line)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    check(proc.returncode == 130, "exit status %d after Ctrl-C, stderr %s" %
+          (proc.returncode, err))
+    check(re.search(r"^interrupted in epoch \d+, step \d+ of \d+$", out,
+                    re.M), out)
+    check("model written to m.nn" in out, out)
+    info = run("info", "m.nn").stdout
+    check(int(field(info, "epochs trained")) >= 3, info)
+    with open(WORK / "l.csv") as f:
+        check(len(list(csv.DictReader(f))) >= 3, "the log covers the epochs")
+    no_leftovers()
+    out = run("eval", "m.nn", "big.csv").stdout
+    check(float(field(out, "accuracy").split()[0]) > 0.5, out)
+
+
+@test
+def test_live_progress():
+    """On a terminal, a live bar on stderr; plain epoch lines on stdout."""
+    long_run_data()
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [NN, "train", "big.csv", "--layers", "4,32,3", "--epochs", "3",
+         "--batch", "8", "-o", "m.nn"], cwd=WORK, stdout=subprocess.PIPE,
+        stderr=slave, text=True)
+    os.close(slave)
+    bar = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed: the program ended
+            break
+        if not chunk:
+            break
+        bar += chunk
+    out = proc.stdout.read()
+    proc.wait(timeout=60)
+    os.close(master)
+    check(proc.returncode == 0, "exit status %d" % proc.returncode)
+    text = bar.decode()
+    check(re.search(r"\repoch 1/3 \[[#.]{20}\] \d+/\d+ loss \d+\.\d+ \d+ "
+                    r"samples/s ETA \d+:\d\d", text),
+          "live bar on the terminal: %r" % text[:300])
+    check(len(re.findall(r"^epoch \d/3 ", out, re.M)) == 3, out)
+    # without a terminal, no bar at all
+    p = run("train", "big.csv", "--layers", "4,3", "--epochs", "2", "-o",
+            "n.nn")
+    check("\r" not in p.stderr and "samples/s" not in p.stderr, p.stderr)
+    q = run("train", "big.csv", "--layers", "4,3", "--epochs", "2", "-q",
+            "-o", "q.nn")
+    check(q.stdout == "" and q.stderr == "", "--quiet prints nothing")
+
+
+@test
+def test_divergence():
+    """A run that blows up reports it and writes no model."""
+    rows, ys = mkdata.linear(200)
+    mkdata.write_csv(WORK / "lin.csv", rows, [y * 1e30 for y in ys])
+    p = run("train", "lin.csv", "--layers", "2,8,1", "--optimizer", "sgd",
+            "--lr", "10", "--epochs", "50", "-o", "m.nn", "-q", rc=1)
+    check(p.stderr.startswith("nn: training failed, no model written: "),
+          p.stderr)
+    check(len(p.stderr.splitlines()) == 1, p.stderr)
+    no_leftovers("m.nn")
+
+
+def main():
+    global NN, WORK
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(TESTS))
+        return
+    if len(sys.argv) != 3 or sys.argv[2] not in TESTS:
+        sys.exit("usage: test_cli.py NN_PROGRAM TEST (one of: %s)" %
+                 ", ".join(TESTS))
+    NN = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="nn-cli-") as tmp:
+        WORK = Path(tmp)
+        try:
+            TESTS[sys.argv[2]]()
+        except Failure as e:
+            print("FAIL: %s" % e, file=sys.stderr)
+            sys.exit(1)
+    print("ok: %s" % sys.argv[2])
+
+
+if __name__ == "__main__":
+    main()

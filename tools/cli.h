@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every command of the `nn` tool shares: exit statuses, the one way a
+ * message reaches stderr, parsing of option values, and files that appear
+ * whole or not at all.
+ */
+#ifndef NN_TOOL_CLI_H
+#define NN_TOOL_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <nn.h>
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define CLI_PRINTF(fmt, args)
+#endif
+
+/* Exit statuses (docs/nn.1, EXIT STATUS). Functions of the tool return one
+ * of these; a failing one has printed its single message already, so its
+ * callers only pass the status up. */
+enum cli_status {
+    ST_OK = 0,
+    ST_FAIL = 1,            /* bad data, I/O, a failed libnn call */
+    ST_USAGE = 2,           /* bad command line */
+    ST_INTERRUPTED = 130    /* Ctrl-C: stopped early, model still saved */
+};
+
+/* The running subcommand ("train", ...), for messages and --help hints. */
+extern const char *cli_command;
+
+/* "nn: <message>" on stderr; returns ST_FAIL. */
+int cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+/* "nn CMD: <message>" and a pointer to --help on stderr; returns ST_USAGE. */
+int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+/* Reports a failed libnn call `what` with nn_last_error(net) (NULL: the
+ * thread's detail); returns ST_FAIL. */
+int cli_fail_nn(const char *what, int rc, const nn_net *net);
+
+/* The usage error for getopt_long's '?' (unknown option) or ':' (missing
+ * value) return `c`. */
+int cli_bad_option(int c, char *const *argv);
+
+/* Prints a command's help text to stdout; returns ST_OK. */
+int cli_help(const char *text);
+
+/* Parsers of option values; each reports a bad value as a usage error
+ * naming the option, and returns ST_OK or ST_USAGE. */
+int cli_parse_size(const char *opt, const char *text, size_t min, size_t max,
+                   size_t *out);
+int cli_parse_u64(const char *opt, const char *text, uint64_t *out);
+int cli_parse_double(const char *opt, const char *text, double min,
+                     double max, double *out);
+/* One of `names` (NULL-terminated); *out receives its index. */
+int cli_parse_choice(const char *opt, const char *text,
+                     const char *const *names, int *out);
+/* Comma-separated sizes, each >= 1, into a malloc'd array. */
+int cli_parse_sizes(const char *opt, const char *text, size_t **out,
+                    size_t *count);
+
+/* Checks before a long run that `path` can be created: its directory
+ * exists and is writable. Returns ST_OK or ST_FAIL. */
+int cli_check_writable(const char *opt, const char *path);
+
+/* Writing a file whole or not at all: write to a temporary file beside
+ * `path`, then cli_out_commit renames it over `path`. */
+typedef struct cli_out {
+    FILE *f;
+    char *tmp;
+    const char *path;
+} cli_out;
+
+int cli_out_open(cli_out *out, const char *path);
+/* Flushes, closes and renames; on any failure removes the temporary file.
+ * Returns ST_OK or ST_FAIL (reported). */
+int cli_out_commit(cli_out *out);
+/* Abandons the file: closes and removes the temporary file. */
+void cli_out_abort(cli_out *out);
+
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+
+/* Activation names as the command line spells them. */
+const char *cli_activation_name(nn_activation act);
+int cli_parse_activation(const char *opt, const char *text, int allow_softmax,
+                         nn_activation *out);
+
+#endif

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CSV tables of numbers: comma-separated, one sample per line, an optional
+ * header line (taken as one when any of its cells is not a number), blank
+ * lines and lines starting with '#' skipped, CRLF accepted, cells trimmed
+ * and unquoted ("1.5" is 1.5). Quoted cells may not contain commas: the
+ * tool reads numeric tables, not general CSV. Every value must be a finite
+ * number; the first one that is not stops the load with its line and
+ * column.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "data.h"
+
+/* Why a cell is not a value. */
+enum cell_error { CELL_OK, CELL_EMPTY, CELL_NOT_NUMBER, CELL_NOT_FINITE };
+
+/* Trims blanks and one pair of double quotes, in place. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        s[n - 1] = '\0';
+        s++;
+    }
+    return s;
+}
+
+static enum cell_error parse_cell(const char *cell, float *out)
+{
+    if (!*cell)
+        return CELL_EMPTY;
+    char *end;
+    errno = 0;
+    double v = strtod(cell, &end);
+    if (end == cell || *end)
+        return CELL_NOT_NUMBER;
+    /* ERANGE on underflow still gives a usable tiny number or zero */
+    if (!isfinite(v) || !isfinite((float)v))
+        return CELL_NOT_FINITE;
+    *out = (float)v;
+    return CELL_OK;
+}
+
+/* A cell for a message: printable, at most ~30 characters. */
+static void quote(const char *cell, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (const char *p = cell; *p && k + 4 < cap && k < 30; p++)
+        buf[k++] = (*p >= 32 && *p < 127) ? *p : '?';
+    if (k >= 30 && cell[k])
+        buf[k++] = '.', buf[k++] = '.', buf[k++] = '.';
+    buf[k] = '\0';
+}
+
+static int cell_failure(const dataset *d, size_t line, size_t col,
+                        const char *cell, enum cell_error e)
+{
+    char shown[40];
+    quote(cell, shown, sizeof shown);
+    switch (e) {
+    case CELL_EMPTY:
+        return cli_fail("%s:%zu:%zu: empty cell, expected a number", d->path,
+                        line, col);
+    case CELL_NOT_FINITE:
+        return cli_fail("%s:%zu:%zu: '%s' is not a finite number (NaN or "
+                        "infinity, or too large for a float)", d->path, line,
+                        col, shown);
+    default:
+        return cli_fail("%s:%zu:%zu: '%s' is not a number", d->path, line,
+                        col, shown);
+    }
+}
+
+/* Splits a line at commas into at most `cap` trimmed cells; returns the
+ * number of cells the line has (which may exceed `cap`). */
+static size_t split(char *line, char **cells, size_t cap)
+{
+    size_t n = 0;
+    for (char *p = line;; n++) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (n < cap)
+            cells[n] = trim(p);
+        if (!comma)
+            return n + 1;
+        p = comma + 1;
+    }
+}
+
+static int is_skipped(const char *line)
+{
+    line += strspn(line, " \t\r");
+    return *line == '\0' || *line == '#';
+}
+
+/* Whether the first line is a header, under `mode`. */
+static int is_header(char **cells, size_t n, csv_header mode)
+{
+    if (mode != CSV_HEADER_AUTO)
+        return mode == CSV_HEADER_YES;
+    float v;
+    for (size_t j = 0; j < n; j++)
+        if (parse_cell(cells[j], &v) == CELL_NOT_NUMBER)
+            return 1;
+    return 0;
+}
+
+static int keep_names(dataset *d, char **cells)
+{
+    d->names = calloc(d->cols, sizeof *d->names);
+    if (!d->names)
+        return cli_fail("out of memory");
+    for (size_t j = 0; j < d->cols; j++)
+        if (!(d->names[j] = strdup(cells[j])))
+            return cli_fail("out of memory");
+    return ST_OK;
+}
+
+/* Sizes the table from its first line: width, column map, row storage for
+ * at most `max_rows` rows. */
+static int begin_table(dataset *d, size_t width, size_t max_rows)
+{
+    d->cols = width;
+    size_t cells;
+    if (width > ((size_t)-1) / sizeof(float) / max_rows)
+        return cli_fail("%s: too large", d->path);
+    cells = width * max_rows;
+    d->x = malloc(cells * sizeof *d->x);
+    d->line = malloc(max_rows * sizeof *d->line);
+    d->column = malloc(width * sizeof *d->column);
+    if (!d->x || !d->line || !d->column)
+        return cli_fail("%s: out of memory for %zu rows of %zu values",
+                        d->path, max_rows, width);
+    for (size_t j = 0; j < width; j++)
+        d->column[j] = j + 1;
+    return ST_OK;
+}
+
+static int add_row(dataset *d, char **cells, size_t n, size_t line,
+                   size_t first_line)
+{
+    if (n != d->cols)
+        return cli_fail("%s:%zu: %zu value%s, but line %zu has %zu", d->path,
+                        line, n, n == 1 ? "" : "s", first_line, d->cols);
+    float *row = d->x + d->rows * d->cols;
+    for (size_t j = 0; j < n; j++) {
+        enum cell_error e = parse_cell(cells[j], &row[j]);
+        if (e != CELL_OK)
+            return cell_failure(d, line, j + 1, cells[j], e);
+    }
+    d->line[d->rows++] = line;
+    return ST_OK;
+}
+
+/* Parser state between lines. */
+typedef struct parser {
+    dataset *d;
+    csv_header header;
+    char **cells;      /* width + 1 slots: one more shows a long line */
+    size_t width;      /* cells per line; 0 before the first line */
+    size_t first_line; /* its line number, for messages */
+    size_t max_rows;
+} parser;
+
+/* The first line fixes the width, and is the header or the first row. */
+static int first_line(parser *ps, char *line, size_t number)
+{
+    char *copy = strdup(line);
+    ps->width = copy ? split(copy, NULL, 0) : 0;
+    free(copy);
+    ps->cells = ps->width ? malloc((ps->width + 1) * sizeof *ps->cells) : NULL;
+    if (!ps->cells)
+        return cli_fail("out of memory");
+    ps->first_line = number;
+    size_t n = split(line, ps->cells, ps->width + 1);
+    int st = begin_table(ps->d, ps->width, ps->max_rows);
+    if (st != ST_OK)
+        return st;
+    if (is_header(ps->cells, n, ps->header))
+        return keep_names(ps->d, ps->cells);
+    return add_row(ps->d, ps->cells, n, number, number);
+}
+
+static int parse_line(parser *ps, char *line, size_t number)
+{
+    if (is_skipped(line))
+        return ST_OK;
+    if (!ps->width)
+        return first_line(ps, line, number);
+    size_t n = split(line, ps->cells, ps->width + 1);
+    return add_row(ps->d, ps->cells, n, number, ps->first_line);
+}
+
+int csv_parse(dataset *d, char *text, size_t len, csv_header header)
+{
+    parser ps = {d, header, NULL, 0, 0, 1};
+    for (size_t i = 0; i < len; i++)
+        ps.max_rows += text[i] == '\n';
+    int st = ST_OK;
+    char *p = text;
+    for (size_t line = 1; st == ST_OK && p; line++) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        st = parse_line(&ps, p, line);
+        p = nl ? nl + 1 : NULL;
+    }
+    free(ps.cells);
+    if (st == ST_OK && d->rows == 0)
+        st = cli_fail("%s: no data rows", d->path);
+    return st;
+}

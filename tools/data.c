@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loading a data set: the file is read whole through zlib (which passes
+ * uncompressed files through unchanged, so any format may be gzipped), its
+ * first bytes decide the format, and a format parser fills the matrix.
+ * Also the bookkeeping every command needs: where a value came from, and
+ * splitting the label column off a CSV table.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "cli.h"
+#include "data.h"
+
+/* Reads the whole file, decompressing gzip; NUL-terminates the buffer so
+ * the CSV parser may use string functions. */
+static int read_all(const char *path, unsigned char **out, size_t *len)
+{
+    errno = 0;
+    gzFile gz = gzopen(path, "rb");
+    if (!gz)
+        return cli_fail("%s: cannot open: %s", path,
+                        errno ? strerror(errno) : "out of memory");
+    gzbuffer(gz, 1u << 17);
+    size_t cap = 1u << 16, n = 0;
+    unsigned char *buf = malloc(cap + 1);
+    int got = 0;
+    while (buf) {
+        got = gzread(gz, buf + n, (unsigned)(cap - n < (1u << 30) ? cap - n
+                                                                  : 1u << 30));
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+        if (n == cap) {
+            unsigned char *grown = realloc(buf, 2 * cap + 1);
+            if (!grown)
+                free(buf);
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    int err = 0;
+    const char *zmsg = got < 0 ? gzerror(gz, &err) : NULL;
+    int st = !buf ? cli_fail("%s: out of memory reading the file", path)
+             : got < 0 ? cli_fail("%s: cannot read: %s", path,
+                                  err == Z_ERRNO ? strerror(errno) : zmsg)
+                       : ST_OK;
+    gzclose(gz);
+    if (st != ST_OK) {
+        free(buf);
+        return st;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return ST_OK;
+}
+
+static int is_idx(const unsigned char *b, size_t len)
+{
+    static const unsigned char types[] = {0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E};
+    if (len < 4 || b[0] != 0 || b[1] != 0 || b[3] == 0)
+        return 0;
+    return memchr(types, b[2], sizeof types) != NULL;
+}
+
+static int is_npy(const unsigned char *b, size_t len)
+{
+    return len >= 6 && memcmp(b, "\x93NUMPY", 6) == 0;
+}
+
+int data_load(dataset *d, const char *path, csv_header header)
+{
+    memset(d, 0, sizeof *d);
+    d->path = path;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int st = read_all(path, &buf, &len);
+    if (st != ST_OK)
+        return st;
+    if (is_idx(buf, len)) {
+        d->format = DATA_IDX;
+        st = idx_parse(d, buf, len);
+    } else if (is_npy(buf, len)) {
+        d->format = DATA_NPY;
+        st = npy_parse(d, buf, len);
+    } else if (memchr(buf, '\0', len)) {
+        st = cli_fail("%s: not a CSV, IDX or .npy file (it holds binary "
+                      "data that is none of these)", path);
+    } else {
+        d->format = DATA_CSV;
+        st = csv_parse(d, (char *)buf, len, header);
+    }
+    free(buf);
+    if (st != ST_OK)
+        data_free(d);
+    return st;
+}
+
+void data_free(dataset *d)
+{
+    if (d->names)
+        for (size_t j = 0; j < d->cols; j++)
+            free(d->names[j]);
+    free(d->names);
+    free(d->x);
+    free(d->line);
+    free(d->column);
+    d->names = NULL;
+    d->x = NULL;
+    d->line = NULL;
+    d->column = NULL;
+    d->rows = d->cols = 0;
+}
+
+void data_where(const dataset *d, size_t row, size_t col, char *buf,
+                size_t cap)
+{
+    if (d->line && d->column)
+        snprintf(buf, cap, "%s:%zu:%zu", d->path, d->line[row],
+                 d->column[col]);
+    else if (d->cols == 1)
+        snprintf(buf, cap, "%s: element [%zu]", d->path, row);
+    else
+        snprintf(buf, cap, "%s: element [%zu, %zu]", d->path, row, col);
+}
+
+int data_find_column(const dataset *d, const char *spec, size_t *col)
+{
+    for (size_t j = 0; d->names && j < d->cols; j++)
+        if (strcmp(d->names[j], spec) == 0) {
+            *col = j;
+            return ST_OK;
+        }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(spec, &end, 10);
+    if (*spec && !*end && !errno && !strchr(spec, '-') && v < d->cols) {
+        *col = (size_t)v;
+        return ST_OK;
+    }
+    if (d->names)
+        return cli_usage("--label %s: %s has no column of that name, and "
+                         "indices run 0..%zu", spec, d->path, d->cols - 1);
+    return cli_usage("--label %s: %s has no header, so the label column is "
+                     "a 0-based index in 0..%zu", spec, d->path, d->cols - 1);
+}
+
+/* Removes column `col` from the rows of `d`, in place. */
+static void drop_column(dataset *d, size_t col)
+{
+    size_t w = d->cols, k = 0;
+    for (size_t i = 0; i < d->rows; i++)
+        for (size_t j = 0; j < w; j++)
+            if (j != col)
+                d->x[k++] = d->x[i * w + j];
+    if (d->names) {
+        free(d->names[col]);
+        memmove(d->names + col, d->names + col + 1,
+                (w - col - 1) * sizeof *d->names);
+    }
+    if (d->column)
+        memmove(d->column + col, d->column + col + 1,
+                (w - col - 1) * sizeof *d->column);
+    d->cols = w - 1;
+}
+
+int data_take_column(dataset *d, size_t col, dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    out->path = d->path;
+    out->format = d->format;
+    out->rows = d->rows;
+    out->cols = 1;
+    out->x = malloc(d->rows * sizeof *out->x);
+    out->column = malloc(sizeof *out->column);
+    out->line = d->line ? malloc(d->rows * sizeof *out->line) : NULL;
+    if (!out->x || !out->column || (d->line && !out->line)) {
+        data_free(out);
+        return cli_fail("out of memory");
+    }
+    for (size_t i = 0; i < d->rows; i++)
+        out->x[i] = d->x[i * d->cols + col];
+    if (d->line)
+        memcpy(out->line, d->line, d->rows * sizeof *out->line);
+    out->column[0] = d->column ? d->column[col] : col + 1;
+    if (!d->column) {
+        free(out->column);
+        out->column = NULL;
+    }
+    drop_column(d, col);
+    return ST_OK;
+}
+
+const char *data_format_name(data_format f)
+{
+    switch (f) {
+    case DATA_CSV:
+        return "CSV";
+    case DATA_IDX:
+        return "IDX";
+    case DATA_NPY:
+        return "NumPy .npy";
+    }
+    return "unknown";
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Data sets as the tool reads them: a matrix of floats, one sample per row,
+ * from CSV, IDX (MNIST's format) or NumPy .npy, each optionally gzipped.
+ * A data set remembers where each value came from, so that every message
+ * about a bad value names the file, line and column (CSV) or the element
+ * (IDX, .npy).
+ */
+#ifndef NN_TOOL_DATA_H
+#define NN_TOOL_DATA_H
+
+#include <stddef.h>
+
+typedef enum data_format { DATA_CSV, DATA_IDX, DATA_NPY } data_format;
+
+/* How a CSV file's first line is taken. */
+typedef enum csv_header { CSV_HEADER_AUTO, CSV_HEADER_NO, CSV_HEADER_YES } csv_header;
+
+typedef struct dataset {
+    const char *path;  /* as given on the command line; not owned */
+    data_format format;
+    size_t rows, cols;
+    float *x;          /* rows x cols, row-major, all finite */
+    char **names;      /* CSV header: one name per column; NULL without */
+    size_t *line;      /* CSV: 1-based line of each row; NULL otherwise */
+    size_t *column;    /* CSV: 1-based file column of each column */
+} dataset;
+
+/* Reads `path` (any format, gzipped or not: the content decides). Returns
+ * ST_OK, or ST_FAIL after one message; on failure *d holds nothing. */
+int data_load(dataset *d, const char *path, csv_header header);
+void data_free(dataset *d);
+
+/* "file.csv:LINE:COLUMN" for CSV, "file.npy: element [ROW, COL]" for the
+ * array formats: where value (row, col) came from. */
+void data_where(const dataset *d, size_t row, size_t col, char *buf,
+                size_t cap);
+
+/* A column chosen by header name or by 0-based index; ST_USAGE when there
+ * is no such column. */
+int data_find_column(const dataset *d, const char *spec, size_t *col);
+
+/* Moves column `col` out of `d` into the one-column data set `out`, which
+ * keeps the locations of its values. */
+int data_take_column(dataset *d, size_t col, dataset *out);
+
+/* Name of the format, for messages. */
+const char *data_format_name(data_format f);
+
+/* Parsers behind data_load, one per format, over the whole (decompressed)
+ * file. On failure they leave *d for data_free. */
+int csv_parse(dataset *d, char *text, size_t len, csv_header header);
+int idx_parse(dataset *d, const unsigned char *buf, size_t len);
+int npy_parse(dataset *d, const unsigned char *buf, size_t len);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-epoch record of a training run, read once from libnn after
+ * training, and written as CSV (--log) or drawn as SVG (--plot, plot.c).
+ */
+#ifndef NN_TOOL_HISTORY_H
+#define NN_TOOL_HISTORY_H
+
+#include <stddef.h>
+
+#include <nn.h>
+
+typedef struct history {
+    size_t n;          /* epochs recorded */
+    int classify;      /* accuracies are meaningful */
+    int validated;     /* validation series are present */
+    double *train_loss, *train_acc, *val_loss, *val_acc, *lr;
+    double *seconds;   /* wall time since training began, per epoch */
+} history;
+
+/* Copies libnn's history of `net` and the epoch times (n entries of
+ * `seconds`, may be NULL). ST_OK or ST_FAIL. */
+int history_read(history *h, const nn_net *net, const double *seconds,
+                 int classify);
+void history_free(history *h);
+
+/* Epoch (0-based) of the lowest validation loss; n when not validated. */
+size_t history_best_epoch(const history *h);
+
+/* --log FILE.csv: header "epoch,train_loss,train_accuracy,val_loss,
+ * val_accuracy,learning_rate,seconds", one row per epoch (1-based epoch),
+ * empty cells where a value does not apply. ST_OK or ST_FAIL. */
+int history_write_csv(const history *h, const char *path);
+
+/* --plot FILE.svg (plot.c): loss and, for classifiers, accuracy against
+ * epoch, training and validation, as a self-contained SVG. */
+int plot_write_svg(const history *h, const char *path, const char *title);
+
+#endif

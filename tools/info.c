@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `nn info`: what a model file holds, read through libnn (nn_load, nn_get,
+ * nn_layer_size, ...): architecture, task, parameter count, input
+ * transform, training settings and how many epochs it has been trained.
+ * One "key  value" line each, so scripts can grep it.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "model.h"
+
+static const char help[] =
+    "Usage: nn info MODEL\n"
+    "\n"
+    "Describe a model file: layers, activations, parameter count, task,\n"
+    "input transform, training settings and epochs trained.\n"
+    "\n"
+    "  -h, --help           this help\n";
+
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
+static const char *const optimizer_names[] = {
+    "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"};
+static const char *const schedule_names[] = {
+    "constant", "step", "exponential", "cosine", "plateau"};
+static const char *const loss_names[] = {"mse", "cross-entropy",
+                                         "binary cross-entropy"};
+
+/* A setting, 0 if libnn cannot say (it always can for a loaded model). */
+static double get(const nn_net *net, int option)
+{
+    double v = 0;
+    (void)nn_get(net, option, &v);
+    return v;
+}
+
+static const char *name_of(const char *const *names, size_t count, double v)
+{
+    return v >= 0 && (size_t)v < count ? names[(size_t)v] : "unknown";
+}
+
+static void print_architecture(const char *path, nn_net *net)
+{
+    size_t n = nn_num_layers(net);
+    char layers[256];
+    model_layers(net, layers, sizeof layers);
+    printf("layers           %s\n", layers);
+    nn_activation acts[64];
+    printf("activations      ");
+    if (model_file_activations(path, net, acts))
+        for (size_t l = 0; l + 1 < n; l++)
+            printf("%s%s", l ? ", " : "", cli_activation_name(acts[l]));
+    else
+        printf("unknown");
+    float *bias = NULL;
+    (void)nn_layer_params(net, 0, NULL, &bias);
+    printf("\nbias             %s\n", bias ? "yes" : "no");
+    printf("parameters       %zu\n", nn_param_count(net));
+    printf("input transform  %s\n",
+           nn_get_input_transform(net, NULL, NULL) == 1
+               ? "yes (per-input shift and scale, applied before layer 1)"
+               : "none");
+}
+
+static void print_optimizer(const nn_net *net)
+{
+    double opt = get(net, NN_OPT_OPTIMIZER);
+    printf("optimizer        %s", name_of(optimizer_names, 6, opt));
+    if (opt == NN_MOMENTUM || opt == NN_NESTEROV)
+        printf(" (momentum %g)", get(net, NN_OPT_MOMENTUM));
+    else if (opt == NN_ADAM || opt == NN_ADAMW)
+        printf(" (betas %g, %g; eps %g)", get(net, NN_OPT_BETA1),
+               get(net, NN_OPT_BETA2), get(net, NN_OPT_EPSILON));
+    else if (opt == NN_RMSPROP)
+        printf(" (alpha %g; eps %g)", get(net, NN_OPT_RMSPROP_ALPHA),
+               get(net, NN_OPT_EPSILON));
+    printf("\nlearning rate    %g (current %g)\n",
+           get(net, NN_OPT_LEARNING_RATE), get(net, NN_OPT_CURRENT_LR));
+}
+
+static void print_schedule(const nn_net *net)
+{
+    double s = get(net, NN_OPT_SCHEDULE);
+    printf("schedule         %s", name_of(schedule_names, 5, s));
+    if (s == NN_SCHEDULE_STEP)
+        printf(" (every %g epochs, gamma %g)", get(net, NN_OPT_STEP_SIZE),
+               get(net, NN_OPT_GAMMA));
+    else if (s == NN_SCHEDULE_EXPONENTIAL)
+        printf(" (gamma %g)", get(net, NN_OPT_GAMMA));
+    else if (s == NN_SCHEDULE_COSINE)
+        printf(" (t_max %g, min lr %g)", get(net, NN_OPT_T_MAX),
+               get(net, NN_OPT_MIN_LR));
+    else if (s == NN_SCHEDULE_PLATEAU)
+        printf(" (patience %g, gamma %g, min lr %g)",
+               get(net, NN_OPT_PLATEAU_PATIENCE), get(net, NN_OPT_GAMMA),
+               get(net, NN_OPT_MIN_LR));
+    printf("\n");
+}
+
+static void print_training(const nn_net *net)
+{
+    printf("epochs trained   %g\n", get(net, NN_OPT_EPOCHS_DONE));
+    print_optimizer(net);
+    print_schedule(net);
+    printf("batch size       %g\n", get(net, NN_OPT_BATCH_SIZE));
+    printf("loss             %s\n",
+           name_of(loss_names, 3, get(net, NN_OPT_LOSS)));
+    printf("dropout          %g\n", get(net, NN_OPT_DROPOUT));
+    printf("weight decay     %g\n", get(net, NN_OPT_WEIGHT_DECAY));
+    double clip = get(net, NN_OPT_CLIP_NORM);
+    double stop = get(net, NN_OPT_EARLY_STOPPING);
+    if (clip > 0)
+        printf("clip norm        %g\n", clip);
+    else
+        printf("clip norm        off\n");
+    if (stop > 0)
+        printf("early stopping   after %g epochs without improvement\n",
+               stop);
+    else
+        printf("early stopping   off\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+    int c, help_asked = 0;
+    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (c != 'h')
+            return cli_bad_option(c, argv);
+        help_asked = 1;
+    }
+    if (help_asked)
+        return cli_help(help);
+    if (argc - optind != 1)
+        return cli_usage(argc == optind ? "MODEL is missing"
+                                        : "one MODEL only");
+    const char *path = argv[optind];
+    nn_net *net;
+    int st = model_load(path, &net);
+    if (st != ST_OK)
+        return st;
+    struct stat sb;
+    printf("file             %s (%lld bytes)\n", path,
+           stat(path, &sb) == 0 ? (long long)sb.st_size : -1LL);
+    printf("task             %s\n",
+           model_is_classifier(net)
+               ? "classifier (softmax output, cross-entropy loss)"
+               : "regression");
+    print_architecture(path, net);
+    print_training(net);
+    nn_free(net);
+    return ST_OK;
+}

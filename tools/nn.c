@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `nn`: train, evaluate and use multilayer perceptrons from the command
+ * line with libnn. This file only dispatches to the subcommands; each
+ * lives in its own file (train.c, eval.c, predict.c, info.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <nn.h>
+
+#include "cli.h"
+#include "commands.h"
+
+/* Set by tools/meson.build from project(version:); the header's version
+ * otherwise. */
+#ifndef NN_TOOL_VERSION
+#define NN_TOOL_STR_(x) #x
+#define NN_TOOL_STR(x) NN_TOOL_STR_(x)
+#define NN_TOOL_VERSION                                                        \
+    NN_TOOL_STR(LIBNN_VERSION_MAJOR)                                           \
+    "." NN_TOOL_STR(LIBNN_VERSION_MINOR) "." NN_TOOL_STR(LIBNN_VERSION_PATCH)
+#endif
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"train", cmd_train, "train a network on data and save the model"},
+    {"eval", cmd_eval, "loss, accuracy, per-class metrics on labelled data"},
+    {"predict", cmd_predict, "a model's predictions for data, as CSV"},
+    {"info", cmd_info, "what a model file holds"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int usage(FILE *f)
+{
+    fputs("Usage: nn COMMAND [options]   (nn COMMAND --help for its "
+          "options)\n\nCommands:\n", f);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nData files: CSV (header optional), IDX (MNIST) and NumPy .npy,\n"
+          "each optionally gzipped.\n"
+          "\nOptions:\n  -h, --help     this help\n"
+          "  --version      versions of nn and libnn\n"
+          "\nExample:\n"
+          "  nn train iris.csv --layers 4,16,3 --epochs 50 -o iris.nn\n"
+          "  nn eval iris.nn iris.csv\n"
+          "\nSee nn(1) and docs/cli.md.\n", f);
+    return ST_OK;
+}
+
+static int version(void)
+{
+    printf("nn %s (libnn %s)\n", NN_TOOL_VERSION, nn_version_string());
+    return ST_OK;
+}
+
+/* Runs the command argv[0] with its arguments. */
+static int dispatch(int argc, char **argv)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[0], commands[i].name) == 0) {
+            cli_command = commands[i].name;
+            return commands[i].run(argc, argv);
+        }
+    return cli_usage("'%s' is not a command (train, eval, predict, info)",
+                     argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return ST_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 && argc > 2) {
+        /* "nn help train" is "nn train --help" */
+        static char help_flag[] = "--help";
+        char *help_argv[] = {argv[2], help_flag, NULL};
+        return dispatch(2, help_argv);
+    }
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+        strcmp(cmd, "help") == 0)
+        return usage(stdout);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+        return version();
+    return dispatch(argc - 1, argv + 1);
+}

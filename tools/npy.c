@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NumPy .npy files (format versions 1 to 3): the magic "\x93NUMPY", a
+ * version, a little-endian header length and a Python dict literal giving
+ * 'descr' (dtype), 'fortran_order' and 'shape', then the raw values.
+ * Numeric dtypes of either byte order are read (float 4/8 bytes, signed and
+ * unsigned integers of 1 to 8 bytes, bool); the first axis counts samples
+ * and the others are flattened into one row per sample.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "data.h"
+
+typedef struct dtype {
+    char kind;    /* 'f', 'i', 'u' or 'b' */
+    size_t size;  /* bytes per value */
+    int big;      /* big-endian */
+} dtype;
+
+typedef struct header {
+    dtype type;
+    int fortran;
+    size_t dims[8];
+    size_t ndim;
+} header;
+
+/* The text after `'key':`, or NULL. */
+static const char *field(const char *dict, const char *key)
+{
+    char quoted[32];
+    snprintf(quoted, sizeof quoted, "'%s'", key);
+    const char *p = strstr(dict, quoted);
+    if (!p)
+        return NULL;
+    p += strlen(quoted);
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p != ':')
+        return NULL;
+    p++;
+    while (isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
+static int supported(const dtype *t)
+{
+    switch (t->kind) {
+    case 'f':
+        return t->size == 4 || t->size == 8;
+    case 'i':
+    case 'u':
+        return t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8;
+    case 'b':
+        return t->size == 1;
+    default:
+        return 0;
+    }
+}
+
+/* A descr such as '<f4': byte order, kind, size. */
+static int parse_descr(const char *path, const char *p, dtype *t)
+{
+    char descr[16] = "";
+    if (p && *p == '\'') {
+        size_t n = strcspn(p + 1, "'");
+        if (n < sizeof descr) {
+            memcpy(descr, p + 1, n);
+            descr[n] = '\0';
+        }
+    }
+    int ok = 0;
+    if (strlen(descr) >= 3 && strchr("<>|=", descr[0])) {
+        char *end;
+        t->kind = descr[1];
+        t->size = (size_t)strtoul(descr + 2, &end, 10);
+        t->big = descr[0] == '>';
+        ok = !*end && supported(t);
+    }
+    if (!ok)
+        return cli_fail("%s: dtype %s is not supported (use float32, "
+                        "float64, an integer type or bool)", path,
+                        descr[0] ? descr : "(a structured or unknown one)");
+    return ST_OK;
+}
+
+static int parse_shape(const char *path, const char *p, header *h)
+{
+    if (!p || *p != '(')
+        return cli_fail("%s: the .npy header has no readable 'shape'", path);
+    h->ndim = 0;
+    for (p++; *p && *p != ')';) {
+        char *end;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (end == p || h->ndim == sizeof h->dims / sizeof h->dims[0])
+            return cli_fail("%s: the .npy header's 'shape' is not a tuple of "
+                            "at most 8 sizes", path);
+        h->dims[h->ndim++] = (size_t)v;
+        p = end + strspn(end, " ,L");
+    }
+    if (h->ndim == 0)
+        return cli_fail("%s: the array is a scalar; it needs one row per "
+                        "sample", path);
+    return ST_OK;
+}
+
+/* Reads the header; *start receives the offset of the data. */
+static int read_header(dataset *d, const unsigned char *buf, size_t len,
+                       header *h, size_t *start)
+{
+    if (len < 10 || buf[6] < 1 || buf[6] > 3)
+        return cli_fail("%s: .npy version %d is not supported", d->path,
+                        len < 10 ? -1 : buf[6]);
+    size_t hlen = buf[6] == 1 ? (size_t)(buf[8] | buf[9] << 8)
+                  : len < 12 ? (size_t)-1
+                             : (size_t)buf[8] | (size_t)buf[9] << 8 |
+                                   (size_t)buf[10] << 16 |
+                                   (size_t)buf[11] << 24;
+    size_t off = buf[6] == 1 ? 10 : 12;
+    if (hlen > len - off)
+        return cli_fail("%s: truncated .npy header", d->path);
+    char *dict = malloc(hlen + 1);
+    if (!dict)
+        return cli_fail("out of memory");
+    memcpy(dict, buf + off, hlen);
+    dict[hlen] = '\0';
+    const char *fo = field(dict, "fortran_order");
+    h->fortran = fo && strncmp(fo, "True", 4) == 0;
+    int st = parse_descr(d->path, field(dict, "descr"), &h->type);
+    if (st == ST_OK)
+        st = parse_shape(d->path, field(dict, "shape"), h);
+    free(dict);
+    *start = off + hlen;
+    return st;
+}
+
+static double value(const dtype *t, const unsigned char *p)
+{
+    uint64_t bits = 0;
+    for (size_t i = 0; i < t->size; i++)
+        bits |= (uint64_t)p[t->big ? t->size - 1 - i : i] << (8 * i);
+    int shift = 64 - 8 * (int)t->size;
+    switch (t->kind) {
+    case 'f':
+        if (t->size == 4) {
+            uint32_t b32 = (uint32_t)bits;
+            float f;
+            memcpy(&f, &b32, sizeof f);
+            return f;
+        } else {
+            double v;
+            memcpy(&v, &bits, sizeof v);
+            return v;
+        }
+    case 'i': /* sign-extend through the top bits */
+        return (double)((int64_t)(bits << shift) >> shift);
+    default: /* 'u', 'b' */
+        return (double)bits;
+    }
+}
+
+static int set_shape(dataset *d, const header *h, size_t *count)
+{
+    if (h->fortran && h->ndim > 2)
+        return cli_fail("%s: Fortran-ordered arrays of more than 2 "
+                        "dimensions are not supported", d->path);
+    d->rows = h->dims[0];
+    d->cols = 1;
+    for (size_t k = 1; k < h->ndim; k++) {
+        if (h->dims[k] != 0 && d->cols > SIZE_MAX / h->dims[k])
+            return cli_fail("%s: shape overflows", d->path);
+        d->cols *= h->dims[k];
+    }
+    if (d->rows == 0 || d->cols == 0)
+        return cli_fail("%s: the array is empty", d->path);
+    if (d->cols > SIZE_MAX / d->rows)
+        return cli_fail("%s: shape overflows", d->path);
+    *count = d->rows * d->cols;
+    return ST_OK;
+}
+
+int npy_parse(dataset *d, const unsigned char *buf, size_t len)
+{
+    header h = {{0, 0, 0}, 0, {0}, 0};
+    size_t start = 0, count = 0;
+    int st = read_header(d, buf, len, &h, &start);
+    if (st == ST_OK)
+        st = set_shape(d, &h, &count);
+    if (st != ST_OK)
+        return st;
+    if ((len - start) / h.type.size < count)
+        return cli_fail("%s: truncated: the shape needs %zu values, the file "
+                        "holds %zu", d->path, count,
+                        (len - start) / h.type.size);
+    d->x = malloc(count * sizeof *d->x);
+    if (!d->x)
+        return cli_fail("%s: out of memory for %zu values", d->path, count);
+    for (size_t i = 0; i < count; i++) {
+        /* Fortran order stores column after column */
+        size_t r = i / d->cols, c = i % d->cols;
+        size_t at = h.fortran ? c * d->rows + r : i;
+        double v = value(&h.type, buf + start + at * h.type.size);
+        d->x[i] = (float)v;
+        if (!isfinite(d->x[i])) {
+            char where[512];
+            data_where(d, r, c, where, sizeof where);
+            return cli_fail("%s: %g is not a finite float", where, v);
+        }
+    }
+    return ST_OK;
+}

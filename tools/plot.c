@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The training curves as a self-contained SVG: one panel for the loss and,
+ * for classifiers, one for the accuracy, each with axes, ticks at "nice"
+ * numbers (1, 2 or 5 times a power of ten), a legend, training as a solid
+ * line and validation dashed, and the best validation epoch marked. No
+ * scripts, styles or fonts from elsewhere: the file shows the same in a
+ * browser, an image viewer or a document.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "history.h"
+
+/* Geometry of one panel, in SVG user units. */
+enum { PANEL_W = 480, PANEL_H = 360, LEFT = 64, RIGHT = 16, TOP = 48,
+       BOTTOM = 52, TITLE_H = 28 };
+
+#define TRAIN_COLOR "#1f77b4"
+#define VAL_COLOR "#ff7f0e"
+
+/* A data range mapped onto a panel's plot area. */
+typedef struct axes {
+    double x0, y0, w, h;        /* plot area, top-left origin */
+    double xmin, xmax, ymin, ymax;
+} axes;
+
+static double px(const axes *a, double x)
+{
+    return a->x0 + (x - a->xmin) / (a->xmax - a->xmin) * a->w;
+}
+
+static double py(const axes *a, double y)
+{
+    return a->y0 + a->h - (y - a->ymin) / (a->ymax - a->ymin) * a->h;
+}
+
+/* 1, 2 or 5 times a power of ten, near range / 5. */
+static double nice_step(double range)
+{
+    double raw = range / 5, mag = pow(10, floor(log10(raw)));
+    double f = raw / mag;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        default:
+            /* control bytes are not allowed in XML 1.0 text */
+            fputc((unsigned char)*s < 32 ? '?' : *s, f);
+        }
+    }
+}
+
+/* The y range of the series that are drawn, padded; accuracy stays in
+ * [0, 1]. */
+static void y_range(const double *a, const double *b, size_t n, int unit,
+                    double *lo, double *hi)
+{
+    *lo = HUGE_VAL;
+    *hi = -HUGE_VAL;
+    for (size_t i = 0; i < n; i++)
+        for (int s = 0; s < 2; s++) {
+            double v = s ? (b ? b[i] : NAN) : a[i];
+            if (isfinite(v)) {
+                *lo = fmin(*lo, v);
+                *hi = fmax(*hi, v);
+            }
+        }
+    if (*lo > *hi)
+        *lo = 0, *hi = 1;
+    double pad = *hi > *lo ? 0.05 * (*hi - *lo) : fmax(0.05 * fabs(*hi), 0.05);
+    *lo -= pad;
+    *hi += pad;
+    if (unit)
+        *lo = fmax(*lo, 0), *hi = fmin(*hi, 1);
+}
+
+static void ticks_y(FILE *f, const axes *a)
+{
+    double step = nice_step(a->ymax - a->ymin);
+    int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    for (double v = ceil(a->ymin / step) * step; v <= a->ymax + 1e-12;
+         v += step) {
+        double y = py(a, v);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"#e0e0e0\"/>\n", a->x0, y, a->x0 + a->w, y);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f"
+                "</text>\n", a->x0 - 6, y + 4, decimals, fabs(v) < step / 2
+                                                             ? 0.0 : v);
+    }
+}
+
+static void ticks_x(FILE *f, const axes *a)
+{
+    double step = fmax(1, round(nice_step(a->xmax - a->xmin)));
+    for (double v = ceil(a->xmin / step) * step; v <= a->xmax + 1e-9;
+         v += step) {
+        double x = px(a, v);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"#e0e0e0\"/>\n", x, a->y0, x, a->y0 + a->h);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f"
+                "</text>\n", x, a->y0 + a->h + 16, v);
+    }
+}
+
+static void frame(FILE *f, const axes *a, const char *title,
+                  const char *ylabel)
+{
+    ticks_y(f, a);
+    ticks_x(f, a);
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+            "fill=\"none\" stroke=\"#333\"/>\n", a->x0, a->y0, a->w, a->h);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+            "font-size=\"14\" font-weight=\"bold\">%s</text>\n",
+            a->x0 + a->w / 2, a->y0 - 12, title);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch"
+            "</text>\n", a->x0 + a->w / 2, a->y0 + a->h + 36);
+    fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">%s</text>\n", a->x0 - 48,
+            a->y0 + a->h / 2, ylabel);
+}
+
+/* One series as a path (and dots when there are few epochs). */
+static void curve(FILE *f, const axes *a, const double *v, size_t n,
+                  const char *color, int dashed, const char *name)
+{
+    fprintf(f, "<path class=\"%s\" fill=\"none\" stroke=\"%s\" "
+            "stroke-width=\"2\"%s d=\"", name, color,
+            dashed ? " stroke-dasharray=\"6 4\"" : "");
+    int pen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+            pen = 0;
+            continue;
+        }
+        fprintf(f, "%s%.1f %.1f", pen ? " L" : (i ? " M" : "M"),
+                px(a, (double)(i + 1)), py(a, v[i]));
+        pen = 1;
+    }
+    fputs("\"/>\n", f);
+    for (size_t i = 0; n <= 40 && i < n; i++)
+        if (isfinite(v[i]))
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
+                    "fill=\"%s\"/>\n", px(a, (double)(i + 1)), py(a, v[i]),
+                    color);
+}
+
+/* Top right for the loss, which falls; bottom right for the accuracy,
+ * which rises: where the curves usually are not. */
+static void legend(FILE *f, const axes *a, int validated, int bottom)
+{
+    double x = a->x0 + a->w - 110;
+    double y = bottom ? a->y0 + a->h - 10 - (validated ? 42 : 24)
+                      : a->y0 + 10;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"102\" height=\"%d\" "
+            "fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n", x, y,
+            validated ? 42 : 24);
+    const char *names[] = {"training", "validation"};
+    for (int s = 0; s < (validated ? 2 : 1); s++) {
+        double ly = y + 14 + 18 * s;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"%s\" stroke-width=\"2\"%s/>\n", x + 8, ly - 4,
+                x + 32, ly - 4, s ? VAL_COLOR : TRAIN_COLOR,
+                s ? " stroke-dasharray=\"6 4\"" : "");
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 38, ly,
+                names[s]);
+    }
+}
+
+static void best_marker(FILE *f, const axes *a, size_t best)
+{
+    double x = px(a, (double)(best + 1));
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"#2ca02c\" stroke-dasharray=\"2 3\"/>\n", x, a->y0, x,
+            a->y0 + a->h);
+    /* keep the label inside the plot area at either edge */
+    const char *anchor = x > a->x0 + a->w - 20 ? "end"
+                         : x < a->x0 + 20      ? "start"
+                                               : "middle";
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#2ca02c\" "
+            "text-anchor=\"%s\">best</text>\n", x + (*anchor == 'e'   ? -3
+                                                   : *anchor == 's' ? 3
+                                                                    : 0),
+            a->y0 + 14, anchor);
+}
+
+static void panel(FILE *f, const history *h, int index, const double *train,
+                  const double *val, const char *title, int unit)
+{
+    axes a = {index * PANEL_W + LEFT, TOP + TITLE_H,
+              PANEL_W - LEFT - RIGHT, PANEL_H - TOP - BOTTOM,
+              1, h->n > 1 ? (double)h->n : 2, 0, 1};
+    y_range(train, h->validated ? val : NULL, h->n, unit, &a.ymin, &a.ymax);
+    fprintf(f, "<g id=\"%s\">\n", title);
+    frame(f, &a, title, title);
+    if (h->validated)
+        best_marker(f, &a, history_best_epoch(h));
+    curve(f, &a, train, h->n, TRAIN_COLOR, 0, "training");
+    if (h->validated)
+        curve(f, &a, val, h->n, VAL_COLOR, 1, "validation");
+    legend(f, &a, h->validated, unit);
+    fputs("</g>\n", f);
+}
+
+int plot_write_svg(const history *h, const char *path, const char *title)
+{
+    cli_out out;
+    int st = cli_out_open(&out, path);
+    if (st != ST_OK)
+        return st;
+    int panels = h->classify ? 2 : 1;
+    int w = panels * PANEL_W, hgt = PANEL_H + TITLE_H;
+    fprintf(out.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+            "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "
+            "font-size=\"12\">\n<title>", w, hgt, w, hgt);
+    xml_text(out.f, title);
+    fprintf(out.f, "</title>\n<rect width=\"%d\" height=\"%d\" "
+            "fill=\"white\"/>\n<text x=\"%d\" y=\"24\" text-anchor=\"middle\" "
+            "font-size=\"15\">", w, hgt, w / 2);
+    xml_text(out.f, title);
+    fputs("</text>\n", out.f);
+    if (h->n > 0) {
+        panel(out.f, h, 0, h->train_loss, h->val_loss, "loss", 0);
+        if (h->classify)
+            panel(out.f, h, 1, h->train_acc, h->val_acc, "accuracy", 1);
+    }
+    fputs("</svg>\n", out.f);
+    return cli_out_commit(&out);
+}

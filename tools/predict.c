@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `nn predict`: a model's outputs for each sample of DATA, as CSV with a
+ * header. A classifier's rows are the predicted class (arg-max, ties to the
+ * lowest) and the probability of each class; a regression model's rows are
+ * its output values. With -o the file appears whole or not at all.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "inputs.h"
+#include "model.h"
+
+static const char help[] =
+    "Usage: nn predict MODEL DATA [-o OUT.csv]\n"
+    "\n"
+    "Write MODEL's predictions for DATA as CSV (to stdout without -o).\n"
+    "Classifiers: class,p0,p1,... (predicted class, then each class's\n"
+    "probability). Regression models: y (or y0,y1,... for several outputs).\n"
+    "A CSV DATA with one column more than the model's inputs is taken to\n"
+    "hold labels in --label COL (default: the last column), which are\n"
+    "ignored.\n"
+    "\n"
+    "  -o, --output FILE    write the CSV to FILE\n"
+    "  --label COL          CSV label column to ignore\n"
+    "  --header, --no-header  CSV first line is / is not a header\n"
+    "  -h, --help           this help\n";
+
+static const struct option long_options[] = {
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"header", no_argument, NULL, OPT_HEADER},
+    {"no-header", no_argument, NULL, OPT_NO_HEADER},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+typedef struct predict_opts {
+    input_spec in;
+    const char *model, *out;
+} predict_opts;
+
+static int parse_args(int argc, char **argv, predict_opts *o,
+                      int *help_asked)
+{
+    int c;
+    memset(o, 0, sizeof *o);
+    while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
+        if (c == 'h')
+            *help_asked = 1;
+        else if (c == 'o')
+            o->out = optarg;
+        else if (!inputs_option(&o->in, c, optarg))
+            return cli_bad_option(c, argv);
+    }
+    if (*help_asked)
+        return ST_OK;
+    if (argc - optind != 2)
+        return cli_usage(argc - optind < 2 ? "MODEL and DATA are needed"
+                                           : "too many arguments");
+    o->model = argv[optind];
+    o->in.data = argv[optind + 1];
+    return ST_OK;
+}
+
+static size_t argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best])
+            best = k;
+    return best;
+}
+
+static void write_header(FILE *f, size_t k, int classify)
+{
+    if (classify) {
+        fputs("class", f);
+        for (size_t j = 0; j < k; j++)
+            fprintf(f, ",p%zu", j);
+    } else if (k == 1) {
+        fputs("y", f);
+    } else {
+        for (size_t j = 0; j < k; j++)
+            fprintf(f, "%sy%zu", j ? "," : "", j);
+    }
+    fputc('\n', f);
+}
+
+/* Probabilities to 6 significant digits; regression values to 9, enough
+ * to give back the exact float. */
+static void write_rows(FILE *f, const float *y_hat, size_t n, size_t k,
+                       int classify)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *row = y_hat + i * k;
+        if (classify) {
+            fprintf(f, "%zu", argmax(row, k));
+            for (size_t j = 0; j < k; j++)
+                fprintf(f, ",%.6g", (double)row[j]);
+        } else {
+            for (size_t j = 0; j < k; j++)
+                fprintf(f, "%s%.9g", j ? "," : "", (double)row[j]);
+        }
+        fputc('\n', f);
+    }
+}
+
+static int write_out(const predict_opts *o, const float *y_hat, size_t n,
+                     size_t k, int classify)
+{
+    if (!o->out) {
+        write_header(stdout, k, classify);
+        write_rows(stdout, y_hat, n, k, classify);
+        return fflush(stdout) == 0 && !ferror(stdout)
+                   ? ST_OK
+                   : cli_fail("cannot write the predictions to stdout");
+    }
+    cli_out out;
+    int st = cli_out_open(&out, o->out);
+    if (st != ST_OK)
+        return st;
+    write_header(out.f, k, classify);
+    write_rows(out.f, y_hat, n, k, classify);
+    return cli_out_commit(&out);
+}
+
+static int predict(const predict_opts *o, const nn_net *net, const dataset *x)
+{
+    size_t k = nn_layer_size(net, nn_num_layers(net) - 1);
+    float *y_hat = malloc(x->rows * k * sizeof *y_hat);
+    if (!y_hat)
+        return cli_fail("out of memory for %zu outputs", x->rows * k);
+    int rc = nn_predict(net, x->x, x->rows, y_hat);
+    int st = rc == NN_OK ? write_out(o, y_hat, x->rows, k,
+                                     model_is_classifier(net))
+                         : cli_fail_nn("nn_predict", rc, NULL);
+    free(y_hat);
+    return st;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    predict_opts o;
+    int help_asked = 0;
+    int st = parse_args(argc, argv, &o, &help_asked);
+    if (st != ST_OK || help_asked)
+        return st == ST_OK ? cli_help(help) : st;
+    if (o.out && (st = cli_check_writable("-o", o.out)) != ST_OK)
+        return st;
+    nn_net *net = NULL;
+    dataset x = {0}, unused = {0};
+    st = model_load(o.model, &net);
+    if (st == ST_OK)
+        st = inputs_load(&o.in, LABELS_IGNORED, nn_layer_size(net, 0),
+                         "the model takes", &x, &unused);
+    if (st == ST_OK)
+        st = predict(&o, net, &x);
+    data_free(&unused);
+    data_free(&x);
+    nn_free(net);
+    return st;
+}
