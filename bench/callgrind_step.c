@@ -2,8 +2,9 @@
 /*
  * The workload of the clock-free regression guard (callgrind_check.py):
  * one case per run, set up and warmed outside the measurement, then
- * CALLGRIND_TOGGLE_COLLECT around `steps` repetitions of the hot call, so
- * callgrind's total is the instruction count of exactly those calls.
+ * instrumentation and collection switched on around `steps` repetitions of
+ * the hot call only, so callgrind's total is the instruction count of
+ * exactly those calls (run with --instr-atstart=no --collect-atstart=no).
  *
  * usage: callgrind_step CASE      (callgrind_step --list lists the cases)
  *
@@ -22,8 +23,23 @@
 #ifdef HAVE_CALLGRIND_H
 #include <valgrind/callgrind.h>
 #else
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
 #define CALLGRIND_TOGGLE_COLLECT
 #endif
+
+/* Instrumentation (slow) only around the measured calls: the set-up and
+ * warm-up run at valgrind's uninstrumented speed (--instr-atstart=no). */
+#define MEASURE_BEGIN                                                          \
+    do {                                                                       \
+        CALLGRIND_START_INSTRUMENTATION;                                       \
+        CALLGRIND_TOGGLE_COLLECT;                                              \
+    } while (0)
+#define MEASURE_END                                                            \
+    do {                                                                       \
+        CALLGRIND_TOGGLE_COLLECT;                                              \
+        CALLGRIND_STOP_INSTRUMENTATION;                                        \
+    } while (0)
 
 #define CHECK(call)                                                            \
     do {                                                                       \
@@ -75,12 +91,12 @@ static void train_steps(int optimizer, size_t batch, int steps)
     double cost;
     CHECK(nn_backprop(net, x, y, batch, &cost)); /* warm: buffers */
     CHECK(nn_step(net));
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_BEGIN;
     for (int i = 0; i < steps; i++) {
         CHECK(nn_backprop(net, x, y, batch, &cost));
         CHECK(nn_step(net));
     }
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_END;
     nn_free(net);
     free(x);
     free(y);
@@ -93,9 +109,9 @@ static void predict(size_t batch)
     nn_net *net = mlp(NN_SGD);
     float *out = malloc(batch * 10 * sizeof *out);
     CHECK(nn_predict(net, x, batch, out));
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_BEGIN;
     CHECK(nn_predict(net, x, batch, out));
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_END;
     nn_free(net);
     free(out);
     free(x);
@@ -113,12 +129,12 @@ static void tutorial(int steps)
     CHECK(nn_set(net, NN_OPT_LEARNING_RATE, 0.5));
     double cost;
     CHECK(nn_backprop(net, x, y, 3, &cost));
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_BEGIN;
     for (int i = 0; i < steps; i++) {
         nn_backprop(net, x, y, 3, &cost);
         nn_step(net);
     }
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_END;
     nn_free(net);
 }
 
@@ -130,10 +146,10 @@ static void tutorial_hand(int steps)
     hand_net h = {2, 3, 1, {0.5f, -0.25f, 1.0f, 0.75f, 0.1f, -0.6f},
                   {0.3f, -1.2f, 0.8f}, 0.5f};
     volatile float sink = hand_step(&h, x, y, 3);
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_BEGIN;
     for (int i = 0; i < steps; i++)
         sink += hand_step(&h, x, y, 3);
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_END;
     (void)sink;
 }
 
@@ -145,9 +161,9 @@ static void train_epoch(size_t n)
     nn_net *net = mlp(NN_MOMENTUM);
     CHECK(nn_set(net, NN_OPT_BATCH_SIZE, 64));
     CHECK(nn_train(net, x, y, n, 1, NULL, NULL));
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_BEGIN;
     CHECK(nn_train(net, x, y, n, 1, NULL, NULL));
-    CALLGRIND_TOGGLE_COLLECT;
+    MEASURE_END;
     nn_free(net);
     free(x);
     free(y);
@@ -161,8 +177,8 @@ static const struct {
     {"sgd64", "2 steps 784-256-128-10 momentum, batch 64"},
     {"adam64", "2 steps 784-256-128-10 Adam, batch 64"},
     {"sgd256", "1 step 784-256-128-10 momentum, batch 256"},
-    {"predict1000", "nn_predict of 1000 samples"},
-    {"train512", "nn_train, one epoch of 512 samples, batch 64"},
+    {"predict256", "nn_predict of 256 samples (one chunk)"},
+    {"train256", "nn_train, one epoch of 256 samples, batch 64"},
 };
 
 int main(int argc, char **argv)
@@ -187,10 +203,10 @@ int main(int argc, char **argv)
         train_steps(NN_ADAM, 64, 2);
     else if (!strcmp(c, "sgd256"))
         train_steps(NN_MOMENTUM, 256, 1);
-    else if (!strcmp(c, "predict1000"))
-        predict(1000);
-    else if (!strcmp(c, "train512"))
-        train_epoch(512);
+    else if (!strcmp(c, "predict256"))
+        predict(256);
+    else if (!strcmp(c, "train256"))
+        train_epoch(256);
     else {
         fprintf(stderr, "callgrind_step: unknown case %s\n", c);
         return 2;

@@ -246,8 +246,26 @@ typedef enum nn_option {
                                    restores the best weights; 0 = off */
     NN_OPT_CURRENT_LR = 20,   /**< read-only: the learning rate nn_step()
                                    uses now, after the schedule */
-    NN_OPT_EPOCHS_DONE = 21   /**< read-only: epochs trained by nn_train()
+    NN_OPT_EPOCHS_DONE = 21,  /**< read-only: epochs trained by nn_train()
                                    and nn_fit() so far (the schedule's clock) */
+
+    /* Performance (since 0.1). */
+    NN_OPT_THREADS = 22       /**< integer in [0, 1024]: threads of the
+                                   BLAS's matrix products; 0 = the BLAS's
+                                   default (OpenBLAS: OPENBLAS_NUM_THREADS,
+                                   else one per core), which libnn leaves
+                                   alone unless this is set. Process-wide,
+                                   not per handle: OpenBLAS keeps one count
+                                   for the whole process, so setting it on
+                                   any handle changes it for every handle
+                                   and every other OpenBLAS user; set it
+                                   while no other thread is in libnn.
+                                   nn_get() returns the count in use (0 if
+                                   the BLAS does not say); a BLAS that
+                                   cannot change it accepts only 0. Not
+                                   saved with the model. libnn starts no
+                                   threads of its own; see
+                                   docs/performance.md, "Threads" */
 } nn_option;
 
 /**
@@ -619,6 +637,14 @@ NN_API size_t nn_num_layers(const nn_net *net);
 
 /** @brief `sizes[i]`; 0 for NULL or `i >= n_sizes`. */
 NN_API size_t nn_layer_size(const nn_net *net, size_t i);
+
+/**
+ * @brief The activation of weight layer `layer` (0 .. n_sizes-2), as an
+ *        ::nn_activation value (>= 0). Thread-safe.
+ * @return the activation; ::NN_EINVAL for a NULL handle or a layer out of
+ *         range (detail in nn_last_error(NULL)).
+ */
+NN_API int nn_layer_activation(const nn_net *net, size_t layer);
 
 /** @brief Total number of parameters; 0 for NULL. */
 NN_API size_t nn_param_count(const nn_net *net);

@@ -1,17 +1,161 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The seam to CBLAS: the only file that includes <cblas.h>, so that another
- * GEMM (or a hand-written kernel for small shapes) can be swapped in here.
+ * The seam to CBLAS: the only file that includes <cblas.h>.
+ *
+ * Products of small layers run in the plain loops below instead of
+ * cblas_sgemm, whose fixed cost (argument checks, workspace, kernel
+ * dispatch, packing: about 100 ns a call) is more than the whole arithmetic
+ * of the tutorial's 2-3-1 network. The path is chosen by the size of the
+ * layer's weight matrix, never by the batch, so that a sample's outputs do
+ * not depend on the batch it is computed in (nn_predict's chunks give the
+ * bits of nn_forward). The cut-over, SMALL_LAYER weights, was measured with
+ * bench/ (docs/performance.md, "Small products").
+ *
+ * The BLAS thread count (NN_OPT_THREADS) is set here too, when the BLAS
+ * can set it (OpenBLAS); it is a property of the process, not of a handle.
+ * libnn starts no threads of its own: the products are the only parallel
+ * work, and a second pool beside OpenBLAS's would fight it for the cores.
  */
+#include <stdlib.h>
+
 #include <cblas.h>
 
 #include "internal.h"
 
+/* Largest weight matrix (n_in x n_out entries) done by the loops below. */
+#define SMALL_LAYER 8
+/* Largest batch whose weight gradient (a sum over the batch) they do. */
+#define SMALL_BATCH 32
+
+/* The three products of libnn's passes (alpha 1, beta 0; other products go
+ * to CBLAS): C[i][j] = sum_p A(i, p) B(p, j), one dot product per entry,
+ * summed from p = 0 up, written out for the depths 1 to 4 of tiny layers
+ * (and tiny batches, for the weight gradients) so that no loop runs for
+ * two or three terms. Scalar on purpose: at these sizes vector code spends
+ * more on its set-up than on the arithmetic. */
+#define SMALL_NEST(dot)                                                        \
+    for (size_t j = 0; j < n; j++)                                             \
+        for (size_t i = 0; i < m; i++)                                         \
+            c[i * ldc + j] = (dot)
+
+#define SMALL_GEMM(A, B)                                                       \
+    switch (k) {                                                               \
+    case 1:                                                                    \
+        SMALL_NEST(A(0) * B(0));                                               \
+        break;                                                                 \
+    case 2:                                                                    \
+        SMALL_NEST(A(0) * B(0) + A(1) * B(1));                                 \
+        break;                                                                 \
+    case 3:                                                                    \
+        SMALL_NEST(A(0) * B(0) + A(1) * B(1) + A(2) * B(2));                   \
+        break;                                                                 \
+    case 4:                                                                    \
+        SMALL_NEST(A(0) * B(0) + A(1) * B(1) + A(2) * B(2) + A(3) * B(3));     \
+        break;                                                                 \
+    default:                                                                   \
+        for (size_t i = 0; i < m; i++)                                         \
+            for (size_t j = 0; j < n; j++) {                                   \
+                float s = 0.0f;                                                \
+                for (size_t p = 0; p < k; p++)                                 \
+                    s += A(p) * B(p);                                          \
+                c[i * ldc + j] = s;                                            \
+            }                                                                  \
+        break;                                                                 \
+    }
+
+static void small_nn(size_t m, size_t n, size_t k, const float *restrict a,
+                     size_t lda, const float *restrict b, size_t ldb,
+                     float *restrict c, size_t ldc)
+{
+#define A_NN(p) a[i * lda + (p)]
+#define B_NN(p) b[(p) * ldb + j]
+    SMALL_GEMM(A_NN, B_NN)
+}
+
+static void small_tn(size_t m, size_t n, size_t k, const float *restrict a,
+                     size_t lda, const float *restrict b, size_t ldb,
+                     float *restrict c, size_t ldc)
+{
+#define A_TN(p) a[(p) * lda + i]
+    SMALL_GEMM(A_TN, B_NN)
+}
+
+static void small_nt(size_t m, size_t n, size_t k, const float *restrict a,
+                     size_t lda, const float *restrict b, size_t ldb,
+                     float *restrict c, size_t ldc)
+{
+#define B_NT(p) b[j * ldb + (p)]
+    SMALL_GEMM(A_NN, B_NT)
+}
+#undef A_NN
+#undef B_NN
+#undef A_TN
+#undef B_NT
+
+/* GCC would vectorise the loops above across i or j (the small_* functions
+ * inline here); keep them scalar. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-vectorize")))
+#endif
 void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
               float alpha, const float *a, size_t lda, const float *b,
               size_t ldb, float beta, float *c, size_t ldc)
 {
+    /* libnn's products have the batch as m when A is not transposed
+     * (z = a W, delta W^T: the weights are B, k x n or n x k) and as k when
+     * it is (dW = a^T delta: the weights are C, m x n). */
+    size_t weights = trans_a ? m * n : n * k;
+    /* The weight gradient sums over the batch: its path may depend on it. */
+    int small = weights <= SMALL_LAYER && (!trans_a || k <= SMALL_BATCH);
+    if (small && alpha == 1.0f && beta == 0.0f && !(trans_a && trans_b)) {
+        if (trans_a)
+            small_tn(m, n, k, a, lda, b, ldb, c, ldc);
+        else if (trans_b)
+            small_nt(m, n, k, a, lda, b, ldb, c, ldc);
+        else
+            small_nn(m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
                 alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+/* ---- NN_OPT_THREADS ---- */
+
+/* OpenBLAS's own choice at start-up: OPENBLAS_NUM_THREADS, else
+ * GOTO_NUM_THREADS, else OMP_NUM_THREADS, else one thread per core. */
+#ifdef NN_HAVE_OPENBLAS_THREADS
+static int default_threads(void)
+{
+    static const char *const vars[] = {"OPENBLAS_NUM_THREADS",
+                                       "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
+    int cores = openblas_get_num_procs();
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        int n = v ? atoi(v) : 0;
+        if (n > 0)
+            return n < cores ? n : cores;
+    }
+    return cores;
+}
+#endif
+
+int nn__blas_threads(void)
+{
+#ifdef NN_HAVE_OPENBLAS_THREADS
+    return openblas_get_num_threads();
+#else
+    return 0;
+#endif
+}
+
+int nn__blas_set_threads(int n)
+{
+#ifdef NN_HAVE_OPENBLAS_THREADS
+    openblas_set_num_threads(n > 0 ? n : default_threads());
+    return 1;
+#else
+    return n == 0;
+#endif
 }

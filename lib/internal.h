@@ -153,4 +153,11 @@ void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
               float alpha, const float *a, size_t lda, const float *b,
               size_t ldb, float beta, float *c, size_t ldc);
 
+/* NN_OPT_THREADS: the BLAS's thread count, a property of the process.
+ * nn__blas_threads() returns the count in use (0 when the BLAS does not
+ * say); nn__blas_set_threads(n) sets it, n = 0 meaning the BLAS's default,
+ * and returns 0 when this BLAS cannot change it. */
+int nn__blas_threads(void);
+int nn__blas_set_threads(int n);
+
 #endif

@@ -67,19 +67,22 @@ double nn__loss_sum(int loss, const float *y_hat, const float *logits,
                     const float *y, size_t rows, size_t cols)
 {
     double sum = 0.0;
-    for (size_t i = 0; i < rows; i++) {
-        size_t o = i * cols;
-        switch (loss) {
-        case NN_LOSS_CROSS_ENTROPY:
-            sum += cross_entropy_row(logits + o, y + o, cols);
-            break;
-        case NN_LOSS_BINARY_CROSS_ENTROPY:
-            sum += binary_cross_entropy_row(logits + o, y + o, cols);
-            break;
-        default:
-            sum += mse_row(y_hat + o, y + o, cols);
-            break;
-        }
+    /* one loop per loss, not a dispatch per row; each row's sum is still
+     * formed on its own and then added, as the definition reads */
+    switch (loss) {
+    case NN_LOSS_CROSS_ENTROPY:
+        for (size_t i = 0; i < rows; i++)
+            sum += cross_entropy_row(logits + i * cols, y + i * cols, cols);
+        break;
+    case NN_LOSS_BINARY_CROSS_ENTROPY:
+        for (size_t i = 0; i < rows; i++)
+            sum += binary_cross_entropy_row(logits + i * cols, y + i * cols,
+                                            cols);
+        break;
+    default:
+        for (size_t i = 0; i < rows; i++)
+            sum += mse_row(y_hat + i * cols, y + i * cols, cols);
+        break;
     }
     return sum;
 }

@@ -284,6 +284,13 @@ int nn_set(nn_net *net, int option, double value)
                   "nn_set: RMSprop alpha %g must be in [0, 1)", value);
         s->rmsprop_alpha = value;
         return NN_OK;
+    case NN_OPT_THREADS: /* process-wide: the BLAS's, not the handle's */
+        NN__CHECK(net, is_count(value, 0) && value <= 1024, NN_EINVAL,
+                  "nn_set: threads %g must be an integer in [0, 1024]",
+                  value);
+        NN__CHECK(net, nn__blas_set_threads((int)value), NN_EINVAL,
+                  "nn_set: this BLAS cannot set its thread count");
+        return NN_OK;
     default:
         return set_training_kit(net, option, value);
     }
@@ -319,6 +326,7 @@ int nn_get(const nn_net *net, int option, double *value)
         *value = s->learning_rate * net->sched.lr_factor;
         break;
     case NN_OPT_EPOCHS_DONE: *value = (double)net->sched.epochs_done; break;
+    case NN_OPT_THREADS: *value = nn__blas_threads(); break;
     default:
         return nn__fail(NULL, NN_EINVAL, "nn_get: option %d is unknown",
                         option);
@@ -427,6 +435,16 @@ size_t nn_num_layers(const nn_net *net)
 size_t nn_layer_size(const nn_net *net, size_t i)
 {
     return net && i < net->n_sizes ? net->sizes[i] : 0;
+}
+
+int nn_layer_activation(const nn_net *net, size_t layer)
+{
+    NN__CHECK(NULL, net, NN_EINVAL,
+              "nn_layer_activation: net must not be NULL");
+    NN__CHECK(NULL, layer < net->n_sizes - 1, NN_EINVAL,
+              "nn_layer_activation: layer %zu is out of range (%zu weight "
+              "layers)", layer, net->n_sizes - 1);
+    return (int)net->layers[layer].act;
 }
 
 size_t nn_param_count(const nn_net *net)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "vectorize.h"
 
 int nn__optimizer_slots(int optimizer)
 {
@@ -42,56 +43,86 @@ int nn__optimizer_reset(nn_net *net, int optimizer)
     return NN_OK;
 }
 
-static void sgd(float *restrict p, const float *restrict g, size_t n,
-                float lr, float wd)
+/* The update loops. Each is one pass over the contiguous buffers with the
+ * per-element arithmetic of torch.optim in the order written (no
+ * contraction into FMAs, see vectorize.h), branch-free so that it runs in
+ * vector registers; the variants (first momentum step, Nesterov, AdamW)
+ * are separate loops rather than tests inside one. */
+
+static NN__VECTORIZE void sgd(float *restrict p, const float *restrict g,
+                              size_t n, float lr, float wd)
 {
     for (size_t i = 0; i < n; i++)
         p[i] -= lr * (g[i] + wd * p[i]);
 }
 
-/* The momentum buffer starts as the first gradient (dampening 0). */
-static void momentum(float *restrict p, const float *restrict g,
-                     float *restrict buf, size_t n, float lr, float wd,
-                     float mu, int first, int nesterov)
+/* SGD with momentum, dampening 0: the buffer starts as the first
+ * gradient, then buf = mu buf + d; Nesterov steps along d + mu buf. */
+static inline void momentum_loop(float *restrict p, const float *restrict g,
+                                 float *restrict buf, size_t n, float lr,
+                                 float wd, float mu, int first, int nesterov)
 {
     for (size_t i = 0; i < n; i++) {
         float d = g[i] + wd * p[i];
-        buf[i] = first ? d : mu * buf[i] + d;
-        p[i] -= lr * (nesterov ? d + mu * buf[i] : buf[i]);
+        float b = first ? d : mu * buf[i] + d;
+        buf[i] = b;
+        p[i] -= lr * (nesterov ? d + mu * b : b);
     }
 }
 
-/* Adam and AdamW; AdamW decays the weights before and outside the moments. */
-static void adam(float *restrict p, const float *restrict g, float *restrict m,
-                 float *restrict v, size_t n, const nn__settings *s,
-                 uint64_t t, int decoupled)
+static NN__VECTORIZE void momentum(float *restrict p, const float *restrict g,
+                                   float *restrict buf, size_t n, float lr,
+                                   float wd, float mu, int first,
+                                   int nesterov)
 {
-    float lr = (float)s->learning_rate, wd = (float)s->weight_decay;
+    if (nesterov && first)
+        momentum_loop(p, g, buf, n, lr, wd, mu, 1, 1);
+    else if (nesterov)
+        momentum_loop(p, g, buf, n, lr, wd, mu, 0, 1);
+    else if (first)
+        momentum_loop(p, g, buf, n, lr, wd, mu, 1, 0);
+    else
+        momentum_loop(p, g, buf, n, lr, wd, mu, 0, 0);
+}
+
+/* Adam and AdamW; AdamW decays the weights before and outside the moments
+ * (decay = 1 - lr wd, l2 = 0), Adam adds the decay to the gradient
+ * (decay = 1, l2 = wd). */
+static NN__VECTORIZE void adam(float *restrict p, const float *restrict g,
+                               float *restrict m, float *restrict v, size_t n,
+                               const nn__settings *s, double lr, uint64_t t,
+                               int decoupled)
+{
+    float wd = (float)s->weight_decay;
     float b1 = (float)s->beta1, b2 = (float)s->beta2, eps = (float)s->epsilon;
+    float one_b1 = 1.0f - b1, one_b2 = 1.0f - b2;
     double bc1 = 1.0 - pow(s->beta1, (double)t);
     double bc2 = 1.0 - pow(s->beta2, (double)t);
-    float step = (float)(s->learning_rate / bc1);
+    float step = (float)(lr / bc1);
     float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    float decay = decoupled ? 1.0f - lr * wd : 1.0f;
+    float decay = decoupled ? 1.0f - (float)lr * wd : 1.0f;
     float l2 = decoupled ? 0.0f : wd;
     for (size_t i = 0; i < n; i++) {
-        p[i] *= decay;
-        float d = g[i] + l2 * p[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * d;
-        v[i] = b2 * v[i] + (1.0f - b2) * d * d;
-        p[i] -= step * m[i] / (sqrtf(v[i]) * inv_sqrt_bc2 + eps);
+        float pi = p[i] * decay;
+        float d = g[i] + l2 * pi;
+        float mi = b1 * m[i] + one_b1 * d;
+        float vi = b2 * v[i] + one_b2 * d * d;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi - step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
     }
 }
 
-static void rmsprop(float *restrict p, const float *restrict g,
-                    float *restrict v, size_t n, const nn__settings *s)
+static NN__VECTORIZE void rmsprop(float *restrict p, const float *restrict g,
+                                  float *restrict v, size_t n, float lr,
+                                  float wd, float alpha, float eps)
 {
-    float lr = (float)s->learning_rate, wd = (float)s->weight_decay;
-    float alpha = (float)s->rmsprop_alpha, eps = (float)s->epsilon;
+    float one_alpha = 1.0f - alpha;
     for (size_t i = 0; i < n; i++) {
         float d = g[i] + wd * p[i];
-        v[i] = alpha * v[i] + (1.0f - alpha) * d * d;
-        p[i] -= lr * d / (sqrtf(v[i]) + eps);
+        float vi = alpha * v[i] + one_alpha * d * d;
+        v[i] = vi;
+        p[i] -= lr * d / (sqrtf(vi) + eps);
     }
 }
 
@@ -112,32 +143,32 @@ static void clip_gradient(float *g, size_t n, double max_norm)
 
 void nn__step(nn_net *net)
 {
-    nn__settings s = net->set;
+    const nn__settings *s = &net->set;
     float *p = net->params, *state = net->opt_state, *g = net->grads;
     size_t n = net->n_params;
-    if (s.clip_norm > 0.0)
-        clip_gradient(g, n, s.clip_norm);
+    if (s->clip_norm > 0.0)
+        clip_gradient(g, n, s->clip_norm);
     /* The schedule scales the base rate; the optimizers see the result. */
-    s.learning_rate *= net->sched.lr_factor;
-    float lr = (float)s.learning_rate, wd = (float)s.weight_decay;
-    float mu = (float)s.momentum;
+    double lr = s->learning_rate * net->sched.lr_factor;
+    float lr_f = (float)lr, wd = (float)s->weight_decay;
     uint64_t t = ++net->opt_steps;
 
-    switch (s.optimizer) {
+    switch (s->optimizer) {
     case NN_SGD:
-        sgd(p, g, n, lr, wd);
+        sgd(p, g, n, lr_f, wd);
         break;
     case NN_MOMENTUM:
     case NN_NESTEROV:
-        momentum(p, g, state, n, lr, wd, mu, t == 1,
-                 s.optimizer == NN_NESTEROV);
+        momentum(p, g, state, n, lr_f, wd, (float)s->momentum, t == 1,
+                 s->optimizer == NN_NESTEROV);
         break;
     case NN_ADAM:
     case NN_ADAMW:
-        adam(p, g, state, state + n, n, &s, t, s.optimizer == NN_ADAMW);
+        adam(p, g, state, state + n, n, s, lr, t, s->optimizer == NN_ADAMW);
         break;
     case NN_RMSPROP:
-        rmsprop(p, g, state, n, &s);
+        rmsprop(p, g, state, n, lr_f, wd, (float)s->rmsprop_alpha,
+                (float)s->epsilon);
         break;
     }
 }

@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -40,28 +39,43 @@ _Static_assert(sizeof(float) == 4, "the format stores IEEE-754 binary32");
 _Static_assert(sizeof(double) == 8, "the format stores IEEE-754 binary64");
 
 /* The settings a model file holds, as (nn_option, value) pairs: every
- * option nn_set() accepts. A new option must be added here (and to
- * docs/format.md); files that lack it load with its default. */
+ * option nn_set() accepts that belongs to the model (NN_OPT_THREADS belongs
+ * to the process). A new option must be added here (and to docs/format.md;
+ * test_persist fails until it is); files that lack it load with its
+ * default. */
 static const int saved_options[] = {
-    NN_OPT_LEARNING_RATE, NN_OPT_OPTIMIZER,     NN_OPT_MOMENTUM,
-    NN_OPT_BETA1,         NN_OPT_BETA2,         NN_OPT_EPSILON,
-    NN_OPT_WEIGHT_DECAY,  NN_OPT_LOSS,          NN_OPT_BATCH_SIZE,
-    NN_OPT_SHUFFLE,       NN_OPT_RMSPROP_ALPHA, NN_OPT_DROPOUT,
-    NN_OPT_CLIP_NORM,     NN_OPT_SCHEDULE,      NN_OPT_STEP_SIZE,
-    NN_OPT_GAMMA,         NN_OPT_T_MAX,         NN_OPT_MIN_LR,
-    NN_OPT_PLATEAU_PATIENCE, NN_OPT_EARLY_STOPPING,
+    NN_OPT_LEARNING_RATE,
+    NN_OPT_OPTIMIZER,
+    NN_OPT_MOMENTUM,
+    NN_OPT_BETA1,
+    NN_OPT_BETA2,
+    NN_OPT_EPSILON,
+    NN_OPT_WEIGHT_DECAY,
+    NN_OPT_LOSS,
+    NN_OPT_BATCH_SIZE,
+    NN_OPT_SHUFFLE,
+    NN_OPT_RMSPROP_ALPHA,
+    NN_OPT_DROPOUT,
+    NN_OPT_CLIP_NORM,
+    NN_OPT_SCHEDULE,
+    NN_OPT_STEP_SIZE,
+    NN_OPT_GAMMA,
+    NN_OPT_T_MAX,
+    NN_OPT_MIN_LR,
+    NN_OPT_PLATEAU_PATIENCE,
+    NN_OPT_EARLY_STOPPING,
 };
 #define N_SAVED_OPTIONS (sizeof saved_options / sizeof saved_options[0])
 
 /* Sizes of the fixed-width parts of the body (docs/format.md). */
 enum {
-    SETTING_LEN = 4 + 8,             /* u32 option, f64 value */
-    SCHEDULE_LEN = 8 + 8 + 8 + 8,    /* epochs, factor, best, bad epochs */
+    SETTING_LEN = 4 + 8,          /* u32 option, f64 value */
+    SCHEDULE_LEN = 8 + 8 + 8 + 8, /* epochs, factor, best, bad epochs */
     RNG_LEN = 4 * 8,
     /* The smallest model: 2 layers of 1 unit, no bias, no settings, no
      * transform, no optimizer state. */
-    MIN_MODEL_LEN = NN__MODEL_HEADER_LEN + 8 + 2 * 8 + 4 + 4 + 4 + 4 + 8 +
-                    4 + 8 + 4 + SCHEDULE_LEN + RNG_LEN + NN__MODEL_CRC_LEN
+    MIN_MODEL_LEN = NN__MODEL_HEADER_LEN + 8 + 2 * 8 + 4 + 4 + 4 + 4 + 8 + 4 +
+                    8 + 4 + SCHEDULE_LEN + RNG_LEN + NN__MODEL_CRC_LEN
 };
 
 /* ---- CRC-32 ------------------------------------------------------------ */
@@ -146,9 +160,8 @@ static double load_f64(const unsigned char *p)
 /* Optimizer state arrays actually held (0 before any is allocated). */
 static size_t state_slots(const nn_net *net)
 {
-    return net->opt_state != NULL && net->opt_slots > 0
-               ? (size_t)net->opt_slots
-               : 0;
+    return net->opt_state != NULL && net->opt_slots > 0 ? (size_t)net->opt_slots
+                                                        : 0;
 }
 
 /* n += count * width, with overflow checks. */
@@ -172,8 +185,10 @@ static int model_size(const nn_net *net, size_t *size, const char *who)
              grow(&n, state, 4) &&
              grow(&n, 1, SCHEDULE_LEN + RNG_LEN + NN__MODEL_CRC_LEN);
     if (!ok)
-        return nn__fail(NULL, NN_ENOMEM, "%s: the model is too large to "
-                        "serialise in this address space", who);
+        return nn__fail(
+            NULL, NN_ENOMEM,
+            "%s: the model is too large to serialise in this address space",
+            who);
     *size = n;
     return NN_OK;
 }
@@ -250,9 +265,10 @@ static size_t left(const reader *r)
 
 static int short_field(const reader *r, const char *field, size_t need)
 {
-    return nn__fail(NULL, NN_EFORMAT, "%s: field '%s' at byte %zu needs %zu "
-                    "bytes but only %zu remain before the checksum", r->what,
-                    field, (size_t)(r->p - r->base), need, left(r));
+    return nn__fail(NULL, NN_EFORMAT,
+                    "%s: field '%s' at byte %zu needs %zu bytes but only %zu "
+                    "remain before the checksum",
+                    r->what, field, (size_t)(r->p - r->base), need, left(r));
 }
 
 static int get_u32(reader *r, const char *field, uint32_t *v)
@@ -287,10 +303,11 @@ static int get_floats(reader *r, const char *field, uint64_t count,
                       const unsigned char **at)
 {
     if (count > left(r) / 4)
-        return nn__fail(NULL, NN_EFORMAT, "%s: field '%s' at byte %zu holds "
-                        "%" PRIu64 " floats but only %zu bytes remain before "
-                        "the checksum", r->what, field,
-                        (size_t)(r->p - r->base), count, left(r));
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: field '%s' at byte %zu holds %" PRIu64
+                        " floats but only %zu bytes remain before the checksum",
+                        r->what, field, (size_t)(r->p - r->base), count,
+                        left(r));
     *at = r->p;
     r->p += (size_t)count * 4;
     return NN_OK;
@@ -312,49 +329,56 @@ static int header_ok(const unsigned char *b, size_t len, uint64_t *total)
 
 /* Validates the header, the declared length against `len`, and the
  * checksum. */
-static int check_envelope(const unsigned char *b, size_t len,
-                          const char *what)
+static int check_envelope(const unsigned char *b, size_t len, const char *what)
 {
     if (len == 0)
         return nn__fail(NULL, NN_EFORMAT, "%s: empty, no model data", what);
     size_t m = len < NN__MODEL_MAGIC_LEN ? len : NN__MODEL_MAGIC_LEN;
     if (memcmp(b, NN__MODEL_MAGIC, m) != 0)
-        return nn__fail(NULL, NN_EFORMAT, "%s: not a libnn model (bad magic "
-                        "bytes)", what);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: not a libnn model (bad magic bytes)", what);
     if (len < NN__MODEL_HEADER_LEN)
-        return nn__fail(NULL, NN_EFORMAT, "%s: truncated: %zu bytes, the "
-                        "header alone is %u", what, len,
-                        (unsigned)NN__MODEL_HEADER_LEN);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: truncated: %zu bytes, the header alone is %u",
+                        what, len, (unsigned)NN__MODEL_HEADER_LEN);
 
     uint32_t version = load_u32(b + NN__MODEL_OFF_VERSION);
     if (version == 0 || version > NN__MODEL_VERSION)
-        return nn__fail(NULL, NN_EFORMAT, "%s: unsupported format version "
-                        "%" PRIu32 " (this library reads versions 1 to %u)",
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: unsupported format version %" PRIu32
+                        " (this library reads versions 1 to %u)",
                         what, version, (unsigned)NN__MODEL_VERSION);
     uint32_t reserved = load_u32(b + NN__MODEL_OFF_RESERVED);
     if (reserved != 0)
-        return nn__fail(NULL, NN_EFORMAT, "%s: reserved header field is "
-                        "0x%08" PRIx32 ", must be 0", what, reserved);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: reserved header field is 0x%08" PRIx32
+                        ", must be 0",
+                        what, reserved);
 
     uint64_t total = load_u64(b + NN__MODEL_OFF_LENGTH);
     if (total < MIN_MODEL_LEN)
-        return nn__fail(NULL, NN_EFORMAT, "%s: header declares %" PRIu64
-                        " bytes, less than the smallest model (%u)", what,
-                        total, (unsigned)MIN_MODEL_LEN);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: header declares %" PRIu64
+                        " bytes, less than the smallest model (%u)",
+                        what, total, (unsigned)MIN_MODEL_LEN);
     if (total > len)
-        return nn__fail(NULL, NN_EFORMAT, "%s: truncated: %zu of the %" PRIu64
-                        " bytes the header declares", what, len, total);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: truncated: %zu of the %" PRIu64
+                        " bytes the header declares",
+                        what, len, total);
     if (total < len)
-        return nn__fail(NULL, NN_EFORMAT, "%s: %zu bytes of trailing data "
-                        "after the %" PRIu64 "-byte model", what,
-                        len - (size_t)total, total);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: %zu bytes of trailing data after the %" PRIu64
+                        "-byte model",
+                        what, len - (size_t)total, total);
 
     uint32_t stored = load_u32(b + len - NN__MODEL_CRC_LEN);
     uint32_t computed = nn__crc32(b, len - NN__MODEL_CRC_LEN);
     if (stored != computed)
-        return nn__fail(NULL, NN_EFORMAT, "%s: checksum mismatch (stored "
-                        "0x%08" PRIx32 ", computed 0x%08" PRIx32 "): the data "
-                        "is corrupt", what, stored, computed);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: checksum mismatch (stored 0x%08" PRIx32
+                        ", computed 0x%08" PRIx32 "): the data is corrupt",
+                        what, stored, computed);
     return NN_OK;
 }
 
@@ -394,46 +418,55 @@ static int parse_architecture(reader *r, parsed *q)
     uint64_t n_sizes;
     NN__TRY(get_u64(r, "n_sizes", &n_sizes));
     if (n_sizes < 2)
-        return nn__fail(NULL, NN_EFORMAT, "%s: n_sizes is %" PRIu64 ", a "
-                        "network has at least 2 layers", r->what, n_sizes);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: n_sizes is %" PRIu64
+                        ", a network has at least 2 layers",
+                        r->what, n_sizes);
     /* Each layer takes 8 bytes of size and all but one 4 of activation. */
     if (n_sizes > left(r) / 12)
-        return nn__fail(NULL, NN_EFORMAT, "%s: n_sizes is %" PRIu64 " but "
-                        "only %zu bytes remain to describe the layers",
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: n_sizes is %" PRIu64
+                        " but only %zu bytes remain to describe the layers",
                         r->what, n_sizes, left(r));
     q->n_sizes = (size_t)n_sizes;
     q->sizes = malloc(q->n_sizes * sizeof *q->sizes);
     q->acts = malloc((q->n_sizes - 1) * sizeof *q->acts);
     if (q->sizes == NULL || q->acts == NULL)
-        return nn__fail(NULL, NN_ENOMEM, "%s: out of memory for %zu layer "
-                        "sizes", r->what, q->n_sizes);
+        return nn__fail(NULL, NN_ENOMEM,
+                        "%s: out of memory for %zu layer sizes", r->what,
+                        q->n_sizes);
 
     for (size_t i = 0; i < q->n_sizes; i++) {
         uint64_t s;
         NN__TRY(get_u64(r, "sizes", &s));
         /* nn_create() refuses layers wider than INT_MAX. */
         if (s == 0 || s > INT_MAX)
-            return nn__fail(NULL, NN_EFORMAT, "%s: sizes[%zu] is %" PRIu64
-                            ", must be in 1..%d", r->what, i, s, INT_MAX);
+            return nn__fail(NULL, NN_EFORMAT,
+                            "%s: sizes[%zu] is %" PRIu64 ", must be in 1..%d",
+                            r->what, i, s, INT_MAX);
         q->sizes[i] = (size_t)s;
     }
     for (size_t l = 0; l + 1 < q->n_sizes; l++) {
         uint32_t a;
         NN__TRY(get_u32(r, "activations", &a));
         if (a > NN_LEAKY_RELU)
-            return nn__fail(NULL, NN_EFORMAT, "%s: activations[%zu] is %"
-                            PRIu32 ", not a known activation", r->what, l, a);
+            return nn__fail(NULL, NN_EFORMAT,
+                            "%s: activations[%zu] is %" PRIu32
+                            ", not a known activation",
+                            r->what, l, a);
         if (a == NN_SOFTMAX && l + 2 < q->n_sizes)
-            return nn__fail(NULL, NN_EFORMAT, "%s: activations[%zu] is "
-                            "softmax, allowed on the last layer only",
+            return nn__fail(NULL, NN_EFORMAT,
+                            "%s: activations[%zu] is softmax, allowed on the "
+                            "last layer only",
                             r->what, l);
         q->acts[l] = (nn_activation)a;
     }
     uint32_t flags;
     NN__TRY(get_u32(r, "flags", &flags));
     if (flags & ~(uint32_t)NN_NO_BIAS)
-        return nn__fail(NULL, NN_EFORMAT, "%s: flags 0x%08" PRIx32 " has "
-                        "unknown bits", r->what, flags);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: flags 0x%08" PRIx32 " has unknown bits", r->what,
+                        flags);
     q->flags = flags;
 
     size_t n = 0;
@@ -443,8 +476,10 @@ static int parse_architecture(reader *r, parsed *q)
                  nn__add_ok(n, w, &n) &&
                  ((flags & NN_NO_BIAS) || nn__add_ok(n, q->sizes[l + 1], &n));
         if (!ok)
-            return nn__fail(NULL, NN_EFORMAT, "%s: the layer sizes give more "
-                            "parameters than size_t can count", r->what);
+            return nn__fail(NULL, NN_EFORMAT,
+                            "%s: the layer sizes give more parameters than "
+                            "size_t can count",
+                            r->what);
     }
     q->n_params = n;
     return NN_OK;
@@ -456,9 +491,10 @@ static int parse_settings(reader *r, parsed *q)
 {
     NN__TRY(get_u32(r, "n_settings", &q->n_settings));
     if (q->n_settings > left(r) / SETTING_LEN)
-        return nn__fail(NULL, NN_EFORMAT, "%s: n_settings is %" PRIu32 " but "
-                        "only %zu bytes remain before the checksum", r->what,
-                        q->n_settings, left(r));
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: n_settings is %" PRIu32
+                        " but only %zu bytes remain before the checksum",
+                        r->what, q->n_settings, left(r));
     q->settings = r->p;
     uint32_t previous = 0;
     for (uint32_t i = 0; i < q->n_settings; i++) {
@@ -467,12 +503,14 @@ static int parse_settings(reader *r, parsed *q)
         NN__TRY(get_u32(r, "settings.option", &option));
         NN__TRY(get_f64(r, "settings.value", &value));
         if (!is_saved_option(option))
-            return nn__fail(NULL, NN_EFORMAT, "%s: settings[%" PRIu32 "] is "
-                            "option %" PRIu32 ", which this library does not "
-                            "know or cannot set", r->what, i, option);
+            return nn__fail(NULL, NN_EFORMAT,
+                            "%s: settings[%" PRIu32 "] is option %" PRIu32
+                            ", which this library does not know or cannot set",
+                            r->what, i, option);
         if (i > 0 && option <= previous)
-            return nn__fail(NULL, NN_EFORMAT, "%s: settings[%" PRIu32 "] "
-                            "(option %" PRIu32 ") is out of order or repeated",
+            return nn__fail(NULL, NN_EFORMAT,
+                            "%s: settings[%" PRIu32 "] (option %" PRIu32
+                            ") is out of order or repeated",
                             r->what, i, option);
         previous = option;
     }
@@ -486,8 +524,9 @@ static int parse_body(reader *r, parsed *q)
 
     NN__TRY(get_u32(r, "has_transform", &q->has_transform));
     if (q->has_transform > 1)
-        return nn__fail(NULL, NN_EFORMAT, "%s: has_transform is %" PRIu32
-                        ", must be 0 or 1", r->what, q->has_transform);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: has_transform is %" PRIu32 ", must be 0 or 1",
+                        r->what, q->has_transform);
     q->transform = r->p;
     if (q->has_transform)
         NN__TRY(get_floats(r, "transform", 2 * (uint64_t)q->sizes[0],
@@ -496,40 +535,47 @@ static int parse_body(reader *r, parsed *q)
     uint64_t n_params;
     NN__TRY(get_u64(r, "n_params", &n_params));
     if (n_params != q->n_params)
-        return nn__fail(NULL, NN_EFORMAT, "%s: n_params is %" PRIu64 " but "
-                        "the architecture has %zu parameters", r->what,
-                        n_params, q->n_params);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: n_params is %" PRIu64
+                        " but the architecture has %zu parameters",
+                        r->what, n_params, q->n_params);
     NN__TRY(get_floats(r, "params", n_params, &q->params));
 
     NN__TRY(get_u64(r, "opt_steps", &q->opt_steps));
     NN__TRY(get_u32(r, "opt_slots", &q->slots));
     if (q->slots > 0 && n_params > UINT64_MAX / q->slots)
-        return nn__fail(NULL, NN_EFORMAT, "%s: opt_slots %" PRIu32 " x "
-                        "n_params overflows", r->what, q->slots);
-    NN__TRY(get_floats(r, "opt_state", (uint64_t)q->slots * n_params,
-                       &q->state));
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: opt_slots %" PRIu32 " x n_params overflows",
+                        r->what, q->slots);
+    NN__TRY(
+        get_floats(r, "opt_state", (uint64_t)q->slots * n_params, &q->state));
 
     nn__schedule_state *s = &q->sched;
     NN__TRY(get_u64(r, "epochs_done", &s->epochs_done));
     NN__TRY(get_f64(r, "lr_factor", &s->lr_factor));
     NN__TRY(get_f64(r, "plateau_best", &s->plateau_best));
     NN__TRY(get_u64(r, "plateau_bad", &s->plateau_bad));
-    if (!(s->lr_factor >= 0.0 && s->lr_factor <= DBL_MAX))
-        return nn__fail(NULL, NN_EFORMAT, "%s: lr_factor %g is not a finite "
-                        "number >= 0", r->what, s->lr_factor);
+    /* +inf is possible: a cosine or plateau schedule whose floor min_lr
+     * is huge next to a tiny base rate (both valid settings). */
+    if (!(s->lr_factor >= 0.0))
+        return nn__fail(NULL, NN_EFORMAT, "%s: lr_factor %g is not >= 0",
+                        r->what, s->lr_factor);
     if (isnan(s->plateau_best))
         return nn__fail(NULL, NN_EFORMAT, "%s: plateau_best is NaN", r->what);
 
     for (int i = 0; i < 4; i++)
         NN__TRY(get_u64(r, "rng", &q->rng[i]));
     if ((q->rng[0] | q->rng[1] | q->rng[2] | q->rng[3]) == 0)
-        return nn__fail(NULL, NN_EFORMAT, "%s: the generator state is all "
-                        "zero, which xoshiro256** never reaches", r->what);
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: the generator state is all zero, which "
+                        "xoshiro256** never reaches",
+                        r->what);
 
     if (left(r) != 0)
-        return nn__fail(NULL, NN_EFORMAT, "%s: %zu bytes left over before "
-                        "the checksum: the header's length disagrees with "
-                        "the contents", r->what, left(r));
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: %zu bytes left over before the checksum: the "
+                        "header's length disagrees with the contents",
+                        r->what, left(r));
     return NN_OK;
 }
 
@@ -556,8 +602,8 @@ static int apply_settings(nn_net *net, const parsed *q, const char *what)
         int rc = nn_set(net, (int)option, value);
         if (rc != NN_OK) {
             char field[64];
-            snprintf(field, sizeof field, "setting %" PRIu32 " = %.17g",
-                     option, value);
+            snprintf(field, sizeof field, "setting %" PRIu32 " = %.17g", option,
+                     value);
             return setter_failed(rc, what, field);
         }
     }
@@ -567,8 +613,8 @@ static int apply_settings(nn_net *net, const parsed *q, const char *what)
     size_t n_in = q->sizes[0];
     float *t = malloc(2 * n_in * sizeof *t);
     if (t == NULL)
-        return nn__fail(NULL, NN_ENOMEM, "%s: out of memory for the input "
-                        "transform", what);
+        return nn__fail(NULL, NN_ENOMEM,
+                        "%s: out of memory for the input transform", what);
     for (size_t j = 0; j < 2 * n_in; j++)
         t[j] = load_f32(q->transform + 4 * j);
     int rc = nn_set_input_transform(net, t, t + n_in);
@@ -584,16 +630,18 @@ static int build(nn_net **out, const parsed *q, const char *what)
     nn_net *net = NULL;
     int rc = nn__net_alloc(&net, q->n_sizes, q->sizes, q->acts, q->flags);
     if (rc != NN_OK)
-        return nn__fail(NULL, rc, "%s: cannot allocate a network of %zu "
-                        "parameters", what, q->n_params);
+        return nn__fail(NULL, rc,
+                        "%s: cannot allocate a network of %zu parameters", what,
+                        q->n_params);
 
     /* The settings first: setting the optimizer resets its state, and
      * setting the schedule restarts it. */
     rc = apply_settings(net, q, what);
     if (rc == NN_OK && state_slots(net) != q->slots)
-        rc = nn__fail(NULL, NN_EFORMAT, "%s: opt_slots is %" PRIu32 " but "
-                      "optimizer %d keeps %zu state arrays", what, q->slots,
-                      net->set.optimizer, state_slots(net));
+        rc = nn__fail(NULL, NN_EFORMAT,
+                      "%s: opt_slots is %" PRIu32
+                      " but optimizer %d keeps %zu state arrays",
+                      what, q->slots, net->set.optimizer, state_slots(net));
     if (rc != NN_OK) {
         nn__net_free(net);
         return rc;
@@ -616,8 +664,7 @@ static int model_read(nn_net **out, const unsigned char *b, size_t len,
                       const char *what)
 {
     NN__TRY(check_envelope(b, len, what));
-    reader r = {b, b + NN__MODEL_HEADER_LEN, b + len - NN__MODEL_CRC_LEN,
-                what};
+    reader r = {b, b + NN__MODEL_HEADER_LEN, b + len - NN__MODEL_CRC_LEN, what};
     parsed q = {0};
     int rc = parse_body(&r, &q);
     if (rc == NN_OK)
@@ -727,8 +774,8 @@ static int write_atomic(const char *path, const unsigned char *data,
 
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        int rc = io_fail(errno, "cannot create a temporary file beside it",
-                         path);
+        int rc =
+            io_fail(errno, "cannot create a temporary file beside it", path);
         free(tmp);
         return rc;
     }
@@ -789,8 +836,8 @@ static int read_model_file(int fd, const char *path, unsigned char **out,
             unsigned char *bigger = realloc(buf, want);
             if (bigger == NULL) {
                 free(buf);
-                return nn__fail(NULL, NN_ENOMEM, "%s: out of memory for "
-                                "%zu bytes", path, want);
+                return nn__fail(NULL, NN_ENOMEM,
+                                "%s: out of memory for %zu bytes", path, want);
             }
             buf = bigger;
             cap = want;
@@ -827,8 +874,9 @@ int nn_save_buffer(const nn_net *net, void *buf, size_t cap, size_t *len)
     *len = size;
     if (buf == NULL)
         return NN_OK;
-    NN__CHECK(NULL, cap >= size, NN_ESHAPE, "nn_save_buffer: the model needs %zu "
-              "bytes, the buffer holds %zu", size, cap);
+    NN__CHECK(NULL, cap >= size, NN_ESHAPE,
+              "nn_save_buffer: the model needs %zu bytes, the buffer holds %zu",
+              size, cap);
     model_write(net, buf, size);
     return NN_OK;
 }
@@ -849,8 +897,8 @@ int nn_save(const nn_net *net, const char *path)
     size_t size;
     NN__TRY(model_size(net, &size, "nn_save"));
     unsigned char *data = malloc(size);
-    NN__CHECK(NULL, data != NULL, NN_ENOMEM, "nn_save: out of memory for a %zu-byte "
-              "model", size);
+    NN__CHECK(NULL, data != NULL, NN_ENOMEM,
+              "nn_save: out of memory for a %zu-byte model", size);
     model_write(net, data, size);
     int rc = write_atomic(path, data, size);
     free(data);
@@ -875,8 +923,10 @@ int nn_load(nn_net **out, const char *path)
     if (rc != NN_OK)
         return rc;
     if (over)
-        rc = nn__fail(NULL, NN_EFORMAT, "%s: trailing data after the %zu "
-                      "bytes the header declares", path, len - 1);
+        rc = nn__fail(
+            NULL, NN_EFORMAT,
+            "%s: trailing data after the %zu bytes the header declares", path,
+            len - 1);
     else
         rc = model_read(out, data, len, path);
     free(data);

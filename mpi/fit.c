@@ -275,8 +275,10 @@ static int run_step(fit *f, size_t epoch, size_t step,
     double vote[NN_MPI__VOTE_LEN];
     nn_mpi__tally t;
     nn_mpi__vote_init(vote, NN_OK);
-    vote[NN_MPI__STATUS] = f->pending ? f->pending
-                                      : backprop(f, rows, xb, yb, vote);
+    /* A stop asked here ends training at this vote: no backprop needed. */
+    if (f->pending || !f->stop)
+        vote[NN_MPI__STATUS] = f->pending ? f->pending
+                                          : backprop(f, rows, xb, yb, vote);
     vote[NN_MPI__STOP] = f->stop;
     vote[NN_MPI__COUNT] = (double)rows;
     int rc = nn_mpi__vote(&f->c, vote, NN_EINVAL, "", &t);

@@ -77,8 +77,11 @@ int cli_parse_size(const char *opt, const char *text, size_t min, size_t max,
     unsigned long long v = strtoull(text, &end, 10);
     /* strtoull accepts a sign and wraps "-1" around: reject it here. */
     if (!*text || *end || errno || strchr(text, '-') || v < min || v > max)
-        return cli_usage("%s: '%s' is not an integer in %zu..%zu", opt, text,
-                         min, max);
+        return max >= ((size_t)1 << 31)
+                   ? cli_usage("%s: '%s' is not an integer >= %zu", opt, text,
+                               min)
+                   : cli_usage("%s: '%s' is not an integer in %zu..%zu", opt,
+                               text, min, max);
     *out = (size_t)v;
     return ST_OK;
 }

@@ -18,6 +18,48 @@
 #include "cli.h"
 #include "data.h"
 
+/* Reads everything left in `gz` into a malloc'd buffer with room for a
+ * terminating NUL; *got is gzread's last result (< 0 on error). */
+static unsigned char *slurp(gzFile gz, size_t *len, int *got)
+{
+    size_t cap = 1u << 16, n = 0;
+    unsigned char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t room = cap - n < (1u << 30) ? cap - n : 1u << 30;
+        *got = gzread(gz, buf + n, (unsigned)room);
+        if (*got <= 0)
+            break;
+        n += (size_t)*got;
+        if (n == cap) {
+            unsigned char *grown = realloc(buf, 2 * cap + 1);
+            if (!grown)
+                free(buf);
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    *len = n;
+    return buf;
+}
+
+/* Why reading `gz` failed, or ST_OK. A truncated gzip stream reads as a
+ * short file: only gzerror (and gzclose_r) tell, with Z_BUF_ERROR. */
+static int read_error(gzFile gz, const char *path, int got)
+{
+    int err = Z_OK;
+    const char *zmsg = gzerror(gz, &err);
+    size_t plen = strlen(path);
+    if (strncmp(zmsg, path, plen) == 0 && strncmp(zmsg + plen, ": ", 2) == 0)
+        zmsg += plen + 2; /* zlib prefixes the path we print anyway */
+    if (err == Z_ERRNO)
+        return cli_fail("%s: cannot read: %s", path, strerror(errno));
+    if (err != Z_OK)
+        return cli_fail("%s: cannot read: %s", path, zmsg);
+    if (got < 0)
+        return cli_fail("%s: cannot read", path);
+    return ST_OK;
+}
+
 /* Reads the whole file, decompressing gzip; NUL-terminates the buffer so
  * the CSV parser may use string functions. */
 static int read_all(const char *path, unsigned char **out, size_t *len)
@@ -28,37 +70,18 @@ static int read_all(const char *path, unsigned char **out, size_t *len)
         return cli_fail("%s: cannot open: %s", path,
                         errno ? strerror(errno) : "out of memory");
     gzbuffer(gz, 1u << 17);
-    size_t cap = 1u << 16, n = 0;
-    unsigned char *buf = malloc(cap + 1);
     int got = 0;
-    while (buf) {
-        got = gzread(gz, buf + n, (unsigned)(cap - n < (1u << 30) ? cap - n
-                                                                  : 1u << 30));
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-        if (n == cap) {
-            unsigned char *grown = realloc(buf, 2 * cap + 1);
-            if (!grown)
-                free(buf);
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    int err = 0;
-    const char *zmsg = got < 0 ? gzerror(gz, &err) : NULL;
-    int st = !buf ? cli_fail("%s: out of memory reading the file", path)
-             : got < 0 ? cli_fail("%s: cannot read: %s", path,
-                                  err == Z_ERRNO ? strerror(errno) : zmsg)
-                       : ST_OK;
-    gzclose(gz);
+    unsigned char *buf = slurp(gz, len, &got);
+    int st = buf ? read_error(gz, path, got)
+                 : cli_fail("%s: out of memory reading the file", path);
+    if (gzclose_r(gz) == Z_BUF_ERROR && st == ST_OK)
+        st = cli_fail("%s: cannot read: unexpected end of file", path);
     if (st != ST_OK) {
         free(buf);
         return st;
     }
-    buf[n] = '\0';
+    buf[*len] = '\0';
     *out = buf;
-    *len = n;
     return ST_OK;
 }
 

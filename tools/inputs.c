@@ -27,7 +27,7 @@ static int take_label_column(dataset *x, const char *spec, dataset *y)
 
 /* Decides where the labels are, and loads or splits them off. */
 static int find_labels(const input_spec *spec, label_need need, size_t n_in,
-                       dataset *x, dataset *y)
+                       const char *whose, dataset *x, dataset *y)
 {
     if (spec->labels)
         return data_load(y, spec->labels, spec->header);
@@ -40,6 +40,10 @@ static int find_labels(const input_spec *spec, label_need need, size_t n_in,
                              "FILE", x->path, data_format_name(x->format));
         return ST_OK;
     }
+    if (need == LABELS_REQUIRED && !spec->label && x->cols == n_in)
+        return cli_fail("%s: %zu columns, but %s %zu inputs plus a label "
+                        "column (or give --labels FILE)", x->path, x->cols,
+                        whose, n_in);
     /* predict: a CSV with one column more than the model's inputs carries
      * its labels; drop them so a training file can be predicted as is */
     if (need == LABELS_REQUIRED || spec->label || x->cols == n_in + 1)
@@ -70,7 +74,7 @@ int inputs_load(const input_spec *spec, label_need need, size_t n_in,
     int st = data_load(x, spec->data, spec->header);
     if (st != ST_OK)
         return st;
-    st = find_labels(spec, need, n_in, x, y);
+    st = find_labels(spec, need, n_in, whose, x, y);
     if (st == ST_OK)
         st = check_sizes(x, y, n_in, whose);
     if (st != ST_OK) {

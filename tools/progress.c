@@ -6,13 +6,15 @@
  * network is not slowed by its terminal. Epoch lines go to stdout (they are
  * the run's record), the bar to stderr (it is transient).
  */
-#define _POSIX_C_SOURCE 200809L
+/* TIOCGWINSZ and struct winsize are not POSIX */
+#define _DEFAULT_SOURCE
 
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -36,6 +38,9 @@ void progress_catch_interrupt(void)
     sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* Ctrl-C on `nn train | tee log` also kills tee: printing to the
+     * closed pipe must not kill us before the model is saved */
+    signal(SIGPIPE, SIG_IGN);
 }
 
 void progress_release_interrupt(void)
@@ -92,7 +97,8 @@ static void draw_bar(progress *p, double now)
     size_t done = p->at_epoch * p->n_train + (p->at_step + 1) * p->batch;
     size_t total = p->epochs * p->n_train;
     done = done < total ? done : total;
-    double elapsed = now - p->start, rate = done / (elapsed > 0 ? elapsed : 1);
+    double elapsed = now - p->start;
+    double rate = (double)done / (elapsed > 0 ? elapsed : 1);
     char eta[32];
     clock_text((double)(total - done) / (rate > 0 ? rate : 1), eta,
                sizeof eta);
@@ -101,10 +107,18 @@ static void draw_bar(progress *p, double now)
     for (size_t i = 0; i < WIDTH; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[WIDTH] = '\0';
-    fprintf(stderr, "\r\033[Kepoch %zu/%zu [%s] %zu/%zu loss %.4f %.0f "
-            "samples/s ETA %s", p->at_epoch + 1, p->epochs, bar,
-            p->at_step + 1, p->steps_per_epoch,
-            p->epoch_loss / (double)p->epoch_steps, rate, eta);
+    char line[256];
+    snprintf(line, sizeof line, "epoch %zu/%zu [%s] %zu/%zu loss %.4f %.0f "
+             "samples/s ETA %s", p->at_epoch + 1, p->epochs, bar,
+             p->at_step + 1, p->steps_per_epoch,
+             p->epoch_loss / (double)p->epoch_steps, rate, eta);
+    /* a line longer than the terminal wraps, and "\r" would then redraw
+     * only its last part */
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+        ws.ws_col <= sizeof line)
+        line[ws.ws_col - 1] = '\0';
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     p->last_draw = now;
 }
@@ -151,9 +165,9 @@ static double last(progress *p, const nn_net *net, nn_metric m)
 static void print_epoch(progress *p, const nn_net *net, size_t epoch)
 {
     double val_loss = last(p, net, NN_HIST_VAL_LOSS);
-    printf("epoch %*zu/%zu  loss %.4f", p->epochs >= 100 ? 3
-                                         : p->epochs >= 10 ? 2 : 1,
-           epoch + 1, p->epochs, last(p, net, NN_HIST_TRAIN_LOSS));
+    int digits = snprintf(NULL, 0, "%zu", p->epochs);
+    printf("epoch %*zu/%zu  loss %.4f", digits, epoch + 1, p->epochs,
+           last(p, net, NN_HIST_TRAIN_LOSS));
     if (p->classify)
         printf("  acc %.4f", last(p, net, NN_HIST_TRAIN_ACCURACY));
     if (!isnan(val_loss)) {

@@ -100,12 +100,12 @@ def flat(rows):
 def docs_data(directory):
     """The files docs/cli.md's examples read."""
     d = Path(directory)
-    rows, labels = blobs(300, seed=1)
+    rows, labels = blobs(300, seed=1, spread=1.8)
     write_csv(d / "blobs.csv", rows, labels,
               header=["sepal", "petal", "stem", "leaf", "species"])
     rows, ys = linear(400, seed=2)
     write_csv(d / "houses.csv", rows, ys, header=["area", "age", "price"])
-    test_rows, test_labels = blobs(90, seed=3)
+    test_rows, test_labels = blobs(90, seed=3, spread=1.8)
     write_csv(d / "new.csv", test_rows,
               header=["sepal", "petal", "stem", "leaf"])
     write_csv(d / "blobs-test.csv", test_rows, test_labels,

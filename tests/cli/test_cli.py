@@ -222,8 +222,8 @@ def test_csv_regress_roundtrip():
     check(m and float(m.group(3)) > 0.99, "R^2 > 0.99:\n" + out)
     pred = run("predict", "r.nn", "lin.csv").stdout.splitlines()
     check(pred[0] == "y" and len(pred) == 401, "regression CSV")
-    err = max(abs(float(v) - y) for v, y in zip(pred[1:], ys))
-    check(err < 0.5, "largest error %.3f" % err)
+    err = sum(abs(float(v) - y) for v, y in zip(pred[1:], ys)) / len(ys)
+    check(err < 0.3, "mean absolute error %.3f" % err)
     info = run("info", "r.nn").stdout
     check(field(info, "task") == "regression", info)
     check(field(info, "activations") == "relu, identity", info)
@@ -348,8 +348,12 @@ TRAIN = ["train", "d.csv", "--layers", "2,3", "-o", "m.nn"]
 def test_bad_missing_file():
     bad_case({}, ["train", "nope.csv", "--layers", "2,3", "-o", "m.nn"], 1,
              "nn: nope.csv: cannot open: No such file or directory")
-    bad_case({}, ["eval", "nope.nn", "x.csv"], 1,
-             "nn: nope.nn: cannot open: No such file or directory (NN_EIO)")
+    # libnn words the model's message (nn_last_error); the tool adds the
+    # error name
+    p = run("eval", "nope.nn", "x.csv", rc=1)
+    check(re.match(r"nn: nope\.nn: .*No such file or directory.*\(NN_EIO\)$",
+                   p.stderr.strip()) and len(p.stderr.splitlines()) == 1,
+          p.stderr)
 
 
 @test
@@ -404,8 +408,8 @@ def test_bad_label_out_of_range():
 @test
 def test_bad_shape():
     bad_case({"d.csv": HEAD + "1,2,0\n"},
-             ["train", "d.csv", "--layers", "3,3", "-o", "m.nn"], 1,
-             "nn: d.csv: 2 input values per sample, but --layers asks for 3")
+             ["train", "d.csv", "--layers", "4,3", "-o", "m.nn"], 1,
+             "nn: d.csv: 2 input values per sample, but --layers asks for 4")
     mkdata.write_idx(WORK / "x.idx", [1, 2, 3, 4, 5, 6], [3, 2])
     bad_case({"y.idx": mkdata.idx_bytes([0, 1], [2])},
              ["train", "x.idx", "--labels", "y.idx", "--layers", "2,3", "-o",
@@ -422,6 +426,13 @@ def test_bad_shape():
     run("train", "ok.csv", "--layers", "2,3", "-o", "ok.nn", "-q")
     bad_case({"w.csv": "a,b,c,label\n1,2,3,0\n"}, ["eval", "ok.nn", "w.csv"],
              1, "nn: w.csv: 3 input values per sample, but the model takes 2")
+    bad_case({"u.csv": "a,b\n1,2\n"}, ["eval", "ok.nn", "u.csv"], 1,
+             "nn: u.csv: 2 columns, but the model takes 2 inputs plus a "
+             "label column (or give --labels FILE)")
+    bad_case({"d.csv": HEAD + "1,2,0\n"},
+             ["train", "d.csv", "--layers", "3,3", "-o", "m.nn"], 1,
+             "nn: d.csv: 3 columns, but --layers asks for 3 inputs plus a "
+             "label column (or give --labels FILE)")
 
 
 @test
@@ -436,6 +447,12 @@ def test_bad_binary_files():
     run("train", "ok.csv", "--layers", "1,2", "-o", "ok.nn", "-q")
     bad_case({}, ["predict", "ok.nn", "t.npy"], 1,
              "nn: t.npy: element [1]: nan is not a finite float")
+    # a model file cut short is refused by libnn, with one message
+    (WORK / "cut.nn").write_bytes((WORK / "ok.nn").read_bytes()[:-10])
+    p = run("info", "cut.nn", rc=1)
+    check(p.stderr.startswith("nn: cut.nn: ") and
+          p.stderr.rstrip().endswith("(NN_EFORMAT)") and
+          len(p.stderr.splitlines()) == 1, p.stderr)
     bad_case({"s.npy": mkdata.npy_bytes([1, 0], [2], "|b1").replace(
         b"|b1", b"<U1")}, ["predict", "ok.nn", "s.npy"], 1,
         "nn: s.npy: dtype <U1 is not supported (use float32, float64, an "
@@ -558,7 +575,8 @@ def test_reproducible():
     run(*args, "-o", "b.nn")
     check((WORK / "a.nn").read_bytes() == (WORK / "b.nn").read_bytes(),
           "same seed, same model file")
-    run(*args[:-2], "--seed", "10", "-q", "-o", "c.nn")
+    args[args.index("--seed") + 1] = "10"
+    run(*args, "-o", "c.nn")
     check((WORK / "a.nn").read_bytes() != (WORK / "c.nn").read_bytes(),
           "another seed, another model")
 
@@ -580,7 +598,8 @@ def test_interrupt():
     seen = []
     while len(seen) < 2:  # let two epochs finish
         line = proc.stdout.readline()
-        check(line, "training ended early: %s" % proc.stderr.read())
+        if not line:
+            raise Failure("training ended early: %s" % proc.stderr.read())
         if line.startswith("epoch"):
             seen.append(line)
     proc.send_signal(signal.SIGINT)
@@ -591,9 +610,10 @@ def test_interrupt():
                     re.M), out)
     check("model written to m.nn" in out, out)
     info = run("info", "m.nn").stdout
-    check(int(field(info, "epochs trained")) >= 3, info)
+    # the signal may land while epoch 2's line is printed: >= 2
+    check(int(field(info, "epochs trained")) >= 2, info)
     with open(WORK / "l.csv") as f:
-        check(len(list(csv.DictReader(f))) >= 3, "the log covers the epochs")
+        check(len(list(csv.DictReader(f))) >= 2, "the log covers the epochs")
     no_leftovers()
     out = run("eval", "m.nn", "big.csv").stdout
     check(float(field(out, "accuracy").split()[0]) > 0.5, out)
@@ -626,7 +646,7 @@ def test_live_progress():
     os.close(master)
     check(proc.returncode == 0, "exit status %d" % proc.returncode)
     text = bar.decode()
-    check(re.search(r"\repoch 1/3 \[[#.]{20}\] \d+/\d+ loss \d+\.\d+ \d+ "
+    check(re.search(r"\r\x1b\[Kepoch 1/3 \[[#.]{20}\] \d+/\d+ loss \d+\.\d+ \d+ "
                     r"samples/s ETA \d+:\d\d", text),
           "live bar on the terminal: %r" % text[:300])
     check(len(re.findall(r"^epoch \d/3 ", out, re.M)) == 3, out)
@@ -652,10 +672,53 @@ def test_divergence():
     no_leftovers("m.nn")
 
 
+@test
+def test_demo_script():
+    """examples/fashion_mnist.sh end to end, on a stand-in data set of the
+    same format (the real one takes minutes: run the script itself)."""
+    import random
+    rng = random.Random(11)
+    data = WORK / "data"
+    data.mkdir()
+    for part, n in (("train", 300), ("t10k", 100)):
+        labels = [i % 10 for i in range(n)]
+        pix = [min(255, max(0, int(rng.gauss(25 * c, 40))))
+               for c in labels for _ in range(784)]
+        mkdata.write_idx(data / ("%s-images-idx3-ubyte.gz" % part), pix,
+                         [n, 28, 28], gz=True)
+        mkdata.write_idx(data / ("%s-labels-idx1-ubyte.gz" % part), labels,
+                         [n], gz=True)
+    script = Path(__file__).resolve().parents[2] / "examples" / \
+        "fashion_mnist.sh"
+    env = dict(os.environ, NN=NN, DATA=str(data), OUT=str(WORK / "out"),
+               EPOCHS="2", MIN_ACCURACY="0")
+    p = subprocess.run(["bash", str(script)], env=env, capture_output=True,
+                       text=True, timeout=300)
+    check(p.returncode == 0, "exit status %d:\n%s\n%s" %
+          (p.returncode, p.stdout, p.stderr))
+    for name in ("model.nn", "curves.svg", "metrics.csv", "train.txt",
+                 "eval.txt", "summary.txt"):
+        check((WORK / "out" / name).is_file(), "no out/%s" % name)
+    check(re.search(r"^test accuracy  [01]\.\d{4} ", p.stdout, re.M),
+          p.stdout)
+    check(re.search(r"^training time  [\d.]+s wall", p.stdout, re.M),
+          p.stdout)
+    env["MIN_ACCURACY"] = "1.01"  # the accuracy check fails the script
+    p = subprocess.run(["bash", str(script)], env=env, capture_output=True,
+                       text=True, timeout=300)
+    check(p.returncode == 1 and "is below 1.01" in p.stderr, p.stderr)
+
+
 def main():
     global NN, WORK
     if sys.argv[1:] == ["--list"]:
         print("\n".join(TESTS))
+        return
+    if sys.argv[1:2] == ["--check-list"]:
+        listed = sys.argv[2:]
+        if sorted(listed) != sorted(TESTS):
+            sys.exit("tests/cli/meson.build lists %s; test_cli.py has %s" %
+                     (sorted(listed), sorted(TESTS)))
         return
     if len(sys.argv) != 3 or sys.argv[2] not in TESTS:
         sys.exit("usage: test_cli.py NN_PROGRAM TEST (one of: %s)" %

@@ -44,8 +44,8 @@ int main(int argc, char **argv)
         y[2 * i + 1] = (float)!c;
     }
     static const float probe[4 * 3] = {
-        0.5f, -1.0f, 2.0f, -0.25f, 0.0f, 1.5f, 1.0f, 1.0f, 1.0f, -2.0f, 0.75f,
-        -0.5f,
+        0.5f, -1.0f, 2.0f, -0.25f, 0.0f,  1.5f,
+        1.0f, 1.0f,  1.0f, -2.0f,  0.75f, -0.5f,
     };
 
     nn_net *net;

@@ -71,8 +71,29 @@ static float value(input *in)
 static double setting(input *in)
 {
     static const double table[] = {
-        0, 1, 2, 3, 4, 5, 6, 0.5, 0.9, 0.999, 1e-8, 0.01, 0.1, -1, 1.5,
-        1e300, 2147483647.0, 2147483648.0, 1e-300, 0.99999999, 7, 32, 100,
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        0.5,
+        0.9,
+        0.999,
+        1e-8,
+        0.01,
+        0.1,
+        -1,
+        1.5,
+        1e300,
+        2147483647.0,
+        2147483648.0,
+        1e-300,
+        0.99999999,
+        7,
+        32,
+        100,
     };
     uint8_t k = byte(in);
     if (k < 2 * sizeof table / sizeof table[0])
@@ -143,8 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t batch = 1 + byte(&in) % MAX_BATCH;
         for (size_t i = 0; i < batch * n_in; i++)
             xs[i] = value(&in);
-        if (op == 2 || op == 3 || op == 5 || op == 7 || op == 11 ||
-            op == 12)
+        if (op == 2 || op == 3 || op == 5 || op == 7 || op == 11 || op == 12)
             for (size_t i = 0; i < batch * n_out; i++)
                 ys[i] = value(&in);
 
@@ -170,8 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             REQUIRE(rc != NN_OK || isfinite(cost));
             break;
         case 3:
-            rc = nn_backprop(net, xs, ys, batch, (byte(&in) & 1) ? &cost
-                                                                 : NULL);
+            rc =
+                nn_backprop(net, xs, ys, batch, (byte(&in) & 1) ? &cost : NULL);
             if (rc != NN_OK)
                 REQUIRE(nn_step(net) == NN_ESTATE);
             break;
@@ -217,9 +237,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 10:
             for (size_t i = 0; i < n_in; i++)
                 ys[i] = value(&in);
-            rc = (byte(&in) & 3) == 0
-                     ? nn_set_input_transform(net, NULL, NULL)
-                     : nn_set_input_transform(net, xs, ys);
+            rc = (byte(&in) & 3) == 0 ? nn_set_input_transform(net, NULL, NULL)
+                                      : nn_set_input_transform(net, xs, ys);
             break;
         case 11: {
             double err;
@@ -232,9 +251,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 xv[i] = value(&in);
             for (size_t i = 0; i < n_val * n_out; i++)
                 yv[i] = value(&in);
-            rc = nn_fit(net, xs, ys, batch, n_val ? xv : NULL,
-                        n_val ? yv : NULL, n_val, 1 + byte(&in) % 3, NULL,
-                        NULL, NULL);
+            rc =
+                nn_fit(net, xs, ys, batch, n_val ? xv : NULL, n_val ? yv : NULL,
+                       n_val, 1 + byte(&in) % 3, NULL, NULL, NULL);
             may_change_on_failure = rc == NN_ENUMERIC;
             break;
         }

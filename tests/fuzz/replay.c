@@ -75,7 +75,8 @@ static int run_dir(const char *dir, long *count)
         snprintf(names[n++], len, "%s/%s", dir, e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, compare);
+    if (n > 1)
+        qsort(names, n, sizeof *names, compare);
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
         struct stat st;

@@ -88,8 +88,8 @@ static int find_blas(struct dl_phdr_info *info, size_t size, void *data)
         if (info->dlpi_phdr[i].p_type == PT_LOAD) {
             blas_lo[n_blas_ranges] =
                 info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-            blas_hi[n_blas_ranges] = blas_lo[n_blas_ranges] +
-                                     info->dlpi_phdr[i].p_memsz;
+            blas_hi[n_blas_ranges] =
+                blas_lo[n_blas_ranges] + info->dlpi_phdr[i].p_memsz;
             n_blas_ranges++;
         }
     return 0;
@@ -366,8 +366,13 @@ typedef struct arch {
 
 static const arch archs[] = {
     {"tutorial", 3, {2, 3, 1}, {NN_SIGMOID, NN_SIGMOID}, NN_NO_BIAS, 0, 0},
-    {"softmax+dropout+transform", 4, {5, 16, 8, 3},
-     {NN_RELU, NN_TANH, NN_SOFTMAX}, 0, 0.25, 1},
+    {"softmax+dropout+transform",
+     4,
+     {5, 16, 8, 3},
+     {NN_RELU, NN_TANH, NN_SOFTMAX},
+     0,
+     0.25,
+     1},
     {"wide identity", 2, {300, 2}, {NN_IDENTITY}, 0, 0, 1},
     {"widest output", 3, {4, 6, 6}, {NN_TANH, NN_SOFTMAX}, 0, 0, 1},
 };
@@ -386,9 +391,8 @@ static void make_data(const arch *a)
 static nn_net *make_net(const arch *a, int optimizer)
 {
     nn_net *net = NULL;
-    assert_int_equal(nn_create(&net, a->n_sizes, a->sizes, a->acts, a->flags,
-                               11),
-                     NN_OK);
+    assert_int_equal(
+        nn_create(&net, a->n_sizes, a->sizes, a->acts, a->flags, 11), NN_OK);
     assert_int_equal(nn_set(net, NN_OPT_OPTIMIZER, optimizer), NN_OK);
     assert_int_equal(nn_set(net, NN_OPT_BATCH_SIZE, 8), NN_OK);
     assert_int_equal(nn_set(net, NN_OPT_DROPOUT, a->dropout), NN_OK);
@@ -438,8 +442,7 @@ static void test_verbs_allocate_nothing_once_warm(void **state)
         const arch *a = &archs[k];
         make_data(a);
         for (int opt = NN_SGD; opt <= NN_RMSPROP; opt++) {
-            snprintf(context, sizeof context, "%s, optimizer %d", a->name,
-                     opt);
+            snprintf(context, sizeof context, "%s, optimizer %d", a->name, opt);
             nn_net *net = make_net(a, opt);
             /* nn_step never allocates, even before any buffers exist. */
             OK(nn_backprop(net, X, Y, 3, NULL));
@@ -478,8 +481,7 @@ static void test_training_allocates_nothing_the_second_time(void **state)
             NO_ALLOC(nn_train(net, X, Y, N - 3, 1, NULL, NULL));
             OK(nn_set(net, NN_OPT_BATCH_SIZE, 4)); /* smaller batches */
             NO_ALLOC(nn_train(net, X, Y, N, 2, NULL, NULL));
-            NO_ALLOC(nn_fit(net, X, Y, N, NULL, NULL, 0, 2, NULL, NULL,
-                            NULL));
+            NO_ALLOC(nn_fit(net, X, Y, N, NULL, NULL, 0, 2, NULL, NULL, NULL));
             /* With validation data: the best-weights copy and history are
              * kept; only the validation scratch (as nn_evaluate) is per
              * call. Count them after a first call. */
@@ -519,8 +521,7 @@ static void test_predict_and_evaluate_allocate_what_they_promise(void **st)
         for (size_t b = 0; b < ARRAY_LEN(batches); b++) {
             size_t batch = batches[b], chunk = batch < 256 ? batch : 256;
             size_t pointers = 16 * sizeof(void *) + 64;
-            snprintf(context, sizeof context, "%s, batch %zu", a->name,
-                     batch);
+            snprintf(context, sizeof context, "%s, batch %zu", a->name, batch);
 
             window_begin(0);
             OK(nn_predict(net, x, batch, out));
@@ -528,10 +529,10 @@ static void test_predict_and_evaluate_allocate_what_they_promise(void **st)
             size_t promised = 2 * chunk * widest * sizeof(float);
             if (s.calls < 1 || s.calls > 2 || s.bytes < promised ||
                 s.bytes > promised + pointers)
-                fail_msg("nn_predict: %ld allocations of %zu bytes, "
-                         "documented: two buffers of %zu x %zu floats "
-                         "(%zu bytes) [%s]",
-                         s.calls, s.bytes, chunk, widest, promised, context);
+                fail_msg(
+                    "nn_predict: %ld allocations of %zu bytes, documented: two "
+                    "buffers of %zu x %zu floats (%zu bytes) [%s]",
+                    s.calls, s.bytes, chunk, widest, promised, context);
             if (TRACKS_BLOCKS)
                 assert_int_equal(s.leaked, 0);
 
@@ -540,10 +541,10 @@ static void test_predict_and_evaluate_allocate_what_they_promise(void **st)
             s = window_end();
             promised = 3 * chunk * widest * sizeof(float);
             if (s.calls < 1 || s.calls > 3 || s.bytes > promised + pointers)
-                fail_msg("nn_evaluate: %ld allocations of %zu bytes, "
-                         "documented: three buffers of %zu x %zu floats "
-                         "(%zu bytes) [%s]",
-                         s.calls, s.bytes, chunk, widest, promised, context);
+                fail_msg(
+                    "nn_evaluate: %ld allocations of %zu bytes, documented: "
+                    "three buffers of %zu x %zu floats (%zu bytes) [%s]",
+                    s.calls, s.bytes, chunk, widest, promised, context);
             if (TRACKS_BLOCKS)
                 assert_int_equal(s.leaked, 0);
         }
@@ -595,7 +596,10 @@ typedef struct scenario {
 static unsigned char *saved_model;
 static size_t saved_model_len;
 
-static void prep_none(nn_net *net) { (void)net; }
+static void prep_none(nn_net *net)
+{
+    (void)net;
+}
 static void prep_warm(nn_net *net)
 {
     float y_hat[N * 6];
@@ -622,7 +626,10 @@ static int call_create(nn_net *net, nn_net **out)
     const arch *a = &archs[1];
     return nn_create(out, a->n_sizes, a->sizes, a->acts, a->flags, 3);
 }
-static int call_clone(nn_net *net, nn_net **out) { return nn_clone(net, out); }
+static int call_clone(nn_net *net, nn_net **out)
+{
+    return nn_clone(net, out);
+}
 static int call_load_buffer(nn_net *net, nn_net **out)
 {
     (void)net;
@@ -726,8 +733,8 @@ static const scenario scenarios[] = {
     {"nn_save", prep_trained, call_save_file, 1, 0},
     {"nn_save_buffer", prep_trained, call_save_buffer, 0, 0},
     {"nn_set(OPTIMIZER)", prep_trained, call_set_optimizer, 0, 0},
-    {"nn_set(DROPOUT) after buffers", prep_no_dropout_warm, call_set_dropout,
-     0, 0},
+    {"nn_set(DROPOUT) after buffers", prep_no_dropout_warm, call_set_dropout, 0,
+     0},
     {"nn_set_input_transform after buffers", prep_no_transform_warm,
      call_set_transform, 0, 0},
     {"nn_standardize_inputs", prep_warm, call_standardize, 0, 0},
@@ -752,8 +759,7 @@ static void test_every_allocation_failure(void **state)
     const arch *a = &archs[1];
     make_data(a);
     snprintf(tmpdir, sizeof tmpdir, "%s/libnn-alloc-XXXXXX",
-             getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
-                                                   : "/tmp");
+             getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     assert_non_null(mkdtemp(tmpdir));
     nn_net *model = make_net(a, NN_ADAM);
     prep_trained(model);
@@ -785,8 +791,9 @@ static void test_every_allocation_failure(void **state)
             if (rc == NN_OK) {
                 window_end();
                 if (s.failed && !sc->absorbs)
-                    fail_msg("%s: allocation %ld failed, yet the call "
-                             "returned NN_OK", sc->name, k);
+                    fail_msg("%s: allocation %ld failed, yet the call returned "
+                             "NN_OK",
+                             sc->name, k);
                 if (out != (nn_net *)&out)
                     nn_free(out);
                 free(before);
@@ -800,14 +807,14 @@ static void test_every_allocation_failure(void **state)
                 fail_msg("%s returned %s (%s), want NN_ENOMEM [%s]", sc->name,
                          nn_error_name(rc), nn_last_error(NULL), context);
             if (s.failed != 1)
-                fail_msg("%s failed with NN_ENOMEM but no allocation was "
-                         "made to fail [%s]", sc->name, context);
+                fail_msg("%s failed with NN_ENOMEM but no allocation was made "
+                         "to fail [%s]",
+                         sc->name, context);
             if (sc->makes ? out != NULL : out != (nn_net *)&out)
                 fail_msg("%s failed but left *out = %p [%s]", sc->name,
                          (void *)out, context);
             if (strlen(nn_last_error(NULL)) == 0)
-                fail_msg("%s failed without a message [%s]", sc->name,
-                         context);
+                fail_msg("%s failed without a message [%s]", sc->name, context);
             unsigned char *after = digest(net, &after_len);
             if (after_len != before_len ||
                 memcmp(before, after, before_len) != 0)
@@ -888,7 +895,8 @@ int main(void)
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 #ifdef NN_ALLOC_INTERPOSE
     printf("note: the BLAS library itself allocated %ld times inside the "
-           "counted calls (not counted against libnn)\n", total_blas_calls);
+           "counted calls (not counted against libnn)\n",
+           total_blas_calls);
 #endif
     return failed;
 }

@@ -113,9 +113,8 @@ static void test_concurrent_predict_and_evaluate(void **state)
 
     assert_int_equal(nn_predict(net, x, N, serial_out[0]), NN_OK);
     for (int i = 0; i < THREADS; i++)
-        assert_int_equal(nn_predict(net, x, (size_t)(17 + i),
-                                    serial_out[1 + i]),
-                         NN_OK);
+        assert_int_equal(
+            nn_predict(net, x, (size_t)(17 + i), serial_out[1 + i]), NN_OK);
     assert_int_equal(nn_evaluate(net, x, y, N, &serial_cost, &serial_acc),
                      NN_OK);
 
@@ -128,9 +127,9 @@ static void test_concurrent_predict_and_evaluate(void **state)
     for (int i = 0; i < THREADS; i++) {
         pthread_join(t[i], NULL);
         if (jobs[i].failures || jobs[i].mismatches)
-            fail_msg("thread %d: %d failed calls, %d results that differ "
-                     "from the serial run", i, jobs[i].failures,
-                     jobs[i].mismatches);
+            fail_msg("thread %d: %d failed calls, %d results that differ from "
+                     "the serial run",
+                     i, jobs[i].failures, jobs[i].mismatches);
     }
     assert_string_equal(nn_last_error(net), "");
     assert_int_equal(nn_save_buffer(net, after, len, &len), NN_OK);

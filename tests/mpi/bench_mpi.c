@@ -6,9 +6,10 @@
  *   mpirun -np P bench_mpi [BATCH [ROWS [EPOCHS]]]
  *
  * Prints, from rank 0: nn_mpi_train's steps/s and samples/s with P ranks
- * (best of EPOCHS timed epochs, after one warm-up epoch), the time of one
- * gradient all-reduce alone, and with one rank also plain nn_train's
- * steps/s for comparison.
+ * (best of EPOCHS timed epochs, after one warm-up epoch), and the parts of
+ * a step timed alone: one rank's nn_backprop on its B/P rows plus nn_step
+ * (the compute), and one gradient all-reduce (the communication); with one
+ * rank also plain nn_train's steps/s for comparison.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -83,6 +84,21 @@ static double time_allreduce(nn_net *net, const float *x, const float *y,
     return (MPI_Wtime() - t0) / reps;
 }
 
+/* Seconds per nn_backprop on `rows` rows plus nn_step: a step's compute. */
+static double time_compute(nn_net *net, const float *x, const float *y,
+                           size_t rows)
+{
+    const int reps = 50;
+    double t0 = MPI_Wtime();
+    for (int i = 0; i < reps; i++)
+        if (nn_backprop(net, x, y, rows, NULL) != NN_OK ||
+            nn_step(net) != NN_OK)
+            MPI_Abort(MPI_COMM_WORLD, 1);
+    double t = (MPI_Wtime() - t0) / reps;
+    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    return t;
+}
+
 static double time_plain_epoch(size_t batch, const float *x, const float *y,
                                size_t n, size_t epochs)
 {
@@ -118,6 +134,7 @@ int main(int argc, char **argv)
     size_t steps = (total + batch - 1) / batch;
     double t = time_mpi_epoch(net, x, y, n, epochs);
     double t_comm = time_allreduce(net, x, y, batch / (size_t)size);
+    double t_compute = time_compute(net, x, y, batch / (size_t)size);
     if (rank == 0) {
         printf("ranks %d  batch %zu  params %zu  steps/epoch %zu\n", size,
                batch, nn_param_count(net), steps);
@@ -125,6 +142,8 @@ int main(int argc, char **argv)
                (double)steps / t, (double)total / t);
         printf("nn_mpi_allreduce_grads alone: %.3f ms (%zu bytes)\n",
                t_comm * 1e3, nn_param_count(net) * sizeof(float));
+        printf("nn_backprop on %zu rows + nn_step alone: %.3f ms\n",
+               batch / (size_t)size, t_compute * 1e3);
     }
     if (size == 1) {
         double tp = time_plain_epoch(batch, x, y, n, epochs);

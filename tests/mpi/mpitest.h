@@ -98,7 +98,8 @@ static inline double mt_max_rel(const float *a, const float *b, size_t n)
 
 /* A deterministic data set every rank builds alike: inputs in [-1, 1],
  * one-hot targets of a smooth rule the network can learn. */
-static inline void mt_data(size_t n, size_t n_in, size_t n_out, float *x, float *y)
+static inline void mt_data(size_t n, size_t n_in, size_t n_out, float *x,
+                           float *y)
 {
     uint64_t s = 0x2545f4914f6cdd1dULL;
     for (size_t i = 0; i < n * n_in; i++) {

@@ -700,6 +700,21 @@ static void test_training_kit_rejects_bad_input(void **state)
     nn_free(net);
 }
 
+static void test_layer_activation_reads_the_architecture(void **state)
+{
+    (void)state;
+    size_t sizes[] = {2, 3, 4, 2};
+    nn_activation acts[] = {NN_LEAKY_RELU, NN_TANH, NN_SOFTMAX};
+    nn_net *net = make_net(4, sizes, acts, 0, 1);
+    for (size_t l = 0; l < 3; l++)
+        assert_int_equal(nn_layer_activation(net, l), acts[l]);
+    assert_int_equal(nn_layer_activation(net, 3), NN_EINVAL);
+    assert_int_equal(nn_layer_activation(net, SIZE_MAX), NN_EINVAL);
+    assert_true(strlen(nn_last_error(NULL)) > 0);
+    assert_int_equal(nn_layer_activation(NULL, 0), NN_EINVAL);
+    nn_free(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -716,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_input_transform_applies_before_the_first_layer),
         cmocka_unit_test(test_standardize_inputs_uses_mean_and_std),
         cmocka_unit_test(test_training_kit_rejects_bad_input),
+        cmocka_unit_test(test_layer_activation_reads_the_architecture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
