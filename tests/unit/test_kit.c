@@ -568,7 +568,9 @@ static void test_input_transform_applies_before_the_first_layer(void **state)
     assert_int_equal(nn_forward(net, x, rows, b), NN_OK);
     assert_int_equal(nn_predict(plain, xt, rows, c), NN_OK);
     assert_memory_equal(a, c, rows * 2 * sizeof *a);
-    assert_memory_equal(b, c, rows * 2 * sizeof *b);
+    /* One GEMM over 300 rows and nn_predict's chunks may round apart. */
+    for (size_t i = 0; i < rows * 2; i++)
+        assert_close(b[i], c[i], 1e-5);
 
     float y[] = {1, 0, 0, 1, 1, 0};
     double worst = 1;
