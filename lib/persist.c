@@ -174,6 +174,7 @@ static int grow(size_t *n, size_t count, size_t width)
 /* Bytes of the serialised model of `net`; NN_ENOMEM when that overflows. */
 static int model_size(const nn_net *net, size_t *size, const char *who)
 {
+    *size = 0; /* defined on failure too */
     size_t n = NN__MODEL_HEADER_LEN, state;
     size_t transform = net->input.shift != NULL ? 2 * net->sizes[0] : 0;
     int ok = grow(&n, 1, 8) && grow(&n, net->n_sizes, 8) &&
@@ -273,6 +274,7 @@ static int short_field(const reader *r, const char *field, size_t need)
 
 static int get_u32(reader *r, const char *field, uint32_t *v)
 {
+    *v = 0; /* defined on failure too */
     if (left(r) < 4)
         return short_field(r, field, 4);
     *v = load_u32(r->p);
@@ -282,6 +284,7 @@ static int get_u32(reader *r, const char *field, uint32_t *v)
 
 static int get_u64(reader *r, const char *field, uint64_t *v)
 {
+    *v = 0; /* defined on failure too */
     if (left(r) < 8)
         return short_field(r, field, 8);
     *v = load_u64(r->p);
@@ -291,6 +294,7 @@ static int get_u64(reader *r, const char *field, uint64_t *v)
 
 static int get_f64(reader *r, const char *field, double *v)
 {
+    *v = 0; /* defined on failure too */
     if (left(r) < 8)
         return short_field(r, field, 8);
     *v = load_f64(r->p);
@@ -805,6 +809,8 @@ static int write_atomic(const char *path, const unsigned char *data,
 static int read_model_file(int fd, const char *path, unsigned char **out,
                            size_t *out_len, int *over)
 {
+    *out = NULL; /* defined on failure too */
+    *out_len = 0;
     struct stat st;
     size_t hint = 0; /* the file's size + 1, when it is a regular file */
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
