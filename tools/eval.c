@@ -48,23 +48,7 @@ static int parse_args(int argc, char **argv, input_spec *in,
         else if (!inputs_option(in, c, optarg))
             return cli_bad_option(c, argv);
     }
-    if (*help_asked)
-        return ST_OK;
-    if (argc - optind != 2)
-        return cli_usage(argc - optind < 2 ? "MODEL and DATA are needed"
-                                           : "too many arguments");
-    *model = argv[optind];
-    in->data = argv[optind + 1];
-    return ST_OK;
-}
-
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t k = 1; k < n; k++)
-        if (v[k] > v[best])
-            best = k;
-    return best;
+    return *help_asked ? ST_OK : inputs_model_and_data(argc, argv, model, in);
 }
 
 /* "0.9123", or "-" when the ratio is undefined (no samples). */
@@ -113,7 +97,7 @@ static int report_classes(const float *y_hat, const targets *t)
     if (!cm)
         return cli_fail("out of memory");
     for (size_t i = 0; i < t->n; i++)
-        cm[t->cls[i] * k + argmax(y_hat + i * k, k)]++;
+        cm[t->cls[i] * k + model_predicted_class(y_hat + i * k, k)]++;
     print_classes(cm, k);
     print_confusion(cm, k);
     free(cm);
@@ -147,13 +131,11 @@ static void report_values(const float *y_hat, const targets *t)
 static int report(const nn_net *net, const dataset *x, const targets *t,
                   int classify)
 {
-    float *y_hat = malloc(t->n * t->k * sizeof *y_hat);
-    if (!y_hat)
-        return cli_fail("out of memory for %zu outputs", t->n * t->k);
-    int rc = nn_predict(net, x->x, x->rows, y_hat), st = ST_OK;
-    if (rc != NN_OK)
-        st = cli_fail_nn("nn_predict", rc, NULL);
-    else if (classify)
+    float *y_hat;
+    int st = model_predict(net, x, &y_hat);
+    if (st != ST_OK)
+        return st;
+    if (classify)
         st = report_classes(y_hat, t);
     else
         report_values(y_hat, t);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `nn info`: what a model file holds, read through libnn (nn_load, nn_get,
- * nn_layer_size, ...): architecture, task, parameter count, input
- * transform, training settings and how many epochs it has been trained.
+ * nn_layer_size, nn_layer_activation, ...): architecture, task, parameter
+ * count, input transform, training settings and how many epochs it has
+ * been trained.
  * One "key  value" line each, so scripts can grep it.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -48,19 +49,16 @@ static const char *name_of(const char *const *names, size_t count, double v)
     return v >= 0 && (size_t)v < count ? names[(size_t)v] : "unknown";
 }
 
-static void print_architecture(const char *path, nn_net *net)
+static void print_architecture(nn_net *net)
 {
-    size_t n = nn_num_layers(net);
     char layers[256];
     model_layers(net, layers, sizeof layers);
     printf("layers           %s\n", layers);
-    nn_activation acts[64];
     printf("activations      ");
-    if (model_file_activations(path, net, acts))
-        for (size_t l = 0; l + 1 < n; l++)
-            printf("%s%s", l ? ", " : "", cli_activation_name(acts[l]));
-    else
-        printf("unknown");
+    for (size_t l = 0; l + 1 < nn_num_layers(net); l++)
+        printf("%s%s", l ? ", " : "",
+               cli_activation_name(
+                   (nn_activation)nn_layer_activation(net, l)));
     float *bias = NULL;
     (void)nn_layer_params(net, 0, NULL, &bias);
     printf("\nbias             %s\n", bias ? "yes" : "no");
@@ -154,7 +152,7 @@ int cmd_info(int argc, char **argv)
            model_is_classifier(net)
                ? "classifier (softmax output, cross-entropy loss)"
                : "regression");
-    print_architecture(path, net);
+    print_architecture(net);
     print_training(net);
     nn_free(net);
     return ST_OK;

@@ -6,6 +6,7 @@
  * checked against the network here, once, so that libnn never sees data of
  * the wrong shape.
  */
+#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
@@ -102,4 +103,15 @@ int inputs_option(input_spec *spec, int code, const char *arg)
     default:
         return 0;
     }
+}
+
+int inputs_model_and_data(int argc, char **argv, const char **model,
+                          input_spec *spec)
+{
+    if (argc - optind != 2)
+        return cli_usage(argc - optind < 2 ? "MODEL and DATA are needed"
+                                           : "too many arguments");
+    *model = argv[optind];
+    spec->data = argv[optind + 1];
+    return ST_OK;
 }

@@ -38,6 +38,11 @@ enum input_option {
 /* Applies one of the shared options; returns 1 when `code` was one. */
 int inputs_option(input_spec *spec, int code, const char *arg);
 
+/* The MODEL DATA operands of `nn eval` and `nn predict`, after getopt_long
+ * has taken the options: *model and spec->data. ST_OK or ST_USAGE. */
+int inputs_model_and_data(int argc, char **argv, const char **model,
+                          input_spec *spec);
+
 /* Whether the command needs labels. */
 typedef enum label_need {
     LABELS_REQUIRED, /* train, eval */

@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Model files for the commands: loading with messages, the task a model
- * was trained for, and its architecture. The activations come from the
- * file's architecture record (docs/format.md) because libnn 0.1 exposes no
- * getter for them; the record is cross-checked against the loaded network,
- * and anything unexpected makes the answer "unknown" rather than wrong.
+ * was trained for, its architecture, and its outputs for a data set.
  */
-#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -46,43 +43,25 @@ void model_layers(const nn_net *net, char *buf, size_t cap)
     }
 }
 
-static uint64_t le(const unsigned char *p, size_t n)
+int model_predict(const nn_net *net, const dataset *x, float **y_hat)
 {
-    uint64_t v = 0;
-    for (size_t i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
+    size_t k = nn_layer_size(net, nn_num_layers(net) - 1);
+    *y_hat = malloc(x->rows * k * sizeof **y_hat);
+    if (!*y_hat)
+        return cli_fail("out of memory for %zu outputs", x->rows * k);
+    int rc = nn_predict(net, x->x, x->rows, *y_hat);
+    if (rc == NN_OK)
+        return ST_OK;
+    free(*y_hat);
+    *y_hat = NULL;
+    return cli_fail_nn("nn_predict", rc, NULL);
 }
 
-/* Layout of the start of a version-1 file (docs/format.md): 8 magic bytes,
- * u32 version, u32 reserved, u64 length, u64 n_sizes, n_sizes u64 sizes,
- * n_sizes - 1 u32 activations. */
-enum { MAGIC_LEN = 8, OFF_VERSION = 8, OFF_NSIZES = 24, OFF_SIZES = 32 };
-
-int model_file_activations(const char *path, const nn_net *net,
-                           nn_activation *acts)
+size_t model_predicted_class(const float *row, size_t k)
 {
-    size_t layers = nn_num_layers(net);
-    unsigned char head[OFF_SIZES + 64 * 12];
-    if (layers < 2 || layers > 64)
-        return 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    size_t need = OFF_SIZES + layers * 8 + (layers - 1) * 4;
-    size_t got = fread(head, 1, need, f);
-    fclose(f);
-    if (got != need || memcmp(head, "\x89LNN\r\n\x1a\n", MAGIC_LEN) != 0 ||
-        le(head + OFF_VERSION, 4) != 1 || le(head + OFF_NSIZES, 8) != layers)
-        return 0;
-    for (size_t i = 0; i < layers; i++)
-        if (le(head + OFF_SIZES + 8 * i, 8) != nn_layer_size(net, i))
-            return 0;
-    for (size_t l = 0; l + 1 < layers; l++) {
-        uint64_t a = le(head + OFF_SIZES + 8 * layers + 4 * l, 4);
-        if (a > NN_LEAKY_RELU)
-            return 0;
-        acts[l] = (nn_activation)a;
-    }
-    return 1;
+    size_t best = 0;
+    for (size_t j = 1; j < k; j++)
+        if (row[j] > row[best])
+            best = j;
+    return best;
 }

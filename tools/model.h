@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Model files as the tool sees them: loading with one clear message, what
- * kind of model a file holds, and its architecture in words.
+ * kind of model a file holds, its architecture in words, and its outputs.
  */
 #ifndef NN_TOOL_MODEL_H
 #define NN_TOOL_MODEL_H
@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #include <nn.h>
+
+#include "data.h"
 
 /* nn_load with the tool's message on failure; ST_OK or ST_FAIL. */
 int model_load(const char *path, nn_net **net);
@@ -21,11 +23,13 @@ int model_is_classifier(const nn_net *net);
 /* "784-256-128-10". */
 void model_layers(const nn_net *net, char *buf, size_t cap);
 
-/* The activation of each weight layer, read from the file's architecture
- * record (libnn 0.1 has no getter for it). Returns 1 and fills
- * acts[0 .. nn_num_layers(net) - 2] when the file is the one `net` was
- * loaded from, 0 when it cannot tell. */
-int model_file_activations(const char *path, const nn_net *net,
-                           nn_activation *acts);
+/* The outputs for every sample of `x` (x->rows x the output layer's size)
+ * into a malloc'd *y_hat; ST_OK, or ST_FAIL after one message with *y_hat
+ * NULL. */
+int model_predict(const nn_net *net, const dataset *x, float **y_hat);
+
+/* The class a classifier's output row of `k` values predicts: the arg-max,
+ * ties to the lowest index (as nn_evaluate counts accuracy). */
+size_t model_predicted_class(const float *row, size_t k);
 
 #endif

@@ -58,23 +58,8 @@ static int parse_args(int argc, char **argv, predict_opts *o,
         else if (!inputs_option(&o->in, c, optarg))
             return cli_bad_option(c, argv);
     }
-    if (*help_asked)
-        return ST_OK;
-    if (argc - optind != 2)
-        return cli_usage(argc - optind < 2 ? "MODEL and DATA are needed"
-                                           : "too many arguments");
-    o->model = argv[optind];
-    o->in.data = argv[optind + 1];
-    return ST_OK;
-}
-
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t k = 1; k < n; k++)
-        if (v[k] > v[best])
-            best = k;
-    return best;
+    return *help_asked ? ST_OK
+                       : inputs_model_and_data(argc, argv, &o->model, &o->in);
 }
 
 static void write_header(FILE *f, size_t k, int classify)
@@ -100,7 +85,7 @@ static void write_rows(FILE *f, const float *y_hat, size_t n, size_t k,
     for (size_t i = 0; i < n; i++) {
         const float *row = y_hat + i * k;
         if (classify) {
-            fprintf(f, "%zu", argmax(row, k));
+            fprintf(f, "%zu", model_predicted_class(row, k));
             for (size_t j = 0; j < k; j++)
                 fprintf(f, ",%.6g", (double)row[j]);
         } else {
@@ -133,13 +118,11 @@ static int write_out(const predict_opts *o, const float *y_hat, size_t n,
 static int predict(const predict_opts *o, const nn_net *net, const dataset *x)
 {
     size_t k = nn_layer_size(net, nn_num_layers(net) - 1);
-    float *y_hat = malloc(x->rows * k * sizeof *y_hat);
-    if (!y_hat)
-        return cli_fail("out of memory for %zu outputs", x->rows * k);
-    int rc = nn_predict(net, x->x, x->rows, y_hat);
-    int st = rc == NN_OK ? write_out(o, y_hat, x->rows, k,
-                                     model_is_classifier(net))
-                         : cli_fail_nn("nn_predict", rc, NULL);
+    float *y_hat;
+    int st = model_predict(net, x, &y_hat);
+    if (st != ST_OK)
+        return st;
+    st = write_out(o, y_hat, x->rows, k, model_is_classifier(net));
     free(y_hat);
     return st;
 }

@@ -198,6 +198,7 @@ nn_predict = _declare("nn_predict", c_int, [net_p, f32_in, c_size_t, f32_out], _
 nn_evaluate = _declare("nn_evaluate", c_int, [net_p, f32_in, f32_in, c_size_t, double_p, double_p], _check_thread)
 nn_num_layers = _declare("nn_num_layers", c_size_t, [net_p])
 nn_layer_size = _declare("nn_layer_size", c_size_t, [net_p, c_size_t])
+nn_layer_activation = _declare("nn_layer_activation", c_int, [net_p, c_size_t], _check_thread)
 nn_param_count = _declare("nn_param_count", c_size_t, [net_p])
 nn_params = _declare("nn_params", c_float_p, [net_p])
 nn_grads = _declare("nn_grads", c_float_p, [net_p])

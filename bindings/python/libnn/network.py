@@ -23,6 +23,7 @@ from .errors import NNShapeError, NNStateError, NNValueError
 
 __all__ = ["Network"]
 
+_ACTIVATION_NAMES = {v: k for k, v in _lib.ACTIVATIONS.items()}
 _OPTIMIZER_NAMES = {v: k for k, v in _lib.OPTIMIZERS.items()}
 _LOSS_NAMES = {v: k for k, v in _lib.LOSSES.items()}
 _SCHEDULE_NAMES = {v: k for k, v in _lib.SCHEDULES.items()}
@@ -255,6 +256,16 @@ class Network:
         """The unit counts of every layer, inputs first (a tuple)."""
         self._ptr  # noqa: B018 -- raises when closed
         return self._sizes
+
+    @property
+    def activations(self):
+        """The activation of every weight layer, by name (a tuple of
+        ``len(sizes) - 1``), read from the library: also right for a
+        loaded, copied or unpickled network."""
+        ptr = self._ptr
+        codes = [_lib.nn_layer_activation(ptr, layer)
+                 for layer in range(len(self._sizes) - 1)]
+        return tuple(_ACTIVATION_NAMES.get(code, code) for code in codes)
 
     @property
     def n_inputs(self):

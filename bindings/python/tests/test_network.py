@@ -21,6 +21,7 @@ from libnn import _lib
 def test_tutorial_network(tutorial_net):
     net = tutorial_net
     assert net.sizes == (2, 3, 1)
+    assert net.activations == ("sigmoid", "sigmoid")
     assert (net.n_inputs, net.n_outputs) == (2, 1)
     assert net.param_count == 2 * 3 + 3 * 1
     assert not net.has_bias
@@ -383,6 +384,29 @@ def test_bias_views(blobs):
     assert np.all(net.predict(x).argmax(1) == 2)
 
 
+def test_activations_read_back_every_name():
+    names = sorted(libnn.ACTIVATIONS)
+    names.remove("softmax")  # last layer only
+    net = libnn.Network([3] * (len(names) + 2), names + ["softmax"], seed=1)
+    assert net.activations == tuple(names) + ("softmax",)
+    assert all(isinstance(name, str) for name in net.activations)
+
+
+def test_activation_of_a_bad_layer_is_a_value_error(tutorial_net):
+    """nn_layer_activation's NN_EINVAL goes through the error path, with
+    the library's detail (the thread's slot: it takes a const handle)."""
+    for bad in (2, 2 ** 64 - 1):
+        with pytest.raises(libnn.NNValueError) as info:
+            _lib.nn_layer_activation(tutorial_net._ptr, bad)
+        assert info.value.code == -1
+        assert info.value.function == "nn_layer_activation"
+        assert "out of range" in info.value.detail
+    with pytest.raises(libnn.NNValueError):
+        _lib.nn_layer_activation(None, 0)
+    assert _lib.nn_layer_activation(tutorial_net._ptr, 1) == \
+        _lib.ACTIVATIONS["sigmoid"]
+
+
 def test_layer_index_errors(tutorial_net):
     for bad in (2, -3):
         with pytest.raises(IndexError):
@@ -424,7 +448,8 @@ def test_closed_network_raises_state_error(xor):
     for call in (lambda: net.predict(x), lambda: net.train(x, y),
                  lambda: net.params, lambda: net.learning_rate,
                  lambda: net.to_bytes(), lambda: net.copy(),
-                 lambda: net.sizes, lambda: pickle.dumps(net)):
+                 lambda: net.sizes, lambda: net.activations,
+                 lambda: pickle.dumps(net)):
         with pytest.raises(libnn.NNStateError):
             call()
 
@@ -678,6 +703,7 @@ def test_save_and_load(tmp_path, blobs):
     net.save(str(path))      # or a str
     loaded = libnn.Network.load(path)
     assert loaded.sizes == net.sizes and loaded.settings == net.settings
+    assert loaded.activations == ("relu", "softmax")
     np.testing.assert_array_equal(loaded.params, net.params)
     # training resumes exactly as if it had not stopped
     net.train(x, y, epochs=2, progress=False)
@@ -733,5 +759,9 @@ def test_pickle(blobs):
     net.train(x, y, progress=False)
     again = pickle.loads(pickle.dumps(net))
     assert again.learning_rate == 0.3
+    assert again.activations == ("relu", "softmax")
+    assert libnn.Network.from_bytes(net.to_bytes()).activations == \
+        ("relu", "softmax")
+    assert net.copy().activations == ("relu", "softmax")
     np.testing.assert_array_equal(again.predict(x), net.predict(x))
     assert not np.shares_memory(again.params, net.params)
