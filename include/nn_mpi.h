@@ -19,10 +19,11 @@
  * - On failure, nn_mpi_last_error() gives the detail on every rank, naming
  *   the rank that failed and what it met ("nn_mpi_fit: rank 2 of 3:
  *   nn_backprop: ..."). libnn's own nn_last_error() is left to libnn.
- * - Ranks stay bit-identical: reduced gradients are computed once per
- *   element and copied to every rank, so every rank applies nn_step() to the
- *   same bytes. Results equal one process on the whole data set up to the
- *   float round-off of a different summation order.
+ * - Ranks stay bit-identical: every rank gets the same bytes of the reduced
+ *   gradient (each element is summed once and copied to all; with two
+ *   ranks, by one addition, which commutes exactly), so every rank applies
+ *   nn_step() to the same bytes. Results equal one process on the whole
+ *   data set up to the float round-off of a different summation order.
  * - MPI errors: with the communicator's error handler set to
  *   `MPI_ERRORS_RETURN`, a failing MPI call makes the function return
  *   ::NN_EIO with MPI's message; with the default handler
@@ -124,9 +125,9 @@ NN_API int nn_mpi_shard(MPI_Comm comm, size_t n, size_t *first,
  * @param[in,out] net  the network; the same architecture on every rank.
  * @param[in]     comm the communicator.
  * @return ::NN_OK; ::NN_EINVAL for a NULL handle on any rank or
- *         `MPI_COMM_NULL`; ::NN_ESHAPE when parameter counts differ
- *         between ranks; ::NN_EIO when MPI fails. On failure no parameter
- *         changed.
+ *         `MPI_COMM_NULL`; ::NN_ESHAPE when architectures (sizes,
+ *         activations, biases) differ between ranks; ::NN_EIO when MPI
+ *         fails. On failure no parameter changed.
  */
 NN_API int nn_mpi_broadcast_params(nn_net *net, MPI_Comm comm);
 
@@ -161,9 +162,8 @@ NN_API int nn_mpi_broadcast_net(nn_net **net, MPI_Comm comm);
  * the mean over the whole global batch, so uneven slices give what one
  * process gets on the whole batch (up to float round-off). A rank with
  * `local_batch` 0 contributes nothing: it need not call nn_backprop(), and
- * is given a stored gradient nn_step() accepts. The result is computed
- * once per element and copied to every rank, so all ranks hold the same
- * bytes.
+ * is given a stored gradient nn_step() accepts. All ranks end with the
+ * same bytes.
  *
  * @code
  *     int rc = nn_backprop(net, x, y, rows, &cost);   // rows may be 0:
@@ -179,9 +179,10 @@ NN_API int nn_mpi_broadcast_net(nn_net **net, MPI_Comm comm);
  *                             (::NN_OK when it did not call it): a failure
  *                             on any rank fails the call on every rank.
  * @return ::NN_OK; the failing rank's `local_status`; ::NN_EINVAL for a
- *         NULL handle or a global batch of 0; ::NN_ESHAPE when parameter
- *         counts differ or exceed INT_MAX; ::NN_ENOMEM; ::NN_EIO. On
- *         failure the stored gradients are not to be used.
+ *         NULL handle or a global batch of 0; ::NN_ESHAPE when
+ *         architectures differ or parameter counts exceed INT_MAX;
+ *         ::NN_ENOMEM; ::NN_EIO. On failure the stored gradients are not
+ *         to be used.
  */
 NN_API int nn_mpi_allreduce_grads(nn_net *net, MPI_Comm comm,
                                   size_t local_batch, int local_status);

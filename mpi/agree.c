@@ -204,7 +204,9 @@ uint64_t nn_mpi__shape_hash(const nn_net *net)
     h = nn_mpi__hash(h, &layers, sizeof layers);
     for (size_t i = 0; i < layers; i++) {
         size_t width = nn_layer_size(net, i);
+        int act = i + 1 < layers ? nn_layer_activation(net, i) : 0;
         h = nn_mpi__hash(h, &width, sizeof width);
+        h = nn_mpi__hash(h, &act, sizeof act);
     }
     size_t params = nn_param_count(net);
     return nn_mpi__hash(h, &params, sizeof params);

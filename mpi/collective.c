@@ -64,7 +64,7 @@ int nn_mpi_broadcast_params(nn_net *net, MPI_Comm comm)
     if (net)
         nn_mpi__set_check(vote, nn_mpi__shape_hash(net));
     nn_mpi__tally t;
-    rc = nn_mpi__vote(&c, vote, NN_ESHAPE, "the layer sizes", &t);
+    rc = nn_mpi__vote(&c, vote, NN_ESHAPE, "the architecture", &t);
     if (rc == NN_OK)
         rc = nn_mpi__bcast(&c, nn_params(net),
                            nn_param_count(net) * sizeof(float));
@@ -165,7 +165,7 @@ int nn_mpi_allreduce_grads(nn_net *net, MPI_Comm comm, size_t local_batch,
     if (net)
         nn_mpi__set_check(vote, nn_mpi__shape_hash(net));
     nn_mpi__tally t;
-    rc = nn_mpi__vote(&c, vote, NN_ESHAPE, "the layer sizes", &t);
+    rc = nn_mpi__vote(&c, vote, NN_ESHAPE, "the architecture", &t);
     if (rc == NN_OK && t.count < 1.0)
         rc = nn_mpi__all(&c, NN_EINVAL, "the global batch is 0 rows");
     if (rc == NN_OK)
@@ -311,7 +311,7 @@ int nn_mpi_evaluate(const nn_net *net, MPI_Comm comm, const float *x,
     if (net)
         nn_mpi__set_check(vote, nn_mpi__shape_hash(net));
     nn_mpi__tally t;
-    rc = nn_mpi__vote(&c, vote, NN_ESHAPE, "the layer sizes", &t);
+    rc = nn_mpi__vote(&c, vote, NN_ESHAPE, "the architecture", &t);
     if (rc == NN_OK && t.count < 1.0)
         rc = nn_mpi__all(&c, NN_EINVAL, "no rank has any rows");
     if (rc == NN_OK && cost)

@@ -108,7 +108,7 @@ void nn_mpi__set_check(double vote[NN_MPI__VOTE_LEN], uint64_t h);
 /* A vote with status `status`, zero counts and check. */
 void nn_mpi__vote_init(double vote[NN_MPI__VOTE_LEN], int status);
 
-/* Hash of the architecture (layer sizes): what buffers depend on. */
+/* Hash of the architecture: layer sizes, activations, parameter count. */
 uint64_t nn_mpi__shape_hash(const nn_net *net);
 
 /* NN_ENUMERIC (recorded locally) unless every value is finite. */

@@ -173,6 +173,12 @@ static void test_shape_mismatch(void)
     CHECK_RC(nn_mpi_broadcast_params(net, MPI_COMM_WORLD), want);
     CHECK_RC(nn_mpi_allreduce_grads(net, MPI_COMM_WORLD, 1, NN_OK), want);
     nn_free(net);
+    /* The same sizes, another activation on one rank. */
+    sizes[1] = 6;
+    acts[0] = is_bad_rank() ? NN_TANH : NN_RELU;
+    CHECK_RC(nn_create(&net, 3, sizes, acts, 0, 11), NN_OK);
+    CHECK_RC(nn_mpi_broadcast_params(net, MPI_COMM_WORLD), want);
+    nn_free(net);
     mt_case("different architectures: NN_ESHAPE, nothing sent");
 }
 
