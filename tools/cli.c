@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,27 +20,45 @@
 
 const char *cli_command = NULL;
 
+/* The last message, kept for cli_last_message; muted: kept, not printed. */
+static char last_message[1024];
+static int muted = 0;
+
+void cli_mute(void)
+{
+    muted = 1;
+}
+
+const char *cli_last_message(void)
+{
+    return last_message;
+}
+
 int cli_fail(const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout); /* keep stdout's lines before the message on a tty */
-    fputs("nn: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (!muted) {
+        fflush(stdout); /* keep stdout's lines before the message on a tty */
+        fprintf(stderr, "nn: %s\n", last_message);
+    }
     return ST_FAIL;
 }
 
 int cli_usage(const char *fmt, ...)
 {
     va_list ap;
-    const char *cmd = cli_command ? cli_command : "";
-    fprintf(stderr, "nn%s%s: ", *cmd ? " " : "", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'nn%s%s --help'.\n", *cmd ? " " : "", cmd);
+    if (!muted) {
+        const char *cmd = cli_command ? cli_command : "";
+        const char *sep = *cmd ? " " : "";
+        fprintf(stderr, "nn%s%s: %s\nTry 'nn%s%s --help'.\n", sep, cmd,
+                last_message, sep, cmd);
+    }
     return ST_USAGE;
 }
 

@@ -38,6 +38,15 @@ int cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* "nn CMD: <message>" and a pointer to --help on stderr; returns ST_USAGE. */
 int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
 
+/* Under `nn train --mpi` only rank 0 prints: the other ranks call
+ * cli_mute, after which cli_fail and cli_usage keep their message (for
+ * rank 0 to print, see fit_mpi_agree) instead of printing it. */
+void cli_mute(void);
+
+/* The message of the last cli_fail or cli_usage, without "nn: "; "" before
+ * any (at most 1023 bytes). */
+const char *cli_last_message(void);
+
 /* Reports a failed libnn call `what` with nn_last_error(net) (NULL: the
  * thread's detail); returns ST_FAIL. */
 int cli_fail_nn(const char *what, int rc, const nn_net *net);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one training call of `nn train`. Everything before it (data, network,
- * settings, input transform) and after it (history, plot, log, saving) is
- * independent of how training runs, so a distributed build can replace
- * fit.c alone, e.g. with one that all-reduces gradients over MPI, and keep
- * the rest of the tool. The plain tool never needs MPI.
+ * How `nn train` trains: fit_run in one process (fit.c), or, with --mpi,
+ * the fit_mpi_* functions, data-parallel over the ranks of an MPI job
+ * (fit_mpi.c, built when Meson finds MPI). Everything before training
+ * (data, network, settings, input transform) and after it (history, plot,
+ * log, saving) is train.c's and the same either way, so the plain tool
+ * never needs MPI.
  */
 #ifndef NN_TOOL_FIT_H
 #define NN_TOOL_FIT_H
@@ -13,6 +14,8 @@
 
 #include <nn.h>
 
+#include "cli.h"
+#include "history.h"
 #include "progress.h"
 
 /* Training and validation samples, row-major, already split. */
@@ -27,5 +30,60 @@ typedef struct fit_data {
  * `p`; with validation data the best epoch's weights are restored at the
  * end. Returns a libnn code (detail in nn_last_error(net)). */
 int fit_run(nn_net *net, const fit_data *data, size_t epochs, progress *p);
+
+/* ---- --mpi ----
+ * Every rank holds the whole `fit_data` (each reads and splits the file
+ * alike) and works on its contiguous slice of the training and of the
+ * validation rows (nn_mpi_shard). Each function below is collective: all
+ * ranks call it, in the same order, and get the same status (cli.h). Only
+ * rank 0 prints: fit_mpi_begin mutes the others (cli_mute). */
+#ifdef NN_TOOL_MPI
+
+/* Joins the MPI job (MPI_Init) and sets *rank; ST_OK or ST_FAIL. */
+int fit_mpi_begin(int *rank);
+/* Leaves it (MPI_Finalize), if fit_mpi_begin joined it. */
+void fit_mpi_end(void);
+/* Number of ranks. */
+int fit_mpi_size(void);
+
+/* Agrees on this rank's status `st` after a step that may fail on some
+ * ranks only: returns the status of the lowest failing rank on every rank,
+ * and rank 0 prints that rank's message unless it printed its own. */
+int fit_mpi_agree(int st);
+
+/* nn_standardize_inputs over the training rows of all ranks. */
+int fit_mpi_standardize(nn_net *net, const fit_data *data);
+
+/* As fit_run, with nn_mpi_fit: every rank trains on its slices, and every
+ * rank ends with the same network. The epochs are recorded in `h` (libnn's
+ * own history stays empty under MPI). Returns a status (cli.h), the
+ * failure printed. */
+int fit_mpi_run(nn_net *net, const fit_data *data, size_t epochs,
+                progress *p, history *h);
+
+#else /* built without MPI: --mpi stops in fit_mpi_begin */
+
+static inline int fit_mpi_begin(int *rank)
+{
+    *rank = 0;
+    return cli_usage("--mpi: this nn was built without MPI (install an MPI "
+                     "such as libopenmpi-dev and rebuild)");
+}
+static inline void fit_mpi_end(void) {}
+static inline int fit_mpi_size(void) { return 1; }
+static inline int fit_mpi_agree(int st) { return st; }
+static inline int fit_mpi_standardize(nn_net *net, const fit_data *data)
+{
+    (void)net, (void)data;
+    return ST_FAIL;
+}
+static inline int fit_mpi_run(nn_net *net, const fit_data *data,
+                              size_t epochs, progress *p, history *h)
+{
+    (void)net, (void)data, (void)epochs, (void)p, (void)h;
+    return ST_FAIL;
+}
+
+#endif
 
 #endif

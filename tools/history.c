@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reading the history out of libnn (nn_history_len, nn_history) into one
- * block, and writing it as CSV. The CSV carries exactly the numbers the
+ * The history in one block: read out of libnn after nn_fit (nn_history_len,
+ * nn_history), or recorded epoch by epoch from nn_mpi_fit's metrics, which
+ * leaves nn_history empty; and written as CSV. The CSV carries exactly the numbers the
  * plot draws, so either can be checked against the other.
  */
 #include <math.h>
@@ -12,34 +13,58 @@
 #include "cli.h"
 #include "history.h"
 
+/* The series of metric `m` (an nn_metric). */
+static double *series(const history *h, int m)
+{
+    double *const all[] = {h->train_loss, h->train_acc, h->val_loss,
+                           h->val_acc, h->lr};
+    return all[m];
+}
+
+int history_init(history *h, size_t capacity, int classify)
+{
+    memset(h, 0, sizeof *h);
+    h->classify = classify;
+    if (capacity == 0)
+        return ST_OK;
+    double *block = calloc(6 * capacity, sizeof *block);
+    if (!block)
+        return cli_fail("out of memory");
+    double **parts[] = {&h->train_loss, &h->train_acc, &h->val_loss,
+                        &h->val_acc, &h->lr, &h->seconds};
+    for (size_t i = 0; i < 6; i++)
+        *parts[i] = block + i * capacity;
+    h->capacity = capacity;
+    return ST_OK;
+}
+
+void history_add(history *h, const double *metrics, double seconds)
+{
+    if (h->n == h->capacity)
+        return;
+    for (int m = 0; m < HISTORY_METRICS; m++)
+        series(h, m)[h->n] = metrics[m];
+    h->seconds[h->n++] = seconds;
+    h->validated = !isnan(h->val_loss[0]);
+}
+
 int history_read(history *h, const nn_net *net, const double *seconds,
                  int classify)
 {
-    memset(h, 0, sizeof *h);
-    h->n = nn_history_len(net);
-    h->classify = classify;
-    if (h->n == 0)
-        return ST_OK;
-    double *block = calloc(6 * h->n, sizeof *block);
-    if (!block)
-        return cli_fail("out of memory");
-    double **series[] = {&h->train_loss, &h->train_acc, &h->val_loss,
-                         &h->val_acc, &h->lr};
-    const int metrics[] = {NN_HIST_TRAIN_LOSS, NN_HIST_TRAIN_ACCURACY,
-                           NN_HIST_VAL_LOSS, NN_HIST_VAL_ACCURACY,
-                           NN_HIST_LEARNING_RATE};
-    for (size_t m = 0; m < 5; m++) {
-        *series[m] = block + m * h->n;
-        int rc = nn_history(net, metrics[m], *series[m], h->n);
+    size_t n = nn_history_len(net);
+    int st = history_init(h, n, classify);
+    for (int m = 0; st == ST_OK && n > 0 && m < HISTORY_METRICS; m++) {
+        int rc = nn_history(net, m, series(h, m), n);
         if (rc != NN_OK) {
-            free(block);
-            memset(h, 0, sizeof *h);
-            return cli_fail_nn("nn_history", rc, NULL);
+            history_free(h);
+            st = cli_fail_nn("nn_history", rc, NULL);
         }
     }
-    h->seconds = block + 5 * h->n;
+    if (st != ST_OK || n == 0)
+        return st;
+    h->n = n;
     if (seconds)
-        memcpy(h->seconds, seconds, h->n * sizeof *seconds);
+        memcpy(h->seconds, seconds, n * sizeof *seconds);
     h->validated = !isnan(h->val_loss[0]);
     return ST_OK;
 }

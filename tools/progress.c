@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "history.h"
 #include "progress.h"
 
 static volatile sig_atomic_t interrupted = 0;
@@ -28,7 +29,7 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-void progress_catch_interrupt(void)
+void progress_catch_interrupt(int mpi)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -38,6 +39,10 @@ void progress_catch_interrupt(void)
     sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* mpirun ends the job on Ctrl-C and SIGTERM but forwards SIGUSR1 to
+     * every rank: under --mpi that is the way to ask for a stop */
+    if (mpi)
+        sigaction(SIGUSR1, &sa, NULL);
     /* Ctrl-C on `nn train | tee log` also kills tee: printing to the
      * closed pipe must not kill us before the model is saved */
     signal(SIGPIPE, SIG_IGN);
@@ -47,6 +52,7 @@ void progress_release_interrupt(void)
 {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGUSR1, SIG_DFL);
 }
 
 int progress_interrupted(void)
@@ -162,32 +168,40 @@ static double last(progress *p, const nn_net *net, nn_metric m)
     return p->scratch[n - 1];
 }
 
-static void print_epoch(progress *p, const nn_net *net, size_t epoch)
+static void print_epoch(const progress *p, size_t epoch, const double *m)
 {
-    double val_loss = last(p, net, NN_HIST_VAL_LOSS);
     int digits = snprintf(NULL, 0, "%zu", p->epochs);
     printf("epoch %*zu/%zu  loss %.4f", digits, epoch + 1, p->epochs,
-           last(p, net, NN_HIST_TRAIN_LOSS));
-    if (p->classify)
-        printf("  acc %.4f", last(p, net, NN_HIST_TRAIN_ACCURACY));
-    if (!isnan(val_loss)) {
-        printf("  val_loss %.4f", val_loss);
+           m[NN_HIST_TRAIN_LOSS]);
+    /* NaN under --mpi: nn_mpi_fit does not measure it */
+    if (p->classify && !isnan(m[NN_HIST_TRAIN_ACCURACY]))
+        printf("  acc %.4f", m[NN_HIST_TRAIN_ACCURACY]);
+    if (!isnan(m[NN_HIST_VAL_LOSS])) {
+        printf("  val_loss %.4f", m[NN_HIST_VAL_LOSS]);
         if (p->classify)
-            printf("  val_acc %.4f", last(p, net, NN_HIST_VAL_ACCURACY));
+            printf("  val_acc %.4f", m[NN_HIST_VAL_ACCURACY]);
     }
-    printf("  lr %.3g  %.1fs\n", last(p, net, NN_HIST_LEARNING_RATE),
+    printf("  lr %.3g  %.1fs\n", m[NN_HIST_LEARNING_RATE],
            p->seconds[epoch]);
     fflush(stdout);
+}
+
+int progress_epoch_done(progress *p, size_t epoch, const double *metrics)
+{
+    if (epoch < p->epochs)
+        p->seconds[epoch] = cli_now() - p->start;
+    if (!p->quiet) {
+        progress_clear(p);
+        print_epoch(p, epoch, metrics);
+    }
+    return progress_interrupted();
 }
 
 int progress_epoch(void *user, const nn_net *net, size_t epoch)
 {
     progress *p = user;
-    if (epoch < p->epochs)
-        p->seconds[epoch] = cli_now() - p->start;
-    if (!p->quiet) {
-        progress_clear(p);
-        print_epoch(p, net, epoch);
-    }
-    return progress_interrupted();
+    double metrics[HISTORY_METRICS];
+    for (int m = 0; m < HISTORY_METRICS; m++)
+        metrics[m] = last(p, net, (nn_metric)m);
+    return progress_epoch_done(p, epoch, metrics);
 }

@@ -37,12 +37,19 @@ int progress_step(void *user, size_t epoch, size_t step, size_t steps,
                   double cost);
 int progress_epoch(void *user, const nn_net *net, size_t epoch);
 
+/* The end of an epoch, given its HISTORY_METRICS values (indexed by
+ * nn_metric; NaN for what was not measured): notes the time and prints the
+ * epoch's line. progress_epoch reads them from nn_history; under --mpi
+ * they come from nn_mpi_fit. Non-zero once Ctrl-C was pressed. */
+int progress_epoch_done(progress *p, size_t epoch, const double *metrics);
+
 /* Erases the bar, if one is drawn. */
 void progress_clear(progress *p);
 
-/* Ctrl-C (SIGINT) and SIGTERM set a flag that the callbacks above turn
- * into "stop"; a second Ctrl-C kills the process as usual. */
-void progress_catch_interrupt(void);
+/* Ctrl-C (SIGINT) and SIGTERM, and with `mpi` SIGUSR1 (what mpirun
+ * forwards to the ranks), set a flag that the callbacks above turn into
+ * "stop"; a second Ctrl-C kills the process as usual. */
+void progress_catch_interrupt(int mpi);
 void progress_release_interrupt(void);
 int progress_interrupted(void);
 

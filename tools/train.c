@@ -4,7 +4,8 @@
  * (fit.c), and leave the model, and on request its curves (--plot) and
  * numbers (--log). The model is written once, at the end, by nn_save,
  * which renames a complete file into place: an interrupted or failed run
- * leaves either no model or a whole one.
+ * leaves either no model or a whole one. With --mpi every rank runs all of
+ * this on its slice of the data, and rank 0 alone prints and writes files.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -174,6 +175,7 @@ typedef struct run {
     fit_data data;
     progress prog;
     history hist;
+    int rank;                   /* under --mpi; 0 otherwise */
 } run;
 
 static void run_free(run *r)
@@ -187,8 +189,15 @@ static void run_free(run *r)
     free(r->o.layers);
 }
 
-/* Data, targets, network, split and transform: all before training. */
-static int prepare(run *r)
+/* Under --mpi, the status every rank agrees on after a step that may fail
+ * on some ranks only (fit_mpi_agree); `st` itself otherwise. */
+static int agree(const run *r, int st)
+{
+    return r->o.mpi ? fit_mpi_agree(st) : st;
+}
+
+/* Data, targets, network and split: the same on every rank under --mpi. */
+static int load(run *r)
 {
     const train_opts *o = &r->o;
     int st = inputs_load(&o->in, LABELS_REQUIRED, o->layers[0],
@@ -202,11 +211,25 @@ static int prepare(run *r)
         st = build_net(o, r->classify, &r->net);
     if (st == ST_OK)
         st = split(o, &r->x, &r->t, &r->data);
-    if (st == ST_OK && o->standardize) {
-        int rc = nn_standardize_inputs(r->net, r->data.x, r->data.n);
-        if (rc != NN_OK)
-            st = cli_fail_nn("standardising the inputs", rc, r->net);
-    }
+    return st;
+}
+
+/* The input transform, from the training rows (of all ranks). */
+static int standardize(run *r)
+{
+    if (r->o.mpi)
+        return fit_mpi_standardize(r->net, &r->data);
+    int rc = nn_standardize_inputs(r->net, r->data.x, r->data.n);
+    return rc == NN_OK ? ST_OK
+                       : cli_fail_nn("standardising the inputs", rc, r->net);
+}
+
+/* Everything before training. */
+static int prepare(run *r)
+{
+    int st = agree(r, load(r));
+    if (st == ST_OK && r->o.standardize)
+        st = standardize(r);
     return st;
 }
 
@@ -219,6 +242,8 @@ static void print_start(const run *r)
            nn_param_count(r->net), r->data.n, r->o.in.data);
     if (r->data.n_val)
         printf(", validating on %zu", r->data.n_val);
+    if (r->o.mpi)
+        printf(", over %d MPI ranks", fit_mpi_size());
     printf("\n");
     fflush(stdout);
 }
@@ -266,27 +291,27 @@ static int verify_saved(const nn_net *net, const char *path, const float *x,
     return st;
 }
 
-/* Training, then the model, then the extras (plot and log). */
-static int train_and_save(run *r)
+/* Trains, leaving the epochs in r->hist: fit.c's nn_fit, or under --mpi
+ * fit_mpi.c's nn_mpi_fit. Returns a status, the failure printed. */
+static int fit(run *r)
 {
-    const train_opts *o = &r->o;
-    int st = progress_init(&r->prog, o->epochs, r->data.n, o->batch,
-                           r->classify, o->quiet);
-    if (st != ST_OK)
-        return st;
-    if (!o->quiet)
-        print_start(r);
-    progress_catch_interrupt();
-    int rc = fit_run(r->net, &r->data, o->epochs, &r->prog);
-    double seconds = cli_now() - r->prog.start;
+    if (r->o.mpi)
+        return fit_mpi_run(r->net, &r->data, r->o.epochs, &r->prog,
+                           &r->hist);
+    int rc = fit_run(r->net, &r->data, r->o.epochs, &r->prog);
     progress_clear(&r->prog);
     if (rc != NN_OK)
         return cli_fail_nn("training failed, no model written", rc, r->net);
-    st = history_read(&r->hist, r->net, r->prog.seconds, r->classify);
-    if (st == ST_OK) {
-        rc = nn_save(r->net, o->out);
-        st = rc == NN_OK ? ST_OK : cli_fail_nn("saving the model", rc, NULL);
-    }
+    return history_read(&r->hist, r->net, r->prog.seconds, r->classify);
+}
+
+/* The model, checked, then the extras (plot and log); rank 0's alone under
+ * --mpi, where every rank holds the same network. */
+static int save(const run *r, double seconds)
+{
+    const train_opts *o = &r->o;
+    int rc = nn_save(r->net, o->out);
+    int st = rc == NN_OK ? ST_OK : cli_fail_nn("saving the model", rc, NULL);
     if (st == ST_OK)
         st = verify_saved(r->net, o->out, r->x.x, r->x.rows);
     if (st == ST_OK && !o->quiet)
@@ -298,8 +323,30 @@ static int train_and_save(run *r)
         snprintf(title, sizeof title, "nn train %s", o->in.data);
         st = plot_write_svg(&r->hist, o->plot, title);
     }
+    return st;
+}
+
+/* Training, then saving. */
+static int train_and_save(run *r)
+{
+    const train_opts *o = &r->o;
+    /* the display counts the global rows, all ranks' */
+    int st = agree(r, progress_init(&r->prog, o->epochs, r->data.n, o->batch,
+                                    r->classify, o->quiet));
+    if (st != ST_OK)
+        return st;
+    if (!o->quiet)
+        print_start(r);
+    progress_catch_interrupt(o->mpi);
+    st = fit(r);
+    double seconds = cli_now() - r->prog.start;
+    if (st == ST_OK && r->rank == 0)
+        st = save(r, seconds);
     progress_release_interrupt();
-    return st == ST_OK && progress_interrupted() ? ST_INTERRUPTED : st;
+    if (st == ST_OK && progress_interrupted())
+        st = ST_INTERRUPTED;
+    /* under --mpi all ranks exit alike, whatever rank 0's saving met */
+    return agree(r, st);
 }
 
 /* Output files are checked before the (possibly long) training. */
@@ -313,6 +360,32 @@ static int check_outputs(const train_opts *o)
     return st;
 }
 
+/* --mpi: joins the MPI job, after which only rank 0 prints; refuses what
+ * nn_mpi_fit cannot do. */
+static int start_mpi(run *r)
+{
+    int st = fit_mpi_begin(&r->rank);
+    if (st == ST_OK && r->rank != 0)
+        r->o.quiet = 1;
+    if (st == ST_OK && r->o.schedule != NN_SCHEDULE_CONSTANT)
+        st = cli_usage("--schedule: only constant works with --mpi "
+                       "(nn_mpi_fit cannot step a learning-rate schedule)");
+    return st;
+}
+
+/* Everything after the command line; under --mpi on every rank. */
+static int train(run *r)
+{
+    int st = r->o.mpi ? start_mpi(r) : ST_OK;
+    if (st == ST_OK)
+        st = agree(r, r->rank == 0 ? check_outputs(&r->o) : ST_OK);
+    if (st == ST_OK)
+        st = prepare(r);
+    if (st == ST_OK)
+        st = train_and_save(r);
+    return st;
+}
+
 int cmd_train(int argc, char **argv)
 {
     run r;
@@ -321,9 +394,11 @@ int cmd_train(int argc, char **argv)
     int st = train_parse_args(argc, argv, &r.o, &help_asked);
     if (st == ST_OK && help_asked)
         st = cli_help(train_help);
-    else if (st == ST_OK && (st = check_outputs(&r.o)) == ST_OK &&
-             (st = prepare(&r)) == ST_OK)
-        st = train_and_save(&r);
+    else if (st == ST_OK)
+        st = train(&r);
+    int mpi = r.o.mpi;
     run_free(&r);
+    if (mpi)
+        fit_mpi_end();
     return st;
 }

@@ -24,6 +24,7 @@ typedef struct train_opts {
     int task;                  /* enum task */
     int optimizer, schedule;   /* nn_optimizer, nn_schedule */
     int standardize, quiet;
+    int mpi;                   /* --mpi: data-parallel over MPI ranks */
     size_t *layers, n_layers;  /* --layers, malloc'd */
     size_t epochs, batch, step_size, t_max, patience, early_stop;
     size_t threads;            /* 0: leave the BLAS's default alone */

@@ -47,6 +47,9 @@ const char train_help[] =
     "  --seed N             seed of the weights, shuffling, dropout and\n"
     "                       validation split [1]\n"
     "  --threads N          BLAS threads (0: the BLAS's default) [0]\n"
+    "  --mpi                data-parallel over the ranks of an MPI job, run\n"
+    "                       under mpirun (needs nn built with MPI; only a\n"
+    "                       constant --schedule); rank 0 prints and writes\n"
     "\n"
     "Training:\n"
     "  --epochs N           epochs [10]\n"
@@ -77,7 +80,8 @@ const char train_help[] =
     "\n"
     "With validation data, the weights of the epoch with the lowest\n"
     "validation loss are the ones saved. Ctrl-C stops after the current\n"
-    "step, saves the model and exits with status 130.\n";
+    "step, saves the model and exits with status 130 (under mpirun, send\n"
+    "SIGUSR1 to mpirun instead: it forwards that to every rank).\n";
 
 
 enum {
@@ -85,7 +89,7 @@ enum {
     OPT_BATCH, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_SEED, OPT_SCHEDULE,
     OPT_STEP_SIZE, OPT_GAMMA, OPT_T_MAX, OPT_MIN_LR, OPT_PATIENCE,
     OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_CLIP, OPT_VAL_SPLIT, OPT_EARLY_STOP,
-    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS
+    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI
 };
 
 static const struct option long_options[] = {
@@ -114,6 +118,7 @@ static const struct option long_options[] = {
     {"plot", required_argument, NULL, OPT_PLOT},
     {"log", required_argument, NULL, OPT_LOG},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"mpi", no_argument, NULL, OPT_MPI},
     {"output", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -212,6 +217,9 @@ static int one_option(train_opts *o, int c, const char *arg)
         return ST_OK;
     case OPT_NO_STANDARDIZE:
         o->standardize = 0;
+        return ST_OK;
+    case OPT_MPI:
+        o->mpi = 1;
         return ST_OK;
     case OPT_TASK:
         return cli_parse_choice(name, arg, task_names, &o->task);
