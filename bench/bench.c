@@ -129,9 +129,9 @@ static float rng_float(void) /* [0, 1) */
 
 typedef struct data {
     size_t n;
-    float *x;        /* n x 784, in [0, 1] */
-    float *y;        /* n x 10, one-hot */
-    uint8_t *label;  /* n */
+    float *x;       /* n x 784, in [0, 1] */
+    float *y;       /* n x 10, one-hot */
+    uint8_t *label; /* n */
     const char *source;
 } data;
 
@@ -216,8 +216,8 @@ static void tutorial_data(float x[TUT_N * 2], float y[TUT_N])
     }
 }
 
-static const float tutorial_w[9] = {0.5f, -0.25f, 1.0f, 0.75f, 0.1f,
-                                    -0.6f, 0.3f, -1.2f, 0.8f};
+static const float tutorial_w[9] = {0.5f,  -0.25f, 1.0f,  0.75f, 0.1f,
+                                    -0.6f, 0.3f,   -1.2f, 0.8f};
 
 static nn_net *tutorial_net(void)
 {
@@ -340,16 +340,16 @@ static int step_shapes(const size_t *sizes, int layers, int batch,
 {
     int count = 0;
     for (int l = 0; l + 1 < layers; l++)
-        out[count++] = (gemm_shape){0, 0, batch, (int)sizes[l + 1],
-                                    (int)sizes[l]};
+        out[count++] =
+            (gemm_shape){0, 0, batch, (int)sizes[l + 1], (int)sizes[l]};
     if (forward_only)
         return count;
     for (int l = layers - 2; l >= 0; l--) {
-        out[count++] = (gemm_shape){1, 0, (int)sizes[l], (int)sizes[l + 1],
-                                    batch};
+        out[count++] =
+            (gemm_shape){1, 0, (int)sizes[l], (int)sizes[l + 1], batch};
         if (l > 0)
-            out[count++] = (gemm_shape){0, 1, batch, (int)sizes[l],
-                                        (int)sizes[l + 1]};
+            out[count++] =
+                (gemm_shape){0, 1, batch, (int)sizes[l], (int)sizes[l + 1]};
     }
     return count;
 }
@@ -370,8 +370,8 @@ typedef struct gemm_set {
 
 static void gemm_set_init(gemm_set *g, int batch, int forward_only)
 {
-    g->count = step_shapes(mlp_sizes, MLP_LAYERS, batch, forward_only,
-                           g->shape);
+    g->count =
+        step_shapes(mlp_sizes, MLP_LAYERS, batch, forward_only, g->shape);
     for (int i = 0; i < g->count; i++) {
         const gemm_shape *s = &g->shape[i];
         size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n,
@@ -392,8 +392,8 @@ static void gemm_set_run(const gemm_set *g)
         const gemm_shape *s = &g->shape[i];
         cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
                     s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f,
-                    g->a[i], s->ta ? s->m : s->k, g->b[i],
-                    s->tb ? s->k : s->n, 0.0f, g->c[i], s->n);
+                    g->a[i], s->ta ? s->m : s->k, g->b[i], s->tb ? s->k : s->n,
+                    0.0f, g->c[i], s->n);
     }
 }
 
@@ -406,47 +406,60 @@ static double gemm_set_time(const gemm_set *g, size_t steps)
     return now() - t0;
 }
 
-static double peak_gflops(int n, int reps, double *median_out)
-{
-    float *a = xmalloc((size_t)n * n * sizeof *a);
-    float *b = xmalloc((size_t)n * n * sizeof *b);
-    float *c = xmalloc((size_t)n * n * sizeof *c);
-    for (size_t i = 0; i < (size_t)n * n; i++) {
-        a[i] = rng_float() - 0.5f;
-        b[i] = rng_float() - 0.5f;
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a,
-                n, b, n, 0.0f, c, n);
-    double best = 0.0, rates[MAX_REPS];
-    for (int r = 0; r < reps; r++) {
-        double t0 = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
-                    a, n, b, n, 0.0f, c, n);
-        double rate = 2.0 * n * (double)n * n / (now() - t0) * 1e-9;
-        rates[r] = rate;
-        best = rate > best ? rate : best;
-    }
-    *median_out = median(rates, reps);
-    free(a);
-    free(b);
-    free(c);
-    return best;
-}
-
-/* ---- results ---- */
-
-enum { SYS_LIBNN, SYS_LIBNN_1T, SYS_SGEMM, SYS_HAND, SYS_TORCH1, SYS_TORCH2,
-       SYS_FANN, SYS_SKLEARN, N_SYS };
-static const char *sys_name[N_SYS] = {
-    "libnn", "libnn (1 thread)", "sgemm shapes", "hand-written C",
-    "PyTorch, 1 thread", "PyTorch, 2 threads", "FANN", "scikit-learn"};
-static const char *sys_key[N_SYS] = {"libnn", "libnn_1t", "sgemm", "hand",
-                                     "torch1", "torch2", "fann", "sklearn"};
-
 typedef struct series {
     double v[MAX_REPS];
     int n;
 } series;
+
+/* The peak: a square product of side PEAK_N, timed once per turn of the
+ * alternation (so that a busy spell of the machine does not set it), the
+ * best of all turns kept. */
+#define PEAK_N 2048
+typedef struct peak_set {
+    float *a, *b, *c;
+    series rates;
+} peak_set;
+
+static void peak_init(peak_set *p)
+{
+    size_t n = (size_t)PEAK_N * PEAK_N;
+    p->a = xmalloc(n * sizeof *p->a);
+    p->b = xmalloc(n * sizeof *p->b);
+    p->c = xmalloc(n * sizeof *p->c);
+    for (size_t i = 0; i < n; i++) {
+        p->a[i] = rng_float() - 0.5f;
+        p->b[i] = rng_float() - 0.5f;
+    }
+    p->rates.n = 0;
+}
+
+static double peak_turn(peak_set *p)
+{
+    double t0 = now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, PEAK_N, PEAK_N,
+                PEAK_N, 1.0f, p->a, PEAK_N, p->b, PEAK_N, 0.0f, p->c, PEAK_N);
+    return 2.0 * PEAK_N * (double)PEAK_N * PEAK_N / (now() - t0) * 1e-9;
+}
+
+/* ---- results ---- */
+
+enum {
+    SYS_LIBNN,
+    SYS_LIBNN_1T,
+    SYS_SGEMM,
+    SYS_HAND,
+    SYS_TORCH1,
+    SYS_TORCH2,
+    SYS_FANN,
+    SYS_SKLEARN,
+    N_SYS
+};
+static const char *sys_name[N_SYS] = {
+    "libnn",          "libnn (1 thread)",  "sgemm shapes",
+    "hand-written C", "PyTorch, 1 thread", "PyTorch, 2 threads",
+    "FANN",           "scikit-learn"};
+static const char *sys_key[N_SYS] = {"libnn",  "libnn_1t", "sgemm", "hand",
+                                     "torch1", "torch2",   "fann",  "sklearn"};
 
 typedef struct workload {
     const char *key, *title, *unit;
@@ -469,13 +482,13 @@ static double med(const series *s)
 
 typedef struct options {
     int quick, reps, peers, sklearn, synthetic, one_thread;
-    const char *only;    /* run this workload only, or NULL */
-    size_t n_train;      /* samples per measured epoch (scaled to 60 000) */
-    size_t n_torch;      /* the same for PyTorch */
-    size_t n_fann;       /* FANN is ~25x slower: fewer samples */
+    const char *only; /* run this workload only, or NULL */
+    size_t n_train;   /* samples per measured epoch (scaled to 60 000) */
+    size_t n_torch;   /* the same for PyTorch */
+    size_t n_fann;    /* FANN is ~25x slower: fewer samples */
     size_t n_sklearn;
     const char *data_dir, *tsv, *source_dir, *fann_peer, *python;
-    int pause;           /* ms between systems, for spinning threads to rest */
+    int pause; /* ms between systems, for spinning threads to rest */
 } options;
 
 static void usage(void)
@@ -497,9 +510,15 @@ static void usage(void)
 
 static void parse_args(options *o, int argc, char **argv)
 {
-    *o = (options){0, 5, 1, 0, 0, 0, NULL, EPOCH, EPOCH, 6000, EPOCH,
-                   "/usr/share/datasets/fashion-mnist", NULL,
-                   BENCH_SOURCE_DIR, NULL, "/usr/bin/python3", 150};
+    *o = (options){0,     5,
+                   1,     0,
+                   0,     0,
+                   NULL,  EPOCH,
+                   EPOCH, 6000,
+                   EPOCH, "/usr/share/datasets/fashion-mnist",
+                   NULL,  BENCH_SOURCE_DIR,
+                   NULL,  "/usr/bin/python3",
+                   150};
     int reps_given = 0, sklearn_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -562,11 +581,12 @@ typedef struct bench {
     data d;
     char data_path[64];
     peer torch1, torch2, fann, sklearn;
-    nn_net *net[3];     /* sgd64, adam64, sgd256 */
+    nn_net *net[3]; /* sgd64, adam64, sgd256 */
     nn_net *net_1t[3];
     nn_net *infer_net;
     gemm_set gemm64, gemm256, gemm_infer;
     workload w[5];
+    peak_set peak_products;
     double peak, peak_median, flops_epoch64, flops_epoch256, flops_infer;
 } bench;
 
@@ -576,8 +596,8 @@ static nn_net *mlp(int optimizer, size_t batch)
     nn_net *net;
     CHECK(nn_create(&net, MLP_LAYERS, mlp_sizes, acts, 0, 1));
     CHECK(nn_set(net, NN_OPT_OPTIMIZER, optimizer));
-    CHECK(nn_set(net, NN_OPT_LEARNING_RATE, optimizer == NN_ADAM ? 1e-3
-                                                                 : 1e-2));
+    CHECK(
+        nn_set(net, NN_OPT_LEARNING_RATE, optimizer == NN_ADAM ? 1e-3 : 1e-2));
     CHECK(nn_set(net, NN_OPT_BATCH_SIZE, (double)batch));
     return net;
 }
@@ -677,11 +697,16 @@ static void start_peers(bench *b)
 static peer *peer_of(bench *b, int sys)
 {
     switch (sys) {
-    case SYS_TORCH1: return &b->torch1;
-    case SYS_TORCH2: return &b->torch2;
-    case SYS_FANN: return &b->fann;
-    case SYS_SKLEARN: return &b->sklearn;
-    default: return NULL;
+    case SYS_TORCH1:
+        return &b->torch1;
+    case SYS_TORCH2:
+        return &b->torch2;
+    case SYS_FANN:
+        return &b->fann;
+    case SYS_SKLEARN:
+        return &b->sklearn;
+    default:
+        return NULL;
     }
 }
 
@@ -718,7 +743,8 @@ static double measure(bench *b, int w, int sys, float *out)
         return NAN;
     if (w < 3) {
         switch (sys) {
-        case SYS_LIBNN: return libnn_epoch(b->net[w], &b->d, n);
+        case SYS_LIBNN:
+            return libnn_epoch(b->net[w], &b->d, n);
         case SYS_LIBNN_1T:
             if (!b->net_1t[w])
                 return NAN;
@@ -731,7 +757,8 @@ static double measure(bench *b, int w, int sys, float *out)
             size_t steps = (n + (size_t)batch_of[w] - 1) / (size_t)batch_of[w];
             return gemm_set_time(g, steps) * (double)EPOCH / (double)n;
         }
-        case SYS_HAND: return NAN;
+        case SYS_HAND:
+            return NAN;
         default:
             return peer_epoch(p, opt_of[w], batch_of[w],
                               peer_samples(b, w, sys));
@@ -740,12 +767,14 @@ static double measure(bench *b, int w, int sys, float *out)
     if (w == 3) {
         size_t ni = b->o.quick ? 20000 : EPOCH;
         switch (sys) {
-        case SYS_LIBNN: return libnn_infer(b->infer_net, &b->d, ni, out);
+        case SYS_LIBNN:
+            return libnn_infer(b->infer_net, &b->d, ni, out);
         case SYS_SGEMM:
             return (double)(ni / 1000 * 1000) /
                    gemm_set_time(&b->gemm_infer, ni / 1000);
         case SYS_LIBNN_1T:
-        case SYS_HAND: return NAN;
+        case SYS_HAND:
+            return NAN;
         default:
             return peer_infer(p, sys == SYS_FANN ? ni / 10 : ni);
         }
@@ -757,11 +786,15 @@ static double measure(bench *b, int w, int sys, float *out)
         nn_free(net);
         return ns;
     }
-    case SYS_HAND: return hand_tutorial(tx, ty, tut_steps);
-    case SYS_FANN: return peer_tutorial(p, tut_steps / 4);
+    case SYS_HAND:
+        return hand_tutorial(tx, ty, tut_steps);
+    case SYS_FANN:
+        return peer_tutorial(p, tut_steps / 4);
     case SYS_TORCH1:
-    case SYS_TORCH2: return peer_tutorial(p, b->o.quick ? 500 : 5000);
-    default: return NAN;
+    case SYS_TORCH2:
+        return peer_tutorial(p, b->o.quick ? 500 : 5000);
+    default:
+        return NAN;
     }
 }
 
@@ -793,9 +826,8 @@ static void print_header(const bench *b)
            "on %zu samples (libnn, sgemm), %zu (PyTorch), %zu (FANN), %zu "
            "(scikit-learn; fewer when a turn would take over %.0f s), "
            "scaled to 60 000\n\n",
-           b->d.source, b->o.quick ? "quick" : "full", b->o.reps,
-           b->o.n_train, b->o.n_torch, b->o.n_fann, b->o.n_sklearn,
-           PEER_TURN);
+           b->d.source, b->o.quick ? "quick" : "full", b->o.reps, b->o.n_train,
+           b->o.n_torch, b->o.n_fann, b->o.n_sklearn, PEER_TURN);
 }
 
 static void report(bench *b)
@@ -809,23 +841,23 @@ static void report(bench *b)
                        b->flops_epoch64 / (b->peak * 1e9),
                        b->flops_epoch256 / (b->peak * 1e9),
                        b->peak * 1e9 / b->flops_infer, NAN};
-    printf("sgemm peak: %.1f GFLOP/s (best of %d, median %.1f) on a square "
-           "product\n",
-           b->peak, b->o.quick ? 5 : 9, b->peak_median);
+    printf("sgemm peak: %.1f GFLOP/s (best of %d %d x %d products, one per "
+           "turn; median %.1f)\n",
+           b->peak, b->peak_products.rates.n, PEAK_N, PEAK_N, b->peak_median);
     printf("floor: %.1f GFLOP per epoch at batch 64 -> %.3f s/epoch; "
            "inference %.0f samples/s\n\n",
            b->flops_epoch64 * 1e-9, floor[0], floor[3]);
     if (tsv) {
         fprintf(tsv, "peak\tsgemm\t%.3f\tGFLOP/s\t%d\t%.3f\t%.3f\n", b->peak,
-                b->o.quick ? 5 : 9, b->peak_median, b->peak);
+                b->peak_products.rates.n, b->peak_median, b->peak);
         fprintf(tsv, "floor\tsgd64\t%.4f\ts/epoch\t1\t%.4f\t%.4f\n", floor[0],
                 floor[0], floor[0]);
-        fprintf(tsv, "floor\tadam64\t%.4f\ts/epoch\t1\t%.4f\t%.4f\n",
-                floor[1], floor[1], floor[1]);
-        fprintf(tsv, "floor\tsgd256\t%.4f\ts/epoch\t1\t%.4f\t%.4f\n",
-                floor[2], floor[2], floor[2]);
-        fprintf(tsv, "floor\tinfer\t%.0f\tsamples/s\t1\t%.0f\t%.0f\n",
-                floor[3], floor[3], floor[3]);
+        fprintf(tsv, "floor\tadam64\t%.4f\ts/epoch\t1\t%.4f\t%.4f\n", floor[1],
+                floor[1], floor[1]);
+        fprintf(tsv, "floor\tsgd256\t%.4f\ts/epoch\t1\t%.4f\t%.4f\n", floor[2],
+                floor[2], floor[2]);
+        fprintf(tsv, "floor\tinfer\t%.0f\tsamples/s\t1\t%.0f\t%.0f\n", floor[3],
+                floor[3], floor[3]);
     }
     for (int w = 0; w < 5; w++) {
         workload *wl = &b->w[w];
@@ -853,8 +885,9 @@ static void report(bench *b)
             if (isfinite(xl))
                 snprintf(lbuf, sizeof lbuf, "%.2f", xl);
             const char *fmt = w == 3 ? "  %-20s %12.0f %8.0f %8.0f %10s %10s\n"
-                            : w == 4 ? "  %-20s %12.1f %8.1f %8.1f %10s %10s\n"
-                                     : "  %-20s %12.3f %8.3f %8.3f %10s %10s\n";
+                              : w == 4
+                                  ? "  %-20s %12.1f %8.1f %8.1f %10s %10s\n"
+                                  : "  %-20s %12.3f %8.3f %8.3f %10s %10s\n";
             printf(fmt, sys_name[s], m, lo, hi, fbuf, lbuf);
             if (tsv)
                 fprintf(tsv, "%s\t%s\t%.6g\t%s\t%d\t%.6g\t%.6g\n", wl->key,
@@ -907,28 +940,40 @@ int main(int argc, char **argv)
     print_header(&b);
     fflush(stdout);
 
-    b.w[0] = (workload){"sgd64", "784-256-128-10, SGD + momentum, batch 64",
-                        "s/epoch", 0, {{{0}, 0}}};
-    b.w[1] = (workload){"adam64", "784-256-128-10, Adam, batch 64", "s/epoch",
-                        0, {{{0}, 0}}};
-    b.w[2] = (workload){"sgd256", "784-256-128-10, SGD + momentum, batch 256",
-                        "s/epoch", 0, {{{0}, 0}}};
-    b.w[3] = (workload){"infer", "inference, calls of 1000 samples",
-                        "samples/s", 1, {{{0}, 0}}};
-    b.w[4] = (workload){"tutorial", "tutorial 2-3-1, one full-batch step",
-                        "ns/step", 0, {{{0}, 0}}};
+    b.w[0] = (workload){"sgd64",
+                        "784-256-128-10, SGD + momentum, batch 64",
+                        "s/epoch",
+                        0,
+                        {{{0}, 0}}};
+    b.w[1] = (workload){
+        "adam64", "784-256-128-10, Adam, batch 64", "s/epoch", 0, {{{0}, 0}}};
+    b.w[2] = (workload){"sgd256",
+                        "784-256-128-10, SGD + momentum, batch 256",
+                        "s/epoch",
+                        0,
+                        {{{0}, 0}}};
+    b.w[3] = (workload){"infer",
+                        "inference, calls of 1000 samples",
+                        "samples/s",
+                        1,
+                        {{{0}, 0}}};
+    b.w[4] = (workload){"tutorial",
+                        "tutorial 2-3-1, one full-batch step",
+                        "ns/step",
+                        0,
+                        {{{0}, 0}}};
 
     gemm_set_init(&b.gemm64, 64, 0);
     gemm_set_init(&b.gemm256, 256, 0);
     gemm_set_init(&b.gemm_infer, 1000, 1);
-    b.flops_epoch64 = shapes_flops(b.gemm64.shape, b.gemm64.count) / 64.0 *
-                      EPOCH;
-    b.flops_epoch256 = shapes_flops(b.gemm256.shape, b.gemm256.count) /
-                       256.0 * EPOCH;
-    b.flops_infer = shapes_flops(b.gemm_infer.shape, b.gemm_infer.count) /
-                    1000.0;
-    b.peak = peak_gflops(b.o.quick ? 1536 : 2048, b.o.quick ? 5 : 9,
-                         &b.peak_median);
+    b.flops_epoch64 =
+        shapes_flops(b.gemm64.shape, b.gemm64.count) / 64.0 * EPOCH;
+    b.flops_epoch256 =
+        shapes_flops(b.gemm256.shape, b.gemm256.count) / 256.0 * EPOCH;
+    b.flops_infer =
+        shapes_flops(b.gemm_infer.shape, b.gemm_infer.count) / 1000.0;
+    peak_init(&b.peak_products);
+    peak_turn(&b.peak_products); /* warm-up */
 
     static const int opts[3] = {NN_MOMENTUM, NN_ADAM, NN_MOMENTUM};
     static const size_t batches[3] = {64, 64, 256};
@@ -973,7 +1018,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, " %s=%.4g", sys_key[s], v);
                 pause_ms(b.o.pause);
             }
-            fprintf(stderr, " |");
+            double rate = peak_turn(&b.peak_products);
+            add(&b.peak_products.rates, rate);
+            fprintf(stderr, " peak=%.1f |", rate);
         }
         fprintf(stderr, "\n");
     }
@@ -981,6 +1028,11 @@ int main(int argc, char **argv)
     peer_stop(&b.torch2);
     peer_stop(&b.fann);
     peer_stop(&b.sklearn);
+    series *pr = &b.peak_products.rates;
+    b.peak = 0.0;
+    for (int i = 0; i < pr->n; i++)
+        b.peak = pr->v[i] > b.peak ? pr->v[i] : b.peak;
+    b.peak_median = med(pr);
     report(&b);
     for (int w = 0; w < 3; w++) {
         nn_free(b.net[w]);

@@ -14,6 +14,7 @@ kernels forced (OPENBLAS_CORETYPE), so they do not depend on the CPU.
 """
 import argparse
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -79,11 +80,16 @@ def main():
 
     if args.update:
         with open(args.baseline, "w") as f:
+            vg = subprocess.run([args.valgrind, "--version"],
+                                stdout=subprocess.PIPE, text=True,
+                                check=False).stdout.strip()
             f.write("# callgrind instruction counts (Ir) of the cases of\n"
                     "# bench/callgrind_step.c; bench/callgrind_check.py "
                     "fails when a case\n# exceeds %.2fx its count here. "
                     "Re-record with --update after a\n# deliberate change "
-                    "(and say why in the commit).\n" % LIMIT)
+                    "(and say why in the commit).\n"
+                    "# Recorded on %s with %s, OpenBLAS kernels %s.\n"
+                    % (LIMIT, platform.platform(), vg, CORETYPE))
             for name, what in cases:
                 f.write("%-12s %12d  # %s\n" % (name, counts[name], what))
         print("recorded %d cases in %s" % (len(cases), args.baseline))

@@ -143,8 +143,12 @@ static void tutorial_hand(int steps)
 {
     const float x[6] = {0.3f, 1.0f, 0.5f, 0.2f, 1.0f, 0.4f};
     const float y[3] = {0.75f, 0.82f, 0.93f};
-    hand_net h = {2, 3, 1, {0.5f, -0.25f, 1.0f, 0.75f, 0.1f, -0.6f},
-                  {0.3f, -1.2f, 0.8f}, 0.5f};
+    hand_net h = {2,
+                  3,
+                  1,
+                  {0.5f, -0.25f, 1.0f, 0.75f, 0.1f, -0.6f},
+                  {0.3f, -1.2f, 0.8f},
+                  0.5f};
     volatile float sink = hand_step(&h, x, y, 3);
     MEASURE_BEGIN;
     for (int i = 0; i < steps; i++)

@@ -108,8 +108,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "peer_fann: cannot load the data\n");
         return 1;
     }
-    struct fann *sgd64 = mlp(FANN_TRAIN_BATCH), *rprop64 = mlp(FANN_TRAIN_RPROP);
-    struct fann *sgd256 = mlp(FANN_TRAIN_BATCH), *infer = mlp(FANN_TRAIN_BATCH);
+    struct fann *sgd64 = mlp(FANN_TRAIN_BATCH);
+    struct fann *rprop64 = mlp(FANN_TRAIN_RPROP);
+    struct fann *sgd256 = mlp(FANN_TRAIN_BATCH);
+    struct fann *infer = mlp(FANN_TRAIN_BATCH);
     char line[256], opt[16];
     unsigned batch, n;
     long steps;
@@ -121,8 +123,8 @@ int main(int argc, char **argv)
             t = 0.0;
         } else if (sscanf(line, "train %15s %u %u", opt, &batch, &n) == 3) {
             struct fann *ann = !strcmp(opt, "adam") ? rprop64
-                               : batch == 256      ? sgd256
-                                                   : sgd64;
+                               : batch == 256       ? sgd256
+                                                    : sgd64;
             batches *bs = get_batches(batch, n);
             if (bs) {
                 double t0 = now();
@@ -136,8 +138,8 @@ int main(int argc, char **argv)
                 fann_run(infer, all->input[i]);
             t = now() - t0;
         } else if (sscanf(line, "tutorial %ld", &steps) == 1) {
-            static const float x[3][2] = {{0.3f, 1.0f}, {0.5f, 0.2f},
-                                          {1.0f, 0.4f}};
+            static const float x[3][2] = {
+                {0.3f, 1.0f}, {0.5f, 0.2f}, {1.0f, 0.4f}};
             static const float y[3] = {0.75f, 0.82f, 0.93f};
             struct fann *ann = fann_create_standard(3, 2, 3, 1);
             fann_set_activation_function_hidden(ann, FANN_SIGMOID);

@@ -49,8 +49,12 @@ def plot(rows, title):
               if (w, s[0]) in rows]
     values += [rows[("floor", w)] for w, _ in WORKLOADS
                if ("floor", w) in rows]
-    lo = 10 ** math.floor(math.log10(min(values)))
-    hi = 10 ** math.ceil(math.log10(max(values)))
+    def nice(v, up):  # the 1-2-5 value at or beyond v
+        decade = 10 ** math.floor(math.log10(v))
+        steps = [decade * m for m in (1, 2, 5, 10)]
+        return (min(x for x in steps if x >= v) if up
+                else max(x for x in steps if x <= v))
+    lo, hi = nice(min(values), False), nice(max(values), True)
     left, right, top, bar, gap, head = 210, 70, 74, 18, 12, 20
     width = 820
     plot_w = width - left - right
@@ -64,17 +68,17 @@ def plot(rows, title):
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'font-family="sans-serif" font-size="12">' % (width, height),
            '<rect width="100%" height="100%" fill="white"/>',
-           '<text x="%d" y="24" font-size="15" font-weight="bold">%s</text>'
-           % (left, esc(title)),
-           '<text x="%d" y="42" fill="#555">seconds per epoch of 60 000 '
-           'samples, log scale: shorter is faster</text>' % left,
-           '<text x="%d" y="58" fill="#555">dashed line: the floor, the '
-           'epoch\'s FLOPs at the peak sgemm rate</text>' % left]
-    decade = lo
+           '<text x="8" y="24" font-size="15" font-weight="bold">%s</text>'
+           % esc(title),
+           '<text x="8" y="42" fill="#555">seconds per epoch of 60 000 '
+           'samples, log scale: shorter is faster</text>',
+           '<text x="8" y="58" fill="#555">dashed line: the floor, the '
+           'epoch\'s FLOPs at the peak sgemm rate</text>']
+    decade = 10 ** math.floor(math.log10(lo))
     while decade <= hi * 1.001:
         for m in (1, 2, 5):
             v = decade * m
-            if v < lo or v > hi * 1.001:
+            if v < lo * 0.999 or v > hi * 1.001:
                 continue
             out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" '
                        'stroke="#ddd"/>' % (x(v), top, x(v), height - 34))

@@ -44,9 +44,8 @@ static void step(int loops, size_t in, size_t out, size_t batch)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch,
                     (int)out, (int)in, 1, A, (int)in, B, (int)out, 0, C,
                     (int)out);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in,
-                    (int)out, (int)batch, 1, A, (int)in, B, (int)out, 0, C,
-                    (int)out);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out,
+                    (int)batch, 1, A, (int)in, B, (int)out, 0, C, (int)out);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch,
                     (int)in, (int)out, 1, A, (int)out, B, (int)out, 0, C,
                     (int)in);
@@ -71,7 +70,7 @@ static double time_step(int loops, size_t in, size_t out, size_t batch)
 
 int main(void)
 {
-    static const size_t layers[][2] = {{2, 3}, {3, 1},  {2, 4},  {4, 4},
+    static const size_t layers[][2] = {{2, 3},  {3, 1}, {2, 4},  {4, 4},
                                        {3, 10}, {8, 8}, {16, 4}, {128, 10}};
     static const size_t batches[] = {3, 16, 64, 256, 1000};
     for (size_t i = 0; i < BUF; i++) {
@@ -79,7 +78,8 @@ int main(void)
         B[i] = (float)rand() / (float)RAND_MAX;
     }
     printf("one training step's products, ns (loops through nn__gemm / "
-           "cblas_sgemm)\n%-16s", "layer \\ batch");
+           "cblas_sgemm)\n%-16s",
+           "layer \\ batch");
     for (size_t b = 0; b < sizeof batches / sizeof *batches; b++)
         printf(" %13zu", batches[b]);
     printf("\n");

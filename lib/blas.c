@@ -4,12 +4,13 @@
  *
  * Products of small layers run in the plain loops below instead of
  * cblas_sgemm, whose fixed cost (argument checks, workspace, kernel
- * dispatch, packing: about 100 ns a call) is more than the whole arithmetic
- * of the tutorial's 2-3-1 network. The path is chosen by the size of the
- * layer's weight matrix, never by the batch, so that a sample's outputs do
- * not depend on the batch it is computed in (nn_predict's chunks give the
- * bits of nn_forward). The cut-over, SMALL_LAYER weights, was measured with
- * bench/ (docs/performance.md, "Small products").
+ * dispatch, packing: about 70 ns a call) is more than the whole arithmetic
+ * of a product of the tutorial's 2-3-1 network. The path is chosen by the
+ * size of the layer's weight matrix, never by the batch, so that a sample's
+ * outputs do not depend on the batch it is computed in (nn_predict's chunks
+ * give the bits of nn_forward). The cut-over, SMALL_LAYER weights, was
+ * measured with bench/small_gemm.c (docs/performance.md, "Small
+ * products").
  *
  * The BLAS thread count (NN_OPT_THREADS) is set here too, when the BLAS
  * can set it (OpenBLAS); it is a property of the process, not of a handle.

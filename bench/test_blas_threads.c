@@ -18,7 +18,7 @@ static int failures;
 #define EXPECT(cond)                                                           \
     do {                                                                       \
         if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);        \
+            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);         \
             failures++;                                                        \
         }                                                                      \
     } while (0)
