@@ -220,6 +220,7 @@ OPT_LOSS, OPT_BATCH_SIZE, OPT_SHUFFLE, OPT_RMSPROP_ALPHA = 7, 8, 9, 10
 OPT_DROPOUT, OPT_CLIP_NORM, OPT_SCHEDULE, OPT_STEP_SIZE = 11, 12, 13, 14
 OPT_GAMMA, OPT_T_MAX, OPT_MIN_LR, OPT_PLATEAU_PATIENCE = 15, 16, 17, 18
 OPT_EARLY_STOPPING, OPT_CURRENT_LR, OPT_EPOCHS_DONE = 19, 20, 21
+OPT_THREADS = 22
 SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3,
              "plateau": 4}
 HISTORY = {"train_loss": 0, "train_accuracy": 1, "val_loss": 2,

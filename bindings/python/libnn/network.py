@@ -358,6 +358,11 @@ class Network:
                            "Read-only: epochs trained so far by train() and "
                            "fit() (the schedule's clock).", readonly=True)
 
+    threads = _setting(_lib.OPT_THREADS, int,
+                       "Threads of the BLAS, 0 for its own choice. Process-"
+                       "wide (it sets OpenBLAS's count for every network), "
+                       "so it is not one of SETTINGS and not saved.")
+
     #: The names of the writable settings, in the order the constructor
     #: applies them (the optimizer first: setting it resets its state).
     SETTINGS = ("optimizer", "loss", "learning_rate", "momentum", "beta1",

@@ -765,3 +765,20 @@ def test_pickle(blobs):
     assert net.copy().activations == ("relu", "softmax")
     np.testing.assert_array_equal(again.predict(x), net.predict(x))
     assert not np.shares_memory(again.params, net.params)
+
+
+def test_threads_setting_is_process_wide_and_validated():
+    net = libnn.Network([2, 3, 1], ["tanh", "sigmoid"], seed=1)
+    other = libnn.Network([2, 3, 1], ["tanh", "sigmoid"], seed=2)
+    before = net.threads
+    try:
+        net.threads = 1
+        assert net.threads == 1 and other.threads == 1
+        with pytest.raises(libnn.NNValueError):
+            net.threads = -1
+        with pytest.raises(libnn.NNValueError):
+            net.threads = 1.5
+        assert net.threads == 1
+        assert "threads" not in net.settings
+    finally:
+        net.threads = before
