@@ -464,6 +464,20 @@ NN_API int nn_train(nn_net *net, const float *x, const float *y, size_t n,
                     size_t epochs, nn_progress_fn progress, void *user);
 
 /**
+ * @brief Draw a permutation of 0 .. n-1 from the network's generator, as
+ *        nn_train() draws each epoch's order when shuffling, advancing the
+ *        generator the same way. For training loops run outside
+ *        nn_train() (data-parallel ones, for instance): networks in the
+ *        same state draw the same permutation, and the generator's state is
+ *        saved in model files and copied by nn_clone().
+ * @param[in,out] net   the network.
+ * @param[out]    order receives n indices.
+ * @param[in]     n     number of indices, >= 1.
+ * @return ::NN_OK; ::NN_EINVAL for NULL pointers or n == 0.
+ */
+NN_API int nn_shuffle(nn_net *net, size_t *order, size_t n);
+
+/**
  * @brief Read-only forward pass. Thread-safe: any number of threads may call
  *        nn_predict() and nn_evaluate() at once on the same handle.
  *

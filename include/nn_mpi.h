@@ -262,11 +262,12 @@ typedef int (*nn_mpi_epoch_fn)(void *user, const nn_net *net, size_t epoch,
  * min(::NN_OPT_BATCH_SIZE, N) the global batch, ceil(N / B) the steps of an
  * epoch; the last batch of an epoch is smaller when B does not divide N.
  *
- * The order: with ::NN_OPT_SHUFFLE 1, each epoch's order is a permutation
- * of the N global rows drawn by every rank from the same xoshiro256**
- * generator, seeded with a hash of the network's parameters and settings
- * at the start of the call (reproducible, different from call to call);
- * with 0, the global rows in order. Global batch k is the rows at positions
+ * The order: with ::NN_OPT_SHUFFLE 1, each epoch's order is the
+ * permutation of the N global rows that nn_shuffle() draws from rank 0's
+ * network (the generator nn_train() shuffles with, so the order follows
+ * the seed and a saved model's state); every rank draws it too, keeping
+ * the generators in step, and uses rank 0's; with 0, the global rows in
+ * order. Global batch k is the rows at positions
  * [kB, kB + B) of that order; each rank runs nn_backprop() on those it
  * holds (a rank holding none contributes nothing), the gradients are
  * averaged weighted by rows (nn_mpi_allreduce_grads()'s rule) and every

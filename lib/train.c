@@ -71,6 +71,15 @@ static void shuffle_order(uint64_t rng[4], size_t *order, size_t n)
     }
 }
 
+int nn_shuffle(nn_net *net, size_t *order, size_t n)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_shuffle: net must not be NULL");
+    NN__CHECK(net, order && n >= 1, NN_EINVAL,
+              "nn_shuffle: order must not be NULL and n must be >= 1");
+    shuffle_order(net->rng, order, n);
+    return NN_OK;
+}
+
 static void gather(const float *src, size_t width, const size_t *rows,
                    size_t count, float *dst)
 {

@@ -33,8 +33,7 @@ typedef struct fit {
     size_t *order; /* the epoch's order of global rows (shuffle only) */
     float *xb, *yb; /* this rank's rows of one batch (shuffle only) */
     float *best;   /* parameters of the best epoch (validation only) */
-    uint64_t seed;
-    uint64_t rng[4];
+    uint64_t state; /* hash of the network's state, agreed on by all */
 } fit;
 
 /* What one epoch's steps saw, over all ranks. */
@@ -43,56 +42,6 @@ typedef struct epoch_result {
     double samples;  /* samples stepped on */
     int stopped;     /* a callback somewhere asked to stop */
 } epoch_result;
-
-/* ---- the shared generator: xoshiro256** seeded through splitmix64, as
- * libnn's own (which nn_mpi_fit cannot reach) ---- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t next(uint64_t s[4])
-{
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, bound): rejecting the top partial block keeps it exact. */
-static uint64_t below(uint64_t s[4], uint64_t bound)
-{
-    uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-    uint64_t r;
-    do
-        r = next(s);
-    while (r >= limit);
-    return r % bound;
-}
-
-static void shuffle_order(uint64_t rng[4], size_t *order, size_t n)
-{
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)below(rng, (uint64_t)i + 1);
-        size_t tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-    }
-}
 
 /* ---- setting up ---- */
 
@@ -155,7 +104,7 @@ static int check_args(fit *f)
         return nn_mpi__local(NN_ESHAPE, "%zu parameters: more than INT_MAX "
                              "cannot be reduced", f->n_params);
     int rc = check_data(f);
-    return rc == NN_OK ? state_hash(f->net, &f->seed) : rc;
+    return rc == NN_OK ? state_hash(f->net, &f->state) : rc;
 }
 
 static int allocate(fit *f)
@@ -168,8 +117,6 @@ static int allocate(fit *f)
         if (!f->order || !f->xb || !f->yb)
             return nn_mpi__local(NN_ENOMEM, "cannot allocate the order of "
                                  "%zu rows and a batch", f->total);
-        for (size_t i = 0; i < f->total; i++)
-            f->order[i] = i;
     }
     if (f->total_val > 0 &&
         !(f->best = malloc(f->n_params * sizeof *f->best)))
@@ -190,9 +137,6 @@ static int size_up(fit *f, const nn_mpi__tally *t)
     f->batch = (size_t)batch < f->total ? (size_t)batch : f->total;
     f->steps = (f->total + f->batch - 1) / f->batch;
     f->shuffle = shuffle != 0.0;
-    uint64_t seed = f->seed;
-    for (int i = 0; i < 4; i++)
-        f->rng[i] = splitmix64(&seed);
     return allocate(f);
 }
 
@@ -204,7 +148,7 @@ static int setup(fit *f)
     nn_mpi__vote_init(vote, check_args(f));
     vote[NN_MPI__COUNT] = (double)f->n;
     vote[NN_MPI__COUNT2] = (double)f->n_val;
-    nn_mpi__set_check(vote, nn_mpi__hash(f->seed, &f->epochs,
+    nn_mpi__set_check(vote, nn_mpi__hash(f->state, &f->epochs,
                                          sizeof f->epochs));
     int rc = nn_mpi__vote(&f->c, vote, NN_EINVAL, "the network's "
                           "parameters, settings or input transform, or "
@@ -332,11 +276,26 @@ static int end_epoch(fit *f, epoch_result *r, double m[NN_MPI_METRICS])
     return NN_OK;
 }
 
+/* Every rank draws the epoch's order from its network's generator, the
+ * one nn_train shuffles with (so the order follows the network's seed and
+ * saved state, and the generators stay in step), and rank 0's order is
+ * sent to all: with dropout the ranks' generators drift apart, since each
+ * draws as many masks as it has rows. */
+static void draw_order(fit *f)
+{
+    nn_shuffle(f->net, f->order, f->total);
+    size_t bytes = f->total * sizeof *f->order, chunk = INT_MAX;
+    for (size_t done = 0; done < bytes; done += chunk) {
+        int len = (int)(bytes - done < chunk ? bytes - done : chunk);
+        MPI_Bcast((char *)f->order + done, len, MPI_BYTE, 0, f->c.comm);
+    }
+}
+
 static int run_epoch(fit *f, size_t epoch, nn_progress_fn progress,
                      void *user, epoch_result *r)
 {
     if (f->shuffle)
-        shuffle_order(f->rng, f->order, f->total);
+        draw_order(f);
     for (size_t step = 0; step < f->steps && !r->stopped; step++) {
         int rc = run_step(f, epoch, step, progress, user, r);
         if (rc != NN_OK)

@@ -717,6 +717,37 @@ static void test_layer_activation_reads_the_architecture(void **state)
     nn_free(net);
 }
 
+static void test_shuffle_draws_the_training_order(void **state)
+{
+    (void)state;
+    size_t sizes[] = {2, 3, 1};
+    nn_activation acts[] = {NN_TANH, NN_IDENTITY};
+    nn_net *a = make_net(3, sizes, acts, 0, 21);
+    nn_net *b = make_net(3, sizes, acts, 0, 21);
+    size_t n = 50, first[50], again[50], other[50];
+    int seen[50] = {0};
+    assert_int_equal(nn_shuffle(a, first, n), NN_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(first[i] < n && !seen[first[i]]);
+        seen[first[i]] = 1;
+    }
+    /* One epoch of nn_train advances the generator exactly as one draw. */
+    float *x = random_floats(n * 2, -1, 1), *y = random_floats(n, -1, 1);
+    assert_int_equal(nn_train(b, x, y, n, 1, NULL, NULL), NN_OK);
+    assert_int_equal(nn_shuffle(a, again, n), NN_OK);
+    assert_int_equal(nn_shuffle(b, other, n), NN_OK);
+    assert_memory_equal(again, other, sizeof again);
+    assert_memory_not_equal(first, again, sizeof first);
+    assert_int_equal(nn_shuffle(NULL, first, n), NN_EINVAL);
+    assert_int_equal(nn_shuffle(a, NULL, n), NN_EINVAL);
+    assert_int_equal(nn_shuffle(a, first, 0), NN_EINVAL);
+    assert_true(strlen(nn_last_error(a)) > 0);
+    free(x);
+    free(y);
+    nn_free(a);
+    nn_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -734,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_standardize_inputs_uses_mean_and_std),
         cmocka_unit_test(test_training_kit_rejects_bad_input),
         cmocka_unit_test(test_layer_activation_reads_the_architecture),
+        cmocka_unit_test(test_shuffle_draws_the_training_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
