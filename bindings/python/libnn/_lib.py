@@ -103,6 +103,7 @@ float_pp = ctypes.POINTER(c_float_p)
 f32_in = np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS")
 f32_out = np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS,WRITEABLE")
 f64_out = np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS,WRITEABLE")
+size_out = np.ctypeslib.ndpointer(np.uintp, flags="C_CONTIGUOUS,WRITEABLE")
 # Like f32_in, but None passes NULL (optional arrays).
 f32_opt = ctypes.c_void_p
 
@@ -189,6 +190,7 @@ nn_backprop = _declare("nn_backprop", c_int, [net_p, f32_in, f32_in, c_size_t, d
 nn_step = _declare("nn_step", c_int, [net_p], _check_handle)
 nn_train = _declare("nn_train", c_int, [net_p, f32_in, f32_in, c_size_t, c_size_t, PROGRESS_FN, ctypes.c_void_p], _check_handle)
 nn_fit = _declare("nn_fit", c_int, [net_p, f32_in, f32_in, c_size_t, f32_opt, f32_opt, c_size_t, c_size_t, PROGRESS_FN, EPOCH_FN, ctypes.c_void_p], _check_handle)
+nn_shuffle = _declare("nn_shuffle", c_int, [net_p, size_out, c_size_t], _check_handle)
 nn_history_len = _declare("nn_history_len", c_size_t, [net_p])
 nn_history = _declare("nn_history", c_int, [net_p, c_int, f64_out, c_size_t], _check_thread)
 nn_set_input_transform = _declare("nn_set_input_transform", c_int, [net_p, f32_opt, f32_opt], _check_handle)

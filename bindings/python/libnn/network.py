@@ -567,6 +567,17 @@ class Network:
             raise failure[0]
         return self.history()
 
+    def shuffle_order(self, n):
+        """A permutation of ``range(n)`` drawn from the network's generator,
+        as :meth:`train` draws each epoch's order (nn_shuffle); it advances
+        the generator the same way. For training loops written in Python."""
+        n = int(n)
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        order = np.empty(n, np.uintp)
+        _lib.nn_shuffle(self._ptr, order, n)
+        return order.astype(np.intp)
+
     def history(self):
         """Per-epoch series of the last :meth:`train` or :meth:`fit` call
         (nn_history): a dict with float64 arrays ``train_loss``,

@@ -782,3 +782,16 @@ def test_threads_setting_is_process_wide_and_validated():
         assert "threads" not in net.settings
     finally:
         net.threads = before
+
+
+def test_shuffle_order_is_the_training_permutation():
+    a = libnn.Network([2, 3, 1], ["tanh", "identity"], seed=5)
+    b = libnn.Network([2, 3, 1], ["tanh", "identity"], seed=5)
+    first = a.shuffle_order(40)
+    assert sorted(first.tolist()) == list(range(40))
+    x = np.random.default_rng(0).normal(size=(40, 2))
+    y = np.random.default_rng(1).normal(size=(40, 1))
+    b.train(x, y, epochs=1)  # one epoch draws one permutation
+    assert np.array_equal(a.shuffle_order(40), b.shuffle_order(40))
+    with pytest.raises(ValueError):
+        a.shuffle_order(0)
