@@ -23,25 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mkdata  # noqa: E402
+from harness import Failure, check, registry  # noqa: E402
 
 NN = None     # the program under test, from argv
 WORK = None   # this test's temporary directory
 
-TESTS = {}
-
-
-def test(fn):
-    TESTS[fn.__name__.replace("test_", "", 1)] = fn
-    return fn
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
+TESTS, test = registry()
 
 
 def run(*args, rc=0, timeout=300):

@@ -20,25 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mkdata  # noqa: E402
+from harness import Failure, check, registry  # noqa: E402
 
 NN = RUN_MPI = MPIRUN = None  # from argv
 WORK = None                   # this test's temporary directory
 LIMIT = 120                   # seconds for one mpirun, in run-mpi.sh
-TESTS = {}
-
-
-def test(fn):
-    TESTS[fn.__name__.replace("test_", "", 1)] = fn
-    return fn
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
+TESTS, test = registry()
 
 
 def mpi_command(np, *args):
