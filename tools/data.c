@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Loading a data set: the file is read whole through zlib (which passes
+ * Loading a data set: the file is read through zlib (which passes
  * uncompressed files through unchanged, so any format may be gzipped), its
- * first bytes decide the format, and a format parser fills the matrix.
+ * first bytes decide the format, and a format parser fills the matrix: IDX
+ * as its values arrive, CSV and .npy from the whole file.
  * Also the bookkeeping every command needs: where a value came from, and
  * splitting the label column off a CSV table.
  */
@@ -18,29 +19,9 @@
 #include "cli.h"
 #include "data.h"
 
-/* Reads everything left in `gz` into a malloc'd buffer with room for a
- * terminating NUL; *got is gzread's last result (< 0 on error). */
-static unsigned char *slurp(gzFile gz, size_t *len, int *got)
-{
-    size_t cap = 1u << 16, n = 0;
-    unsigned char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t room = cap - n < (1u << 30) ? cap - n : 1u << 30;
-        *got = gzread(gz, buf + n, (unsigned)room);
-        if (*got <= 0)
-            break;
-        n += (size_t)*got;
-        if (n == cap) {
-            unsigned char *grown = realloc(buf, 2 * cap + 1);
-            if (!grown)
-                free(buf);
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    *len = n;
-    return buf;
-}
+/* The longest IDX header, the magic and 255 dimensions: data_load reads
+ * this much first, which tells every format apart. */
+#define HEAD_BYTES (4 + 4 * 255)
 
 /* Why reading `gz` failed, or ST_OK. A truncated gzip stream reads as a
  * short file: only gzerror (and gzclose_r) tell, with Z_BUF_ERROR. */
@@ -60,28 +41,66 @@ static int read_error(gzFile gz, const char *path, int got)
     return ST_OK;
 }
 
-/* Reads the whole file, decompressing gzip; NUL-terminates the buffer so
- * the CSV parser may use string functions. */
-static int read_all(const char *path, unsigned char **out, size_t *len)
+/* gzread for any size: it returns less than asked only at the end of the
+ * file or on an error, which is then reported. */
+static int read_gz(gzFile gz, const char *path, unsigned char *buf,
+                   size_t cap, size_t *got)
 {
-    errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
-        return cli_fail("%s: cannot open: %s", path,
-                        errno ? strerror(errno) : "out of memory");
-    gzbuffer(gz, 1u << 17);
-    int got = 0;
-    unsigned char *buf = slurp(gz, len, &got);
-    int st = buf ? read_error(gz, path, got)
-                 : cli_fail("%s: out of memory reading the file", path);
-    if (gzclose_r(gz) == Z_BUF_ERROR && st == ST_OK)
-        st = cli_fail("%s: cannot read: unexpected end of file", path);
+    *got = 0;
+    while (*got < cap) {
+        size_t want = cap - *got < (1u << 30) ? cap - *got : 1u << 30;
+        int n = gzread(gz, buf + *got, (unsigned)want);
+        if (n > 0)
+            *got += (size_t)n;
+        if (n < (int)want)
+            return read_error(gz, path, n);
+    }
+    return ST_OK;
+}
+
+int data_read(data_stream *s, void *buf, size_t cap, size_t *got)
+{
+    size_t from_head = s->head_len - s->head_pos;
+    if (from_head > cap)
+        from_head = cap;
+    memcpy(buf, s->head + s->head_pos, from_head);
+    s->head_pos += from_head;
+    size_t rest = 0;
+    int st = ST_OK;
+    if (from_head < cap)
+        st = read_gz((gzFile)s->gz, s->path, (unsigned char *)buf + from_head,
+                     cap - from_head, &rest);
+    *got = from_head + rest;
+    return st;
+}
+
+/* The rest of the stream in one malloc'd buffer, NUL-terminated so that
+ * the CSV parser may use string functions. */
+static int read_rest(data_stream *s, unsigned char **out, size_t *len)
+{
+    size_t cap = 1u << 16, n = 0, got = 0;
+    unsigned char *buf = malloc(cap + 1);
+    int st = ST_OK;
+    while (buf) {
+        st = data_read(s, buf + n, cap - n, &got);
+        n += got;
+        if (st != ST_OK || n < cap)
+            break;
+        unsigned char *grown = realloc(buf, 2 * cap + 1);
+        if (!grown)
+            free(buf);
+        buf = grown;
+        cap *= 2;
+    }
+    if (!buf)
+        return cli_fail("%s: out of memory reading the file", s->path);
     if (st != ST_OK) {
         free(buf);
         return st;
     }
-    buf[*len] = '\0';
+    buf[n] = '\0';
     *out = buf;
+    *len = n;
     return ST_OK;
 }
 
@@ -98,29 +117,49 @@ static int is_npy(const unsigned char *b, size_t len)
     return len >= 6 && memcmp(b, "\x93NUMPY", 6) == 0;
 }
 
-int data_load(dataset *d, const char *path, csv_header header)
+/* CSV and .npy: the whole file, then the parser. */
+static int parse_whole(dataset *d, data_stream *s, csv_header header)
 {
-    memset(d, 0, sizeof *d);
-    d->path = path;
     unsigned char *buf = NULL;
     size_t len = 0;
-    int st = read_all(path, &buf, &len);
+    int st = read_rest(s, &buf, &len);
     if (st != ST_OK)
         return st;
-    if (is_idx(buf, len)) {
-        d->format = DATA_IDX;
-        st = idx_parse(d, buf, len);
-    } else if (is_npy(buf, len)) {
+    if (is_npy(buf, len)) {
         d->format = DATA_NPY;
         st = npy_parse(d, buf, len);
     } else if (memchr(buf, '\0', len)) {
         st = cli_fail("%s: not a CSV, IDX or .npy file (it holds binary "
-                      "data that is none of these)", path);
+                      "data that is none of these)", d->path);
     } else {
         d->format = DATA_CSV;
         st = csv_parse(d, (char *)buf, len, header);
     }
     free(buf);
+    return st;
+}
+
+int data_load(dataset *d, const char *path, csv_header header)
+{
+    memset(d, 0, sizeof *d);
+    d->path = path;
+    errno = 0;
+    gzFile gz = gzopen(path, "rb");
+    if (!gz)
+        return cli_fail("%s: cannot open: %s", path,
+                        errno ? strerror(errno) : "out of memory");
+    gzbuffer(gz, 1u << 17);
+    unsigned char head[HEAD_BYTES];
+    data_stream s = {gz, path, head, 0, 0};
+    int st = read_gz(gz, path, head, sizeof head, &s.head_len);
+    if (st == ST_OK && is_idx(head, s.head_len)) {
+        d->format = DATA_IDX;
+        st = idx_read(d, &s);
+    } else if (st == ST_OK) {
+        st = parse_whole(d, &s, header);
+    }
+    if (gzclose_r(gz) == Z_BUF_ERROR && st == ST_OK)
+        st = cli_fail("%s: cannot read: unexpected end of file", path);
     if (st != ST_OK)
         data_free(d);
     return st;

@@ -47,10 +47,27 @@ int data_take_column(dataset *d, size_t col, dataset *out);
 /* Name of the format, for messages. */
 const char *data_format_name(data_format f);
 
-/* Parsers behind data_load, one per format, over the whole (decompressed)
- * file. On failure they leave *d for data_free. */
+/* A file being read through zlib: the bytes data_load has already read to
+ * tell the format, then the rest of the stream. The IDX reader converts
+ * values as they arrive, so that the file's bytes are never held whole
+ * beside their floats (a training run's peak memory is then the data as
+ * floats plus a chunk: docs/performance.md, "Memory"). */
+typedef struct data_stream {
+    void *gz;                  /* gzFile */
+    const char *path;
+    const unsigned char *head; /* the bytes already read */
+    size_t head_len, head_pos;
+} data_stream;
+
+/* Reads up to `cap` bytes into `buf`; *got receives how many, 0 at the end
+ * of the file. ST_OK, or ST_FAIL after one message. */
+int data_read(data_stream *s, void *buf, size_t cap, size_t *got);
+
+/* Parsers behind data_load, one per format: CSV and .npy over the whole
+ * (decompressed) file, IDX from the stream. On failure they leave *d for
+ * data_free. */
 int csv_parse(dataset *d, char *text, size_t len, csv_header header);
-int idx_parse(dataset *d, const unsigned char *buf, size_t len);
+int idx_read(dataset *d, data_stream *s);
 int npy_parse(dataset *d, const unsigned char *buf, size_t len);
 
 #endif

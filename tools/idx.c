@@ -4,9 +4,10 @@
  * byte, the number of dimensions, each dimension as a big-endian u32, then
  * the values in row-major order, big-endian. The first dimension counts
  * samples; the others are flattened into one row per sample (28x28 images
- * become 784 inputs). The header's sizes are checked against the bytes
- * present before anything is allocated, so a corrupt header cannot ask for
- * more memory than the file's own size suggests.
+ * become 784 inputs). Values are converted as they are read, a chunk at a
+ * time, into an array that grows with the values actually present, so a
+ * corrupt header cannot ask for more memory than the file holds, and the
+ * file's bytes are never held whole beside their floats.
  */
 #include <math.h>
 #include <stdint.h>
@@ -68,17 +69,23 @@ static double value(unsigned char type, const unsigned char *p)
 }
 
 /* Reads the dimensions; *count receives the number of values. */
-static int read_shape(dataset *d, const unsigned char *buf, size_t len,
-                      size_t *count)
+static int read_shape(dataset *d, data_stream *s, size_t *count)
 {
-    size_t ndim = buf[3];
-    if (len < 4 + 4 * ndim)
+    unsigned char head[4 + 4 * 255];
+    size_t got = 0;
+    int st = data_read(s, head, 4, &got); /* data_load saw these 4 */
+    size_t ndim = head[3];
+    if (st == ST_OK)
+        st = data_read(s, head + 4, 4 * ndim, &got);
+    if (st != ST_OK)
+        return st;
+    if (got < 4 * ndim)
         return cli_fail("%s: truncated IDX header (%zu dimensions need %zu "
                         "bytes, the file has %zu)", d->path, ndim,
-                        4 + 4 * ndim, len);
-    size_t rows = (size_t)be(buf + 4, 4), cols = 1;
+                        4 + 4 * ndim, 4 + got);
+    size_t rows = (size_t)be(head + 4, 4), cols = 1;
     for (size_t k = 1; k < ndim; k++) {
-        size_t dim = (size_t)be(buf + 4 + 4 * k, 4);
+        size_t dim = (size_t)be(head + 4 + 4 * k, 4);
         if (dim != 0 && cols > SIZE_MAX / dim)
             return cli_fail("%s: IDX dimensions overflow", d->path);
         cols *= dim;
@@ -94,32 +101,85 @@ static int read_shape(dataset *d, const unsigned char *buf, size_t len,
     return ST_OK;
 }
 
-int idx_parse(dataset *d, const unsigned char *buf, size_t len)
+/* Room in d->x for at least `need` of the `count` values: the array
+ * doubles as values arrive (large blocks grow by remapping, not copying). */
+static int reserve(dataset *d, size_t *cap, size_t need, size_t count)
 {
-    size_t count = 0, width = type_width(buf[2]);
-    int st = read_shape(d, buf, len, &count);
-    if (st != ST_OK)
-        return st;
-    size_t start = 4 + 4 * (size_t)buf[3], have = (len - start) / width;
-    if (have < count)
-        return cli_fail("%s: truncated: the IDX header promises %zu x %zu "
-                        "values, the file holds %zu", d->path, d->rows,
-                        d->cols, have);
-    if (len - start != count * width)
-        return cli_fail("%s: %zu bytes after the %zu x %zu values the IDX "
-                        "header promises", d->path,
-                        len - start - count * width, d->rows, d->cols);
-    d->x = malloc(count * sizeof *d->x);
-    if (!d->x)
+    if (need <= *cap)
+        return ST_OK;
+    size_t grown = *cap ? *cap : 1u << 16;
+    while (grown < need)
+        grown = grown > count / 2 ? count : 2 * grown;
+    if (grown > count)
+        grown = count;
+    float *x = realloc(d->x, grown * sizeof *x);
+    if (!x)
         return cli_fail("%s: out of memory for %zu values", d->path, count);
-    for (size_t i = 0; i < count; i++) {
-        double v = value(buf[2], buf + start + i * width);
-        d->x[i] = (float)v;
-        if (!isfinite(d->x[i])) {
+    d->x = x;
+    *cap = grown;
+    return ST_OK;
+}
+
+/* Converts `n` values of `type` from `raw`, the values [done, done + n). */
+static int convert(dataset *d, unsigned char type, const unsigned char *raw,
+                   size_t n, size_t done)
+{
+    size_t width = type_width(type);
+    for (size_t i = 0; i < n; i++) {
+        double v = value(type, raw + i * width);
+        float *x = &d->x[done + i];
+        *x = (float)v;
+        if (!isfinite(*x)) {
             char where[512];
-            data_where(d, i / d->cols, i % d->cols, where, sizeof where);
+            data_where(d, (done + i) / d->cols, (done + i) % d->cols, where,
+                       sizeof where);
             return cli_fail("%s: %g is not a finite float", where, v);
         }
     }
     return ST_OK;
+}
+
+/* Bytes left in the stream (all read, none kept). */
+static int count_rest(data_stream *s, unsigned char *chunk, size_t cap,
+                      size_t *rest)
+{
+    size_t got = 0;
+    *rest = 0;
+    do {
+        int st = data_read(s, chunk, cap, &got);
+        if (st != ST_OK)
+            return st;
+        *rest += got;
+    } while (got == cap);
+    return ST_OK;
+}
+
+int idx_read(dataset *d, data_stream *s)
+{
+    enum { CHUNK = 1 << 16 }; /* bytes, a multiple of every width */
+    unsigned char type = s->head[2], chunk[CHUNK];
+    size_t count = 0, width = type_width(type), done = 0, cap = 0, got = 0;
+    int st = read_shape(d, s, &count);
+    while (st == ST_OK && done < count) {
+        size_t want = (count - done) * width < CHUNK ? (count - done) * width
+                                                     : CHUNK;
+        st = data_read(s, chunk, want, &got);
+        size_t n = got / width;
+        if (st == ST_OK)
+            st = reserve(d, &cap, done + n, count);
+        if (st == ST_OK)
+            st = convert(d, type, chunk, n, done);
+        done += n;
+        if (st == ST_OK && got < want)
+            return cli_fail("%s: truncated: the IDX header promises %zu x "
+                            "%zu values, the file holds %zu", d->path,
+                            d->rows, d->cols, done);
+    }
+    size_t extra = 0;
+    if (st == ST_OK)
+        st = count_rest(s, chunk, CHUNK, &extra);
+    if (st == ST_OK && extra)
+        return cli_fail("%s: %zu bytes after the %zu x %zu values the IDX "
+                        "header promises", d->path, extra, d->rows, d->cols);
+    return st;
 }

@@ -11,6 +11,7 @@ import csv
 import gzip
 import os
 import pty
+import random
 import re
 import select
 import signal
@@ -279,6 +280,56 @@ def test_idx_roundtrip():
     p = run("train", "img.idx.gz", "--layers", "4,3", "-o", "x.nn", rc=2)
     check("img.idx.gz is IDX data: give the targets with --labels FILE" in
           p.stderr, p.stderr)
+
+
+@test
+def test_peak_memory():
+    """Issue 6's memory bound on a whole training run: its peak resident
+    set is at most the data (as the floats nn_train takes) + 3 x the
+    parameters + 2 x one batch's activations + 16 MiB. It holds because the
+    IDX reader converts values as they arrive: holding the file's bytes
+    beside the floats would add a quarter of the data. A header that
+    promises far more values than the file holds allocates nothing for
+    them."""
+    rows, width, hidden, classes, batch = 20000, 784, 64, 10, 64
+    rng = random.Random(7)
+    with gzip.open(WORK / "img.idx.gz", "wb", compresslevel=1) as f:
+        f.write(mkdata.idx_bytes([], [rows, 28, 28])
+                + rng.randbytes(rows * width))
+    mkdata.write_idx(WORK / "lab.idx",
+                     [b % classes for b in rng.randbytes(rows)], [rows])
+    args = ["train", "img.idx.gz", "--labels", "lab.idx", "--layers",
+            "%d,%d,%d" % (width, hidden, classes), "--optimizer", "momentum",
+            "--batch", str(batch), "--epochs", "1", "-q", "-o", "m.nn"]
+    peak = peak_rss(args)
+    params = width * hidden + hidden + hidden * classes + classes
+    data = 4 * rows * (width + classes)
+    bound = (data + 3 * 4 * params + 2 * 4 * batch * (width + hidden + classes)
+             + 16 * 2**20)
+    print("peak resident set %.1f MiB, bound %.1f MiB"
+          % (peak / 2**20, bound / 2**20))
+    check(peak <= bound, "peak resident set %.1f MiB > bound %.1f MiB"
+          % (peak / 2**20, bound / 2**20))
+    # 2^32 - 1 images promised, 3 given: refused without reserving room
+    # for the promise (which would fail as out of memory)
+    (WORK / "liar.idx").write_bytes(
+        mkdata.idx_bytes([], [2**32 - 1, 28, 28]) + bytes(3 * width))
+    p = run("train", "liar.idx", "--labels", "lab.idx", "--layers", "784,10",
+            "-o", "x.nn", rc=1)
+    check(p.stderr == "nn: liar.idx: truncated: the IDX header promises "
+          "4294967295 x 784 values, the file holds 2352\n", p.stderr)
+
+
+def peak_rss(args):
+    """Runs nn with `args` in WORK; its peak resident set size in bytes.
+    Measured by GNU time, whose small process forks nn: a child forked by
+    this Python process would count Python's pages too."""
+    out = WORK / "peak_rss.txt"
+    run_args = ["-o", out, "-f", "%M", NN, *args]
+    p = subprocess.run(["/usr/bin/time", *map(str, run_args)], cwd=WORK,
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, "nn %s failed: %s" % (" ".join(args), p.stderr))
+    return int(out.read_text().split()[-1]) * 1024  # %M is in KiB
 
 
 @test
