@@ -11,6 +11,7 @@
  */
 #include "testutil.h"
 
+#include <float.h>
 #include <pthread.h>
 
 #define RTOL 1e-5
@@ -70,6 +71,9 @@ static const arch archs[] = {
     {4, {3, 5, 4, 2}, {NN_LEAKY_RELU, NN_IDENTITY, NN_TANH}},
     {4, {3, 5, 4, 2}, {NN_RELU, NN_RELU, NN_RELU}},
     {3, {6, 9, 5}, {NN_TANH, NN_SOFTMAX}},
+    /* wide enough for the vectorised exponential of activation.c */
+    {3, {6, 12, 16}, {NN_SIGMOID, NN_SOFTMAX}},
+    {3, {5, 33, 9}, {NN_SIGMOID, NN_SIGMOID}},
 };
 
 static void check_forward(pair *P, size_t batch, uint64_t seed)
@@ -114,6 +118,74 @@ static void test_forward_matches_reference(void **state)
         }
     }
     TU_CONTEXT_CLEAR();
+}
+
+/* The exponential behind wide sigmoid and softmax layers, over the whole
+ * float range: one input x, 16 units z_j = x * w_j, against the formulas
+ * in double. Sigmoid within 3 ulp, softmax (a float sum and a division
+ * after the exponentials) within 5, down into the subnormals;
+ * sigmoid's 1 / (1 + e^-z) is 0 where e^-z overflows (z < -88.7, where
+ * the true value is below FLT_MIN). Infinite and NaN inputs give sigmoid's
+ * limits and NaN. */
+static void test_wide_exponentials(void **state)
+{
+    (void)state;
+    enum { UNITS = 16, BATCH = 2401 };
+    const size_t sizes[] = {1, UNITS};
+    float w[UNITS], *x = tu_floats(BATCH), *y = tu_floats(BATCH * UNITS);
+    for (size_t j = 0; j < UNITS; j++)
+        w[j] = 0.25f + 0.05f * (float)j;
+    for (size_t i = 0; i < BATCH; i++)
+        x[i] = -120.0f + 0.1f * (float)i;
+    for (int softmax = 0; softmax <= 1; softmax++) {
+        nn_activation act = softmax ? NN_SOFTMAX : NN_SIGMOID;
+        nn_net *net = tu_create(2, sizes, &act, NN_NO_BIAS, 1);
+        memcpy(nn_params(net), w, sizeof w);
+        ASSERT_OK(nn_forward(net, x, BATCH, y));
+        for (size_t i = 0; i < BATCH; i++) {
+            double z[UNITS], max = -INFINITY, sum = 0.0;
+            for (size_t j = 0; j < UNITS; j++) {
+                z[j] = (double)(x[i] * w[j]); /* the float product */
+                max = z[j] > max ? z[j] : max;
+            }
+            double shifted[UNITS]; /* z - max as the library rounds it */
+            for (size_t j = 0; j < UNITS; j++) {
+                shifted[j] = (double)((float)z[j] - (float)max);
+                sum += exp(shifted[j]);
+            }
+            for (size_t j = 0; j < UNITS; j++) {
+                double want = softmax ? exp(shifted[j]) / sum
+                                      : 1.0 / (1.0 + exp(-z[j]));
+                TU_CONTEXT("%s, x %g, unit %zu", softmax ? "softmax"
+                           : "sigmoid", (double)x[i], j);
+                ASSERT_CLOSE(y[i * UNITS + j], want,
+                             softmax ? 6e-7 : 3.6e-7,
+                             softmax ? 3e-45 : FLT_MIN);
+            }
+        }
+        nn_free(net);
+    }
+    const float special[] = {INFINITY, -INFINITY, NAN, 88.8f, -88.8f};
+    const double sigmoid_of[] = {1.0, 0.0, NAN, 1.0, 0.0};
+    /* inputs must be finite: the weights make z = 1 * w non-finite */
+    nn_activation act = NN_SIGMOID;
+    nn_net *net = tu_create(2, sizes, &act, NN_NO_BIAS, 1);
+    const float one = 1.0f;
+    for (size_t k = 0; k < TU_ARRAY_LEN(special); k++) {
+        for (size_t j = 0; j < UNITS; j++)
+            nn_params(net)[j] = special[k];
+        ASSERT_OK(nn_forward(net, &one, 1, y));
+        TU_CONTEXT("sigmoid of %g", (double)special[k]);
+        for (size_t j = 0; j < UNITS; j++)
+            if (isnan(sigmoid_of[k]))
+                assert_true(isnan(y[j]));
+            else
+                ASSERT_CLOSE(y[j], sigmoid_of[k], 0.0, FLT_MIN);
+    }
+    TU_CONTEXT_CLEAR();
+    nn_free(net);
+    free(x);
+    free(y);
 }
 
 /* Batches of 1, then 50, then 5: buffers grow and later smaller batches
@@ -504,6 +576,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_matches_reference),
+        cmocka_unit_test(test_wide_exponentials),
         cmocka_unit_test(test_batch_growth),
         cmocka_unit_test(test_costs_match_reference),
         cmocka_unit_test(test_saturated_cross_entropies),
