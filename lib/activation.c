@@ -236,17 +236,51 @@ void nn__activation_backward(nn_activation act, const float *restrict a,
     }
 }
 
+/* One pass per activation through a dropout layer: for a kept unit
+ * (mask m > 0) f(z) = a / m, delta *= m, then delta *= f'(z) as in
+ * nn__activation_backward (`D` maps (f(z), d) to the new d); a dropped unit
+ * gets 0. The same operations in the same order as applying the two
+ * element by element, so the same bits, in vector registers. */
+#define DROPOUT_BACKWARD(name, D)                                              \
+    static NN__VECTORIZE void name(const float *restrict a,                    \
+                                   const float *restrict mask,                 \
+                                   float *restrict delta, size_t n)            \
+    {                                                                          \
+        for (size_t i = 0; i < n; i++) {                                       \
+            float m = mask[i], kept = m != 0.0f ? m : 1.0f;                    \
+            float av = a[i] / kept, d = delta[i] * m;                          \
+            d = (D);                                                           \
+            delta[i] = m != 0.0f ? d : 0.0f;                                   \
+        }                                                                      \
+    }
+
+DROPOUT_BACKWARD(identity_dropout_backward, ((void)av, d))
+DROPOUT_BACKWARD(sigmoid_dropout_backward, d * (av * (1.0f - av)))
+DROPOUT_BACKWARD(tanh_dropout_backward, d * (1.0f - av * av))
+DROPOUT_BACKWARD(relu_dropout_backward, av > 0.0f ? d : 0.0f)
+DROPOUT_BACKWARD(leaky_relu_dropout_backward,
+                 av > 0.0f ? d : LEAKY_SLOPE * d)
+
 void nn__dropout_backward(nn_activation act, const float *restrict a,
                           const float *restrict mask, float *restrict delta,
                           size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (mask[i] == 0.0f) {
-            delta[i] = 0.0f;
-            continue;
-        }
-        float f = a[i] / mask[i];
-        delta[i] *= mask[i];
-        nn__activation_backward(act, &f, &delta[i], 1);
+    switch (act) {
+    case NN_IDENTITY:
+    case NN_SOFTMAX: /* never a hidden layer */
+        identity_dropout_backward(a, mask, delta, n);
+        break;
+    case NN_SIGMOID:
+        sigmoid_dropout_backward(a, mask, delta, n);
+        break;
+    case NN_TANH:
+        tanh_dropout_backward(a, mask, delta, n);
+        break;
+    case NN_RELU:
+        relu_dropout_backward(a, mask, delta, n);
+        break;
+    case NN_LEAKY_RELU:
+        leaky_relu_dropout_backward(a, mask, delta, n);
+        break;
     }
 }

@@ -55,12 +55,10 @@ const float *nn__forward(const nn_net *net, const float *x, size_t batch,
 static void draw_masks(nn_net *net, size_t batch)
 {
     float keep_scale = (float)(1.0 / (1.0 - net->set.dropout));
-    for (size_t l = 1; l + 1 < net->n_sizes; l++) {
-        float *m = net->buf.mask[l];
-        for (size_t i = 0; i < batch * net->sizes[l]; i++)
-            m[i] = nn__rng_uniform(net->rng) < net->set.dropout ? 0.0f
-                                                                : keep_scale;
-    }
+    for (size_t l = 1; l + 1 < net->n_sizes; l++)
+        nn__rng_dropout_mask(net->rng, net->buf.mask[l],
+                             batch * net->sizes[l], net->set.dropout,
+                             keep_scale);
 }
 
 const float *nn__forward_train(nn_net *net, const float *x, size_t batch,

@@ -79,6 +79,11 @@ uint64_t nn__rng_next(uint64_t state[4]);
 double nn__rng_uniform(uint64_t state[4]);
 /* Uniform integer in [0, bound), unbiased; bound >= 1. */
 uint64_t nn__rng_below(uint64_t state[4], uint64_t bound);
+/* Dropout masks: mask[i] = 0 when the i-th of n uniform draws is below p,
+ * else keep_scale; the draws and results of n calls of nn__rng_uniform,
+ * p in [0, 1). */
+void nn__rng_dropout_mask(uint64_t state[4], float *mask, size_t n, double p,
+                          float keep_scale);
 
 /* ---- forward.c ---- */
 /* Runs the network on `batch` rows of raw inputs x. With an input transform
