@@ -64,7 +64,7 @@ extern "C" {
 /** Major version: changes only with an ABI break (and the soname). */
 #define LIBNN_VERSION_MAJOR 0
 /** Minor version: bumped when symbols or options are added. */
-#define LIBNN_VERSION_MINOR 1
+#define LIBNN_VERSION_MINOR 2
 /** Patch version: bug fixes only. */
 #define LIBNN_VERSION_PATCH 0
 
@@ -593,6 +593,62 @@ NN_API size_t nn_history_len(const nn_net *net);
  *         Thread-safe; failures in nn_last_error(NULL).
  */
 NN_API int nn_history(const nn_net *net, int metric, double *out, size_t cap);
+
+/* ----------------------------------------------------------------------
+ * Epochs of training loops run outside nn_train() / nn_fit() (libnn_mpi's,
+ * a custom sampler): the hooks nn_fit() itself calls around each epoch,
+ * so that such a loop follows the learning-rate schedule and fills the
+ * history as nn_fit() would. A loop is
+ *
+ *     nn_history_clear(net);
+ *     for (each epoch) {
+ *         nn_epoch_begin(net);              // the schedule's lr
+ *         ... nn_shuffle(), nn_backprop(), nn_step() ...
+ *         double m[] = {train_loss, train_accuracy, val_loss, val_acc};
+ *         nn_epoch_end(net, m, 4);          // history, schedule
+ *     }
+ * ---------------------------------------------------------------------- */
+
+/**
+ * @brief Start an epoch: set the learning rate that the schedule
+ *        (::NN_OPT_SCHEDULE) gives the epoch about to run, as nn_fit()
+ *        does before each; read it back with ::NN_OPT_CURRENT_LR. Calling
+ *        it again before nn_epoch_end() changes nothing.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle.
+ * @since 0.2
+ */
+NN_API int nn_epoch_begin(nn_net *net);
+
+/**
+ * @brief End an epoch as nn_fit() does after each: append its metrics to
+ *        the history, with the learning rate it ran at; count it in
+ *        ::NN_OPT_EPOCHS_DONE; and let the schedule see it (the plateau
+ *        schedule watches the validation loss, or the training loss when
+ *        the validation loss is NaN).
+ *
+ * The first call on a handle allocates the history ring (as the first
+ * nn_train() does); no later call allocates.
+ *
+ * @param[in,out] net     the network.
+ * @param[in]     metrics the epoch's values in ::nn_metric order:
+ *                        training loss, then optionally training accuracy,
+ *                        validation loss and validation accuracy; NaN
+ *                        marks a value there is none of. Those not given
+ *                        are NaN.
+ * @param[in]     count   number of values in `metrics`, 1 to 4.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL pointer or a count out of range;
+ *         ::NN_ENUMERIC for a training loss that is not finite or an
+ *         infinite metric; ::NN_ENOMEM. A failed call changes nothing.
+ * @since 0.2
+ */
+NN_API int nn_epoch_end(nn_net *net, const double *metrics, size_t count);
+
+/**
+ * @brief Empty the history, as nn_train() and nn_fit() do when they start.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle.
+ * @since 0.2
+ */
+NN_API int nn_history_clear(nn_net *net);
 
 /* ======================================================================
  * Input transform

@@ -288,10 +288,15 @@ typedef int (*nn_mpi_epoch_fn)(void *user, const nn_net *net, size_t epoch,
  * Requirements, checked on entry on every rank: the same architecture,
  * parameters, input transform and settings on every rank (create with the
  * same seed, or use nn_mpi_broadcast_net(), which also copies the optimizer
- * state that nn_mpi_fit() cannot see), and the same `epochs`;
- * ::NN_OPT_SCHEDULE must be ::NN_SCHEDULE_CONSTANT (libnn offers no public
- * way yet to advance a schedule or write nn_history() from outside
- * nn_fit(), so neither is touched; ::NN_OPT_EPOCHS_DONE does not advance).
+ * state that nn_mpi_fit() cannot see), and the same `epochs`.
+ *
+ * Learning-rate schedules and the history work as in nn_fit(), through
+ * libnn's epoch hooks (nn_epoch_begin(), nn_epoch_end()) on every rank:
+ * each epoch runs at the schedule's rate, its metrics (those given to
+ * `on_epoch`) are appended to nn_history() on every rank, the plateau
+ * schedule watches the validation loss over all ranks (the training loss
+ * without validation data), and ::NN_OPT_EPOCHS_DONE advances. The
+ * training accuracy is NaN: the ranks' outputs are not gathered.
  * With dropout each rank draws its masks from its own generator, in step
  * with the others at the start of the call.
  *
@@ -315,7 +320,7 @@ typedef int (*nn_mpi_epoch_fn)(void *user, const nn_net *net, size_t epoch,
  * @param[in]     user     passed to both callbacks.
  * @return ::NN_OK (also when a callback stopped training), on every rank;
  *         otherwise the same code on every rank: ::NN_EINVAL for NULL
- *         pointers, zero counts, a schedule, or ranks that disagree;
+ *         pointers, zero counts, or ranks that disagree;
  *         ::NN_ESHAPE; ::NN_ENOMEM (before any step: nothing changed);
  *         ::NN_ENUMERIC for non-finite data on any rank (before any step)
  *         or a non-finite cost or gradient in a step (training stops with

@@ -108,6 +108,56 @@ static void record_history(nn_net *net, const double values[NN__HIST_SERIES])
     h->len++;
 }
 
+/* The end of every epoch, nn_fit's and nn_epoch_end's: the history entry
+ * (with the learning rate the epoch ran at), then the schedule's step,
+ * which watches the validation loss when there is one. The history ring
+ * exists (reserve_history). */
+static void end_epoch(nn_net *net, const double *metrics, size_t count)
+{
+    double values[NN__HIST_SERIES];
+    for (size_t m = 0; m < NN_HIST_LEARNING_RATE; m++)
+        values[m] = m < count ? metrics[m] : NAN;
+    values[NN_HIST_LEARNING_RATE] =
+        net->set.learning_rate * net->sched.lr_factor;
+    record_history(net, values);
+    double val_loss = values[NN_HIST_VAL_LOSS];
+    nn__schedule_end_epoch(net, isnan(val_loss) ? values[NN_HIST_TRAIN_LOSS]
+                                                : val_loss);
+}
+
+int nn_epoch_begin(nn_net *net)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_epoch_begin: net must not be NULL");
+    nn__schedule_begin_epoch(net);
+    return NN_OK;
+}
+
+int nn_epoch_end(nn_net *net, const double *metrics, size_t count)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_epoch_end: net must not be NULL");
+    NN__CHECK(net, metrics && count >= 1 && count <= NN_HIST_LEARNING_RATE,
+              NN_EINVAL, "nn_epoch_end: metrics must hold 1 to %d values, "
+              "the training loss first (count is %zu)", NN_HIST_LEARNING_RATE,
+              metrics ? count : 0);
+    NN__CHECK(net, isfinite(metrics[0]), NN_ENUMERIC,
+              "nn_epoch_end: the training loss (%g) is not finite",
+              metrics[0]);
+    for (size_t m = 1; m < count; m++)
+        NN__CHECK(net, !isinf(metrics[m]), NN_ENUMERIC,
+                  "nn_epoch_end: metric %zu is infinite (NaN marks a value "
+                  "there is none of)", m);
+    NN__TRY(reserve_history(net, "nn_epoch_end"));
+    end_epoch(net, metrics, count);
+    return NN_OK;
+}
+
+int nn_history_clear(nn_net *net)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_history_clear: net must not be NULL");
+    net->history.len = 0;
+    return NN_OK;
+}
+
 /* Allocates everything a training call needs before its first step, so
  * that a failure changes nothing. */
 static int reserve_fit(nn_net *net, const char *fn, size_t n, size_t batch,
@@ -222,7 +272,6 @@ static int fit(nn_net *net, const char *fn, const float *x, const float *y,
     int rc = NN_OK;
     for (size_t epoch = 0; epoch < epochs; epoch++) {
         nn__schedule_begin_epoch(net);
-        double lr = net->set.learning_rate * net->sched.lr_factor;
         epoch_result r = {0.0, 0, 0, 0};
         rc = run_epoch(net, x, y, n, epoch, progress, user, &r);
         if (rc != NN_OK || r.samples == 0)
@@ -231,11 +280,9 @@ static int fit(nn_net *net, const char *fn, const float *x, const float *y,
         double val_loss = NAN, val_acc = NAN;
         if (n_val > 0)
             validate(net, x_val, y_val, n_val, &val_loss, &val_acc);
-        double values[NN__HIST_SERIES] = {
-            train_loss, (double)r.correct / (double)r.samples, val_loss,
-            val_acc, lr};
-        record_history(net, values);
-        nn__schedule_end_epoch(net, n_val > 0 ? val_loss : train_loss);
+        double metrics[] = {train_loss, (double)r.correct / (double)r.samples,
+                            val_loss, val_acc};
+        end_epoch(net, metrics, NN_HIST_LEARNING_RATE);
         int stop = r.stop;
         if (n_val > 0) {
             if (val_loss < best_val) {

@@ -15,7 +15,7 @@
 
 #include "mpi_internal.h"
 
-/* The settings that must agree across ranks: all of libnn 0.1's. */
+/* The settings that must agree across ranks: all of libnn 0.2's. */
 #define N_OPTIONS (NN_OPT_EPOCHS_DONE + 1)
 
 typedef struct fit {
@@ -83,7 +83,6 @@ static int check_data(const fit *f)
 /* This rank's arguments, before any collective. */
 static int check_args(fit *f)
 {
-    double schedule = 0.0;
     if (!f->net)
         return nn_mpi__local(NN_EINVAL, "net is NULL");
     if ((f->n > 0 && (!f->x || !f->y)) ||
@@ -92,11 +91,6 @@ static int check_args(fit *f)
                              "be NULL when this rank has rows");
     if (f->epochs < 1)
         return nn_mpi__local(NN_EINVAL, "epochs is 0");
-    (void)nn_get(f->net, NN_OPT_SCHEDULE, &schedule);
-    if (schedule != NN_SCHEDULE_CONSTANT)
-        return nn_mpi__local(NN_EINVAL, "learning-rate schedules are not "
-                             "supported yet: set NN_OPT_SCHEDULE to "
-                             "NN_SCHEDULE_CONSTANT");
     f->n_in = nn_layer_size(f->net, 0);
     f->n_out = nn_layer_size(f->net, nn_num_layers(f->net) - 1);
     f->n_params = nn_param_count(f->net);
@@ -319,17 +313,36 @@ static int keep_best(fit *f, double val_loss, double *best_val,
     return patience > 0.0 && ++*worse >= (size_t)patience;
 }
 
+/* The epoch's metrics (the same on every rank) into the history, and the
+ * schedule's step, through libnn's epoch hook on every rank: their
+ * networks stay alike. Its one failure, the history's first allocation,
+ * is agreed on. */
+static int record_epoch(fit *f, const double m[NN_MPI_METRICS])
+{
+    double vote[NN_MPI__VOTE_LEN];
+    nn_mpi__tally t;
+    int rc = nn_epoch_end(f->net, m, NN_HIST_LEARNING_RATE);
+    nn_mpi__vote_init(vote, rc == NN_OK ? NN_OK
+                                        : nn_mpi__libnn(rc, f->net,
+                                                        "nn_epoch_end"));
+    return nn_mpi__vote(&f->c, vote, NN_EINVAL, "", &t);
+}
+
 static int train(fit *f, nn_progress_fn progress, nn_mpi_epoch_fn on_epoch,
                  void *user)
 {
     double best_val = HUGE_VAL;
     size_t worse = 0;
+    (void)nn_history_clear(f->net);
     for (size_t epoch = 0; epoch < f->epochs; epoch++) {
         epoch_result r = {0.0, 0.0, 0};
         double m[NN_MPI_METRICS];
+        (void)nn_epoch_begin(f->net); /* the schedule's rate, every rank */
         int rc = run_epoch(f, epoch, progress, user, &r);
         if (rc == NN_OK && r.samples > 0)
             rc = end_epoch(f, &r, m);
+        if (rc == NN_OK && r.samples > 0)
+            rc = record_epoch(f, m);
         if (rc != NN_OK)
             return rc; /* parameters of the last good step, as nn_fit */
         if (r.samples == 0)

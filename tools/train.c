@@ -360,16 +360,12 @@ static int check_outputs(const train_opts *o)
     return st;
 }
 
-/* --mpi: joins the MPI job, after which only rank 0 prints; refuses what
- * nn_mpi_fit cannot do. */
+/* --mpi: joins the MPI job, after which only rank 0 prints. */
 static int start_mpi(run *r)
 {
     int st = fit_mpi_begin(&r->rank);
     if (st == ST_OK && r->rank != 0)
         r->o.quiet = 1;
-    if (st == ST_OK && r->o.schedule != NN_SCHEDULE_CONSTANT)
-        st = cli_usage("--schedule: only constant works with --mpi "
-                       "(nn_mpi_fit cannot step a learning-rate schedule)");
     return st;
 }
 

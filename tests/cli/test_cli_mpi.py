@@ -137,13 +137,26 @@ def test_bad_input():
 
 
 @test
-def test_schedule_refused():
-    write_blobs(30)
-    p = mpi(2, *TRAIN, "--mpi", "--schedule", "cosine", "-o", "m.nn", rc=2)
-    check(len(messages(p)) == 1 and messages(p)[0].startswith(
-        "nn train: --schedule: only constant works with --mpi"),
-        "one usage message:\n%s%s" % (p.stdout, p.stderr))
-    check(files() == ["blobs.csv"], "nothing written")
+def test_schedule():
+    """A cosine schedule under --mpi: the same learning rate each epoch as
+    in one process, in the log and the model ("epochs trained")."""
+    write_blobs(200)
+    args = [*TRAIN, "--epochs", "6", "--schedule", "cosine", "--t-max", "4",
+            "--val-split", "0.2", "-q"]
+    mpi(2, *args, "--mpi", "-o", "m.nn", "--log", "m.csv")
+    nn(*args, "-o", "one.nn", "--log", "one.csv")
+    rates = {}
+    for name in ("m", "one"):
+        with open(WORK / (name + ".csv")) as f:
+            rates[name] = [float(r["learning_rate"])
+                           for r in csv.DictReader(f)]
+    check(rates["m"] == rates["one"] and len(rates["m"]) == 6 and
+          rates["m"][0] == 0.01 and rates["m"][4] == 0.0,
+          "learning rates %s under MPI, %s in one process"
+          % (rates["m"], rates["one"]))
+    info = nn("info", "m.nn")
+    check(re.search(r"^epochs trained\s+6$", info, re.M),
+          "6 epochs in the model:\n" + info)
 
 
 def mpirun_pid(root):

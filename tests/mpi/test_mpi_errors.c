@@ -130,11 +130,6 @@ static void test_bad_arguments(void)
     CHECK_RC(nn_mpi_train(net, MPI_COMM_WORLD, x, y, count,
                           is_bad_rank() ? 0 : 1, NULL, NULL), NN_EINVAL);
     check_detail("epochs");
-    if (is_bad_rank())
-        CHECK_RC(nn_set(net, NN_OPT_SCHEDULE, NN_SCHEDULE_COSINE), NN_OK);
-    CHECK_RC(nn_mpi_train(net, MPI_COMM_WORLD, x, y, count, 1, NULL, NULL),
-             NN_EINVAL);
-    check_detail("schedule");
     CHECK_RC(nn_mpi_train(net, MPI_COMM_WORLD, x, y, 0, 1, NULL, NULL),
              NN_EINVAL);
     CHECK_RC(nn_mpi_train(net, MPI_COMM_NULL, x, y, count, 1, NULL, NULL),

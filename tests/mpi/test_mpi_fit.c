@@ -228,6 +228,57 @@ static void test_fit_validation(void)
     mt_case("nn_mpi_fit: validation metrics and best weights as one process");
 }
 
+/* Learning-rate schedules and the history under nn_mpi_fit, through
+ * libnn's epoch hooks: the same rates, epochs and weights as one process
+ * (nn_mpi_fit on MPI_COMM_SELF, whose rates are nn_fit's), on every rank.
+ * The plateau schedule watches the validation loss over all ranks. */
+static void test_fit_schedules(void)
+{
+    const int schedules[] = {NN_SCHEDULE_COSINE, NN_SCHEDULE_PLATEAU};
+    enum { E = 6 };
+    for (size_t k = 0; k < 2; k++) {
+        nn_net *nets[3];
+        for (int i = 0; i < 3; i++) {
+            nets[i] = make_net(NN_MOMENTUM, 8, 1);
+            CHECK_RC(nn_set(nets[i], NN_OPT_SCHEDULE, schedules[k]), NN_OK);
+            CHECK_RC(nn_set(nets[i], NN_OPT_T_MAX, 4), NN_OK);
+            CHECK_RC(nn_set(nets[i], NN_OPT_PLATEAU_PATIENCE, 0), NN_OK);
+        }
+        nn_net *net = nets[0], *self = nets[1], *fit = nets[2];
+        size_t first, count, vfirst, vcount;
+        my_slice(N, &first, &count);
+        CHECK_RC(nn_mpi_shard(MPI_COMM_WORLD, N_VAL, &vfirst, &vcount),
+                 NN_OK);
+        CHECK_RC(nn_mpi_fit(net, MPI_COMM_WORLD, x_all + first * N_IN,
+                            y_all + first * N_OUT, count,
+                            xv_all + vfirst * N_IN, yv_all + vfirst * N_OUT,
+                            vcount, E, NULL, NULL, NULL), NN_OK);
+        CHECK_RC(nn_mpi_fit(self, MPI_COMM_SELF, x_all, y_all, N, xv_all,
+                            yv_all, N_VAL, E, NULL, NULL, NULL), NN_OK);
+        CHECK_RC(nn_fit(fit, x_all, y_all, N, xv_all, yv_all, N_VAL, E, NULL,
+                        NULL, NULL), NN_OK);
+        check_params(net, self, 1);
+        double rates[3][E], val[E], done = 0;
+        for (int i = 0; i < 3; i++) {
+            CHECK(nn_history_len(nets[i]) == E);
+            CHECK_RC(nn_history(nets[i], NN_HIST_LEARNING_RATE, rates[i], E),
+                     NN_OK);
+            CHECK_RC(nn_get(nets[i], NN_OPT_EPOCHS_DONE, &done), NN_OK);
+            CHECK(done == E);
+        }
+        CHECK(memcmp(rates[0], rates[1], sizeof rates[0]) == 0);
+        CHECK(memcmp(rates[1], rates[2], sizeof rates[1]) == 0);
+        CHECK(rates[0][0] == 0.2 && rates[0][E - 1] < 0.2); /* it moved */
+        CHECK_RC(nn_history(net, NN_HIST_VAL_LOSS, val, E), NN_OK);
+        CHECK(mt_same_everywhere(rates[0], sizeof rates[0]));
+        CHECK(mt_same_everywhere(val, sizeof val));
+        for (int i = 0; i < 3; i++)
+            nn_free(nets[i]);
+    }
+    mt_case("nn_mpi_fit: cosine and plateau schedules, history, as one "
+            "process");
+}
+
 /* A stop asked by one rank's callback stops every rank after the same
  * epoch. */
 static void test_stop_from_one_rank(void)
@@ -338,6 +389,7 @@ int main(int argc, char **argv)
     test_shuffled();
     test_allreduce_grads();
     test_fit_validation();
+    test_fit_schedules();
     test_stop_from_one_rank();
     test_statistics();
     test_broadcast();

@@ -748,6 +748,199 @@ static void test_shuffle_draws_the_training_order(void **state)
     nn_free(b);
 }
 
+/* ---- epochs run outside nn_fit: nn_epoch_begin / nn_epoch_end ---- */
+
+static size_t argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best])
+            best = k;
+    return best;
+}
+
+/* nn_train's epochs written out with the public verbs and the epoch
+ * hooks: nn_shuffle, gather, nn_backprop, nn_step, the metrics nn_fit
+ * records (training accuracy from the outputs before each update). */
+static void train_by_hand(nn_net *net, const float *x, const float *y,
+                          size_t n, size_t epochs)
+{
+    size_t n_in = nn_layer_size(net, 0), n_out = nn_layer_size(net, 2);
+    double batch_d = 0;
+    assert_int_equal(nn_get(net, NN_OPT_BATCH_SIZE, &batch_d), NN_OK);
+    size_t batch = (size_t)batch_d, *order = malloc(n * sizeof *order);
+    float *xb = malloc(batch * n_in * sizeof *xb);
+    float *yb = malloc(batch * n_out * sizeof *yb);
+    float *out = malloc(batch * n_out * sizeof *out);
+    assert_true(order && xb && yb && out);
+    assert_int_equal(nn_history_clear(net), NN_OK);
+    for (size_t e = 0; e < epochs; e++) {
+        assert_int_equal(nn_epoch_begin(net), NN_OK);
+        assert_int_equal(nn_shuffle(net, order, n), NN_OK);
+        double loss_sum = 0;
+        size_t correct = 0;
+        for (size_t start = 0; start < n; start += batch) {
+            size_t rows = n - start < batch ? n - start : batch;
+            for (size_t i = 0; i < rows; i++) {
+                memcpy(xb + i * n_in, x + order[start + i] * n_in,
+                       n_in * sizeof *xb);
+                memcpy(yb + i * n_out, y + order[start + i] * n_out,
+                       n_out * sizeof *yb);
+            }
+            double cost;
+            assert_int_equal(nn_forward(net, xb, rows, out), NN_OK);
+            for (size_t i = 0; i < rows; i++)
+                correct += argmax(out + i * n_out, n_out) ==
+                           argmax(yb + i * n_out, n_out);
+            assert_int_equal(nn_backprop(net, xb, yb, rows, &cost), NN_OK);
+            loss_sum += cost * (double)rows;
+            assert_int_equal(nn_step(net), NN_OK);
+        }
+        double m[] = {loss_sum / (double)n, (double)correct / (double)n};
+        assert_int_equal(nn_epoch_end(net, m, 2), NN_OK);
+    }
+    free(order);
+    free(xb);
+    free(yb);
+    free(out);
+}
+
+static void test_epoch_hooks_reproduce_nn_train(void **state)
+{
+    (void)state;
+    /* every schedule; 50 samples in batches of 16 (the last one of 2) */
+    const int schedules[] = {NN_SCHEDULE_CONSTANT, NN_SCHEDULE_STEP,
+                             NN_SCHEDULE_EXPONENTIAL, NN_SCHEDULE_COSINE,
+                             NN_SCHEDULE_PLATEAU};
+    size_t sizes[] = {4, 5, 3}, n = 50, E = 7;
+    nn_activation acts[] = {NN_TANH, NN_SOFTMAX};
+    lcg_state = 77;
+    float *x = random_floats(n * 4, -1, 1), y[50 * 3] = {0};
+    for (size_t i = 0; i < n; i++)
+        y[i * 3 + (x[i * 4] > 0) + (x[i * 4 + 1] > 0.5f)] = 1;
+    for (size_t k = 0; k < LEN(schedules); k++) {
+        nn_net *nets[2];
+        for (int which = 0; which < 2; which++) {
+            nn_net *net = nets[which] = make_net(3, sizes, acts, 0, 5);
+            assert_int_equal(nn_set(net, NN_OPT_OPTIMIZER, NN_MOMENTUM),
+                             NN_OK);
+            assert_int_equal(nn_set(net, NN_OPT_LEARNING_RATE, 0.3), NN_OK);
+            assert_int_equal(nn_set(net, NN_OPT_BATCH_SIZE, 16), NN_OK);
+            assert_int_equal(nn_set(net, NN_OPT_SCHEDULE, schedules[k]),
+                             NN_OK);
+            assert_int_equal(nn_set(net, NN_OPT_STEP_SIZE, 2), NN_OK);
+            assert_int_equal(nn_set(net, NN_OPT_GAMMA, 0.5), NN_OK);
+            assert_int_equal(nn_set(net, NN_OPT_T_MAX, 5), NN_OK);
+            assert_int_equal(nn_set(net, NN_OPT_PLATEAU_PATIENCE, 0), NN_OK);
+        }
+        assert_int_equal(nn_train(nets[0], x, y, n, E, NULL, NULL), NN_OK);
+        train_by_hand(nets[1], x, y, n, E);
+        /* the same steps at the same rates: the same bits */
+        assert_memory_equal(nn_params(nets[0]), nn_params(nets[1]),
+                            nn_param_count(nets[0]) * sizeof(float));
+        assert_int_equal(nn_history_len(nets[1]), E);
+        for (int m = 0; m <= NN_HIST_LEARNING_RATE; m++) {
+            double a[7], b[7];
+            assert_int_equal(nn_history(nets[0], m, a, E), NN_OK);
+            assert_int_equal(nn_history(nets[1], m, b, E), NN_OK);
+            for (size_t e = 0; e < E; e++)
+                assert_true(a[e] == b[e] || (isnan(a[e]) && isnan(b[e])));
+        }
+        double done[2], lr[2];
+        for (int which = 0; which < 2; which++) {
+            assert_int_equal(nn_get(nets[which], NN_OPT_EPOCHS_DONE,
+                                    &done[which]), NN_OK);
+            assert_int_equal(nn_get(nets[which], NN_OPT_CURRENT_LR,
+                                    &lr[which]), NN_OK);
+        }
+        assert_true(done[0] == (double)E && done[1] == (double)E);
+        assert_true(lr[0] == lr[1]);
+        nn_free(nets[0]);
+        nn_free(nets[1]);
+    }
+    free(x);
+}
+
+static void test_epoch_end_watches_the_validation_loss(void **state)
+{
+    (void)state;
+    /* Plateau with patience 1 and gamma 0.1: a falling training loss but a
+     * flat validation loss cuts the rate after two bad epochs; with the
+     * validation loss NaN (none) the falling training loss keeps it. */
+    size_t sizes[] = {2, 2};
+    nn_activation act = NN_IDENTITY;
+    for (int with_val = 0; with_val <= 1; with_val++) {
+        nn_net *net = make_net(2, sizes, &act, 0, 1);
+        assert_int_equal(nn_set(net, NN_OPT_SCHEDULE, NN_SCHEDULE_PLATEAU),
+                         NN_OK);
+        assert_int_equal(nn_set(net, NN_OPT_PLATEAU_PATIENCE, 1), NN_OK);
+        assert_int_equal(nn_set(net, NN_OPT_GAMMA, 0.1), NN_OK);
+        double lr0 = 0, rates[4], val[4], acc[4];
+        assert_int_equal(nn_get(net, NN_OPT_LEARNING_RATE, &lr0), NN_OK);
+        for (int e = 0; e < 4; e++) {
+            assert_int_equal(nn_epoch_begin(net), NN_OK);
+            double m[] = {1.0 / (e + 1), 0.5, with_val ? 2.0 : NAN};
+            assert_int_equal(nn_epoch_end(net, m, 3), NN_OK);
+        }
+        assert_int_equal(nn_history_len(net), 4);
+        assert_int_equal(nn_history(net, NN_HIST_LEARNING_RATE, rates, 4),
+                         NN_OK);
+        assert_int_equal(nn_history(net, NN_HIST_VAL_LOSS, val, 4), NN_OK);
+        assert_int_equal(nn_history(net, NN_HIST_VAL_ACCURACY, acc, 4),
+                         NN_OK);
+        for (int e = 0; e < 4; e++) {
+            double want = with_val && e == 3 ? lr0 * 0.1 : lr0;
+            assert_close(rates[e], want, 1e-15);
+            assert_true(with_val ? val[e] == 2.0 : isnan(val[e]));
+            assert_true(isnan(acc[e])); /* not given */
+        }
+        assert_int_equal(nn_history_clear(net), NN_OK);
+        assert_int_equal(nn_history_len(net), 0);
+        nn_free(net);
+    }
+}
+
+static void test_epoch_hooks_reject_bad_input(void **state)
+{
+    (void)state;
+    size_t sizes[] = {2, 2};
+    nn_activation act = NN_IDENTITY;
+    nn_net *net = make_net(2, sizes, &act, 0, 1);
+    assert_int_equal(nn_set(net, NN_OPT_SCHEDULE, NN_SCHEDULE_PLATEAU), NN_OK);
+    assert_int_equal(nn_set(net, NN_OPT_PLATEAU_PATIENCE, 0), NN_OK);
+    double good[] = {1.0, 0.5, 0.7, 0.4};
+    assert_int_equal(nn_epoch_end(net, good, 4), NN_OK);
+    const double nan = NAN, inf = INFINITY;
+    struct {
+        const double *metrics;
+        double first, second;
+        size_t count;
+        int code;
+    } bad[] = {
+        {NULL, 0, 0, 1, NN_EINVAL},   {good, 0, 0, 0, NN_EINVAL},
+        {good, 0, 0, 5, NN_EINVAL},   {NULL, nan, 0.5, 2, NN_ENUMERIC},
+        {NULL, inf, 0.5, 2, NN_ENUMERIC}, {NULL, 1.0, -inf, 2, NN_ENUMERIC},
+    };
+    for (size_t i = 0; i < LEN(bad); i++) {
+        double m[2] = {bad[i].first, bad[i].second}, done = 0, lr = 0;
+        const double *metrics = bad[i].code == NN_ENUMERIC ? m
+                                                           : bad[i].metrics;
+        assert_int_equal(nn_epoch_end(net, metrics, bad[i].count),
+                         bad[i].code);
+        assert_true(strlen(nn_last_error(net)) > 0);
+        /* nothing changed: one epoch recorded, counted, the rate kept */
+        assert_int_equal(nn_history_len(net), 1);
+        assert_int_equal(nn_get(net, NN_OPT_EPOCHS_DONE, &done), NN_OK);
+        assert_int_equal(nn_get(net, NN_OPT_CURRENT_LR, &lr), NN_OK);
+        assert_true(done == 1.0 && lr == 0.01);
+    }
+    assert_int_equal(nn_epoch_end(NULL, good, 1), NN_EINVAL);
+    assert_int_equal(nn_epoch_begin(NULL), NN_EINVAL);
+    assert_int_equal(nn_history_clear(NULL), NN_EINVAL);
+    assert_true(strlen(nn_last_error(NULL)) > 0);
+    nn_free(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -766,6 +959,9 @@ int main(void)
         cmocka_unit_test(test_training_kit_rejects_bad_input),
         cmocka_unit_test(test_layer_activation_reads_the_architecture),
         cmocka_unit_test(test_shuffle_draws_the_training_order),
+        cmocka_unit_test(test_epoch_hooks_reproduce_nn_train),
+        cmocka_unit_test(test_epoch_end_watches_the_validation_loss),
+        cmocka_unit_test(test_epoch_hooks_reject_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@ from .errors import make_error
 #: The ABI major version (API.md) these bindings are written for, and the
 #: oldest minor version that has every function declared below.
 ABI_MAJOR = 0
-ABI_MINOR = 1
+ABI_MINOR = 2
 
 # Shared-library file names tried beside the package and in pkg-config's
 # libdir, most specific first.
@@ -102,6 +102,7 @@ float_pp = ctypes.POINTER(c_float_p)
 # float32 and C-contiguous (the Python layer converts before calling).
 f32_in = np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS")
 f32_out = np.ctypeslib.ndpointer(np.float32, flags="C_CONTIGUOUS,WRITEABLE")
+f64_in = np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS")
 f64_out = np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS,WRITEABLE")
 size_out = np.ctypeslib.ndpointer(np.uintp, flags="C_CONTIGUOUS,WRITEABLE")
 # Like f32_in, but None passes NULL (optional arrays).
@@ -193,6 +194,9 @@ nn_fit = _declare("nn_fit", c_int, [net_p, f32_in, f32_in, c_size_t, f32_opt, f3
 nn_shuffle = _declare("nn_shuffle", c_int, [net_p, size_out, c_size_t], _check_handle)
 nn_history_len = _declare("nn_history_len", c_size_t, [net_p])
 nn_history = _declare("nn_history", c_int, [net_p, c_int, f64_out, c_size_t], _check_thread)
+nn_epoch_begin = _declare("nn_epoch_begin", c_int, [net_p], _check_handle)
+nn_epoch_end = _declare("nn_epoch_end", c_int, [net_p, f64_in, c_size_t], _check_handle)
+nn_history_clear = _declare("nn_history_clear", c_int, [net_p], _check_handle)
 nn_set_input_transform = _declare("nn_set_input_transform", c_int, [net_p, f32_opt, f32_opt], _check_handle)
 nn_standardize_inputs = _declare("nn_standardize_inputs", c_int, [net_p, f32_in, c_size_t], _check_handle)
 nn_get_input_transform = _declare("nn_get_input_transform", c_int, [net_p, f32_out, f32_out], _check_thread)
