@@ -735,6 +735,28 @@ NN_API float *nn_params(nn_net *net);
 NN_API float *nn_grads(nn_net *net);
 
 /**
+ * @brief Read-only view of the outputs of the last forward pass run on the
+ *        handle: by nn_forward(), nn_cost(), nn_backprop() (the outputs of
+ *        that minibatch before the update, which is how a training loop
+ *        outside nn_train() counts its training accuracy without a second
+ *        pass), each step of nn_train() / nn_fit(), and nn_fit()'s
+ *        validation, in chunks. nn_predict() and nn_evaluate() do not
+ *        count: they leave the handle alone.
+ *
+ * Valid until the next call on the handle that runs a forward pass or
+ * grows its batch buffers, or nn_free().
+ *
+ * @param[in]  net  the network.
+ * @param[out] rows receives the number of rows (0 before any forward pass
+ *                  or for NULL); may be NULL.
+ * @return `rows` x sizes[last] floats, row-major; NULL before any forward
+ *         pass and for a NULL handle (then ::NN_EINVAL in
+ *         nn_last_error(NULL)).
+ * @since 0.2
+ */
+NN_API const float *nn_outputs(const nn_net *net, size_t *rows);
+
+/**
  * @brief Pointers into nn_params() for one weight layer.
  * @param[in]  net     the network.
  * @param[in]  layer   weight layer, 0 .. n_sizes-2.

@@ -243,9 +243,8 @@ NN_API int nn_mpi_evaluate(const nn_net *net, MPI_Comm comm, const float *x,
  * @param metrics ::NN_MPI_METRICS values of the epoch over all ranks,
  *                indexed by ::nn_metric as nn_history() reports them
  *                (::NN_HIST_TRAIN_LOSS ... ::NN_HIST_LEARNING_RATE);
- *                the training accuracy is NaN (it would cost a second
- *                forward pass), the validation values NaN without
- *                validation data. The same values on every rank.
+ *                the validation values NaN without validation data.
+ *                The same values on every rank.
  * @return 0 to go on; non-zero to stop training. The stop takes effect on
  *         every rank at the same point (see nn_mpi_fit()).
  */
@@ -296,7 +295,8 @@ typedef int (*nn_mpi_epoch_fn)(void *user, const nn_net *net, size_t epoch,
  * `on_epoch`) are appended to nn_history() on every rank, the plateau
  * schedule watches the validation loss over all ranks (the training loss
  * without validation data), and ::NN_OPT_EPOCHS_DONE advances. The
- * training accuracy is NaN: the ranks' outputs are not gathered.
+ * training accuracy is counted on each rank from nn_backprop()'s outputs
+ * (nn_outputs()) and summed.
  * With dropout each rank draws its masks from its own generator, in step
  * with the others at the start of the call.
  *

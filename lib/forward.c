@@ -68,6 +68,7 @@ const float *nn__forward_train(nn_net *net, const float *x, size_t batch,
     if (dropout)
         draw_masks(net, batch);
     net->buf.masks_drawn = dropout;
+    net->buf.rows = batch;
     return nn__forward(net, x, batch, net->buf.act, net->buf.logits,
                        dropout ? net->buf.mask : NULL);
 }

@@ -206,6 +206,7 @@ int nn__buffers_reserve(nn_net *net, size_t batch)
     b->with_input = with_input;
     b->with_masks = with_masks;
     b->masks_drawn = 0;
+    b->rows = 0; /* a new block holds no outputs yet */
     carve(net, block, rows);
     return NN_OK;
 }

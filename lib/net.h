@@ -72,6 +72,8 @@ typedef struct nn__buffers {
                        1/(1-p), batch x sizes[l], only with_masks */
     int with_input, with_masks; /* which optional buffers the block has */
     int masks_drawn; /* the last training pass applied the masks */
+    size_t rows;     /* rows of the last forward pass, whose outputs are in
+                        act[L] (nn_outputs); 0 before any */
     float *logits;  /* batch x sizes[L]: last layer before its activation */
     float *delta[2];/* batch x max(sizes[1..L]) each, ping-pong */
 } nn__buffers;

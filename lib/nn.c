@@ -470,6 +470,17 @@ float *nn_grads(nn_net *net)
     return net->grads;
 }
 
+const float *nn_outputs(const nn_net *net, size_t *rows)
+{
+    if (rows)
+        *rows = net ? net->buf.rows : 0;
+    if (!net) {
+        nn__fail(NULL, NN_EINVAL, "nn_outputs: net must not be NULL");
+        return NULL;
+    }
+    return net->buf.rows ? net->buf.act[net->n_sizes - 1] : NULL;
+}
+
 int nn_layer_params(nn_net *net, size_t layer, float **weights, float **bias)
 {
     NN__CHECK(NULL, net, NN_EINVAL, "nn_layer_params: net must not be NULL");

@@ -39,6 +39,7 @@ typedef struct fit {
 /* What one epoch's steps saw, over all ranks. */
 typedef struct epoch_result {
     double loss_sum; /* sum over samples of the batch losses */
+    double correct;  /* samples the minibatch output got right */
     double samples;  /* samples stepped on */
     int stopped;     /* a callback somewhere asked to stop */
 } epoch_result;
@@ -188,6 +189,30 @@ static size_t slice(fit *f, size_t step, const float **xb, const float **yb)
     return rows;
 }
 
+static size_t argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best])
+            best = k;
+    return best;
+}
+
+/* Rows of the minibatch nn_backprop got right, counted from its outputs
+ * (nn_outputs) as nn_fit and nn_evaluate count: the arg-max, ties to the
+ * lowest index, or the 0.5 threshold for one output. */
+static size_t count_correct(const fit *f, const float *yb)
+{
+    size_t rows = 0, correct = 0, k = f->n_out;
+    const float *y_hat = nn_outputs(f->net, &rows);
+    for (size_t i = 0; y_hat && i < rows; i++) {
+        const float *p = y_hat + i * k, *t = yb + i * k;
+        correct += k == 1 ? (p[0] > 0.5f) == (t[0] > 0.5f)
+                          : argmax(p, k) == argmax(t, k);
+    }
+    return correct;
+}
+
 static int backprop(fit *f, size_t rows, const float *xb, const float *yb,
                     double vote[NN_MPI__VOTE_LEN])
 {
@@ -202,6 +227,7 @@ static int backprop(fit *f, size_t rows, const float *xb, const float *yb,
         return nn_mpi__libnn(rc, f->net, "nn_backprop");
     f->primed = 1;
     vote[NN_MPI__SUM] = cost * (double)rows;
+    vote[NN_MPI__SUM2] = (double)count_correct(f, yb);
     return NN_OK;
 }
 
@@ -234,6 +260,7 @@ static int run_step(fit *f, size_t epoch, size_t step,
     if (step_rc != NN_OK)
         f->pending = nn_mpi__libnn(step_rc, f->net, "nn_step");
     r->loss_sum += t.sum;
+    r->correct += t.sum2;
     r->samples += t.count;
     if (progress && progress(user, epoch, step, f->steps, t.sum / t.count))
         f->stop = 1;
@@ -263,7 +290,7 @@ static int end_epoch(fit *f, epoch_result *r, double m[NN_MPI_METRICS])
     double lr = 0.0, none = NAN, val = (double)f->total_val;
     (void)nn_get(f->net, NN_OPT_CURRENT_LR, &lr);
     m[NN_HIST_TRAIN_LOSS] = r->loss_sum / r->samples;
-    m[NN_HIST_TRAIN_ACCURACY] = none;
+    m[NN_HIST_TRAIN_ACCURACY] = r->correct / r->samples;
     m[NN_HIST_VAL_LOSS] = f->total_val ? t.sum / val : none;
     m[NN_HIST_VAL_ACCURACY] = f->total_val ? t.sum2 / val : none;
     m[NN_HIST_LEARNING_RATE] = lr;
@@ -335,7 +362,7 @@ static int train(fit *f, nn_progress_fn progress, nn_mpi_epoch_fn on_epoch,
     size_t worse = 0;
     (void)nn_history_clear(f->net);
     for (size_t epoch = 0; epoch < f->epochs; epoch++) {
-        epoch_result r = {0.0, 0.0, 0};
+        epoch_result r = {0.0, 0.0, 0.0, 0};
         double m[NN_MPI_METRICS];
         (void)nn_epoch_begin(f->net); /* the schedule's rate, every rank */
         int rc = run_epoch(f, epoch, progress, user, &r);

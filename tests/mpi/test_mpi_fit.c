@@ -219,7 +219,12 @@ static void test_fit_validation(void)
                    want.metrics[e][NN_HIST_VAL_LOSS]) < 1e-5);
         CHECK(got.metrics[e][NN_HIST_VAL_ACCURACY] ==
               want.metrics[e][NN_HIST_VAL_ACCURACY]);
-        CHECK(isnan(got.metrics[e][NN_HIST_TRAIN_ACCURACY]));
+        /* counted from each rank's outputs: an arg-max may flip at the
+         * round-off of a different summation order, not more */
+        CHECK(fabs(got.metrics[e][NN_HIST_TRAIN_ACCURACY] -
+                   want.metrics[e][NN_HIST_TRAIN_ACCURACY]) <= 2.0 / N);
+        CHECK(mt_size > 1 || got.metrics[e][NN_HIST_TRAIN_ACCURACY] ==
+                                 want.metrics[e][NN_HIST_TRAIN_ACCURACY]);
         CHECK(got.metrics[e][NN_HIST_LEARNING_RATE] == 0.2);
     }
     CHECK(mt_same_everywhere(got.metrics, sizeof got.metrics));

@@ -788,11 +788,16 @@ static void train_by_hand(nn_net *net, const float *x, const float *y,
                        n_out * sizeof *yb);
             }
             double cost;
+            size_t got_rows = 0;
             assert_int_equal(nn_forward(net, xb, rows, out), NN_OK);
-            for (size_t i = 0; i < rows; i++)
-                correct += argmax(out + i * n_out, n_out) ==
-                           argmax(yb + i * n_out, n_out);
             assert_int_equal(nn_backprop(net, xb, yb, rows, &cost), NN_OK);
+            /* nn_backprop's own outputs: those of nn_forward, bit for bit */
+            const float *y_hat = nn_outputs(net, &got_rows);
+            assert_true(y_hat && got_rows == rows);
+            assert_memory_equal(y_hat, out, rows * n_out * sizeof *out);
+            for (size_t i = 0; i < rows; i++)
+                correct += argmax(y_hat + i * n_out, n_out) ==
+                           argmax(yb + i * n_out, n_out);
             loss_sum += cost * (double)rows;
             assert_int_equal(nn_step(net), NN_OK);
         }
@@ -900,6 +905,51 @@ static void test_epoch_end_watches_the_validation_loss(void **state)
     }
 }
 
+static void test_outputs_view_the_last_forward_pass(void **state)
+{
+    (void)state;
+    size_t sizes[] = {3, 4, 2}, rows = 99;
+    nn_activation acts[] = {NN_RELU, NN_SOFTMAX};
+    nn_net *net = make_net(3, sizes, acts, 0, 4);
+    assert_null(nn_outputs(net, &rows)); /* no forward pass yet */
+    assert_int_equal(rows, 0);
+    lcg_state = 5;
+    float *x = random_floats(40 * 3, -1, 1), y[40 * 2] = {0}, want[40 * 2];
+    for (size_t i = 0; i < 40; i++)
+        y[i * 2 + i % 2] = 1;
+    /* nn_forward, then a larger nn_backprop (the buffers grow), then
+     * nn_cost on fewer rows: each time the outputs of that pass */
+    const size_t batches[] = {7, 40, 3};
+    for (size_t k = 0; k < LEN(batches); k++) {
+        size_t b = batches[k];
+        double cost;
+        assert_int_equal(nn_predict(net, x, b, want), NN_OK);
+        if (k == 0)
+            assert_int_equal(nn_forward(net, x, b, want), NN_OK);
+        else if (k == 1)
+            assert_int_equal(nn_backprop(net, x, y, b, &cost), NN_OK);
+        else
+            assert_int_equal(nn_cost(net, x, y, b, &cost), NN_OK);
+        const float *out = nn_outputs(net, &rows);
+        assert_non_null(out);
+        assert_int_equal(rows, b);
+        for (size_t i = 0; i < b * 2; i++)
+            assert_close(out[i], want[i], 1e-6);
+    }
+    /* nn_predict and nn_evaluate leave the handle's outputs alone */
+    const float *before = nn_outputs(net, &rows);
+    float first = before[0];
+    assert_int_equal(nn_predict(net, x + 3, 1, want), NN_OK);
+    assert_true(nn_outputs(net, &rows) == before && rows == 3 &&
+                before[0] == first);
+    assert_null(nn_outputs(NULL, &rows));
+    assert_int_equal(rows, 0);
+    assert_null(nn_outputs(NULL, NULL));
+    assert_true(strlen(nn_last_error(NULL)) > 0);
+    free(x);
+    nn_free(net);
+}
+
 static void test_epoch_hooks_reject_bad_input(void **state)
 {
     (void)state;
@@ -962,6 +1012,7 @@ int main(void)
         cmocka_unit_test(test_epoch_hooks_reproduce_nn_train),
         cmocka_unit_test(test_epoch_end_watches_the_validation_loss),
         cmocka_unit_test(test_epoch_hooks_reject_bad_input),
+        cmocka_unit_test(test_outputs_view_the_last_forward_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,6 +197,7 @@ nn_history = _declare("nn_history", c_int, [net_p, c_int, f64_out, c_size_t], _c
 nn_epoch_begin = _declare("nn_epoch_begin", c_int, [net_p], _check_handle)
 nn_epoch_end = _declare("nn_epoch_end", c_int, [net_p, f64_in, c_size_t], _check_handle)
 nn_history_clear = _declare("nn_history_clear", c_int, [net_p], _check_handle)
+nn_outputs = _declare("nn_outputs", c_float_p, [net_p, size_p])
 nn_set_input_transform = _declare("nn_set_input_transform", c_int, [net_p, f32_opt, f32_opt], _check_handle)
 nn_standardize_inputs = _declare("nn_standardize_inputs", c_int, [net_p, f32_in, c_size_t], _check_handle)
 nn_get_input_transform = _declare("nn_get_input_transform", c_int, [net_p, f32_out, f32_out], _check_thread)
