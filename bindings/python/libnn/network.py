@@ -593,6 +593,44 @@ class Network:
             out[name] = values
         return out
 
+    def epoch_begin(self):
+        """Start an epoch of a training loop written in Python: set the
+        learning rate the schedule gives it, as :meth:`fit` does before
+        each epoch (nn_epoch_begin)."""
+        _lib.nn_epoch_begin(self._ptr)
+
+    def epoch_end(self, train_loss, train_accuracy=float("nan"),
+                  val_loss=float("nan"), val_accuracy=float("nan")):
+        """End such an epoch as :meth:`fit` does (nn_epoch_end): append the
+        metrics (NaN for those there are none of) to :meth:`history` with
+        the learning rate the epoch ran at, count the epoch, and step the
+        schedule (plateau watches ``val_loss``, or ``train_loss`` when it
+        is NaN)."""
+        metrics = np.array([train_loss, train_accuracy, val_loss,
+                            val_accuracy], np.float64)
+        _lib.nn_epoch_end(self._ptr, metrics, metrics.size)
+
+    def clear_history(self):
+        """Empty :meth:`history`, as :meth:`train` does when it starts
+        (nn_history_clear)."""
+        _lib.nn_history_clear(self._ptr)
+
+    @property
+    def outputs(self):
+        """Outputs of the last forward pass on this network (nn_outputs):
+        of :meth:`backprop`'s minibatch before the update, of
+        :meth:`forward`, :meth:`cost`, or a training step; a read-only
+        float32 copy (rows, n_outputs), or None before any forward pass.
+        :meth:`predict` and :meth:`evaluate` do not change it."""
+        rows = ctypes.c_size_t()
+        pointer = _lib.nn_outputs(self._ptr, ctypes.byref(rows))
+        if not pointer:
+            return None
+        view = self._view(pointer, (rows.value, self.n_outputs))
+        out = view.copy()
+        out.flags.writeable = False
+        return out
+
     def predict(self, x, out=None):
         """Read-only forward pass (nn_predict).  Thread-safe: several threads
         may predict with the same Network at once (the GIL is released

@@ -795,3 +795,56 @@ def test_shuffle_order_is_the_training_permutation():
     assert np.array_equal(a.shuffle_order(40), b.shuffle_order(40))
     with pytest.raises(ValueError):
         a.shuffle_order(0)
+
+
+def _train_by_hand(net, x, y, epochs):
+    """train() written out with the epoch hooks: the same order, steps,
+    metrics (training accuracy from backprop's own outputs)."""
+    batch = net.settings["batch_size"]
+    net.clear_history()
+    for _ in range(epochs):
+        net.epoch_begin()
+        order = net.shuffle_order(len(x))
+        loss_sum = correct = 0.0
+        for start in range(0, len(x), batch):
+            rows = order[start:start + batch]
+            loss_sum += net.backprop(x[rows], y[rows]) * len(rows)
+            correct += np.sum(net.outputs.argmax(1) == y[rows].argmax(1))
+            net.step()
+        net.epoch_end(loss_sum / len(x), correct / len(x))
+
+
+def test_epoch_hooks_reproduce_train():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(70, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 70)]
+    kw = dict(seed=4, optimizer="momentum", learning_rate=0.2, batch_size=16,
+              schedule="step", step_size=2, gamma=0.5)
+    a = libnn.Network([4, 6, 3], ["tanh", "softmax"], **kw)
+    b = libnn.Network([4, 6, 3], ["tanh", "softmax"], **kw)
+    a.train(x, y, epochs=5)
+    _train_by_hand(b, x, y, 5)
+    assert np.array_equal(a.params, b.params)
+    ha, hb = a.history(), b.history()
+    for name in ha:
+        np.testing.assert_array_equal(ha[name], hb[name])
+    np.testing.assert_allclose(hb["learning_rate"],
+                               [0.2, 0.2, 0.1, 0.1, 0.05])
+
+
+def test_epoch_end_and_outputs_reject_bad_input():
+    net = libnn.Network([2, 2], ["identity"], seed=1)
+    assert net.outputs is None  # no forward pass yet
+    with pytest.raises(libnn.NNNumericError):
+        net.epoch_end(float("nan"))
+    with pytest.raises(libnn.NNNumericError):
+        net.epoch_end(1.0, float("inf"))
+    assert len(net.history()["train_loss"]) == 0
+    net.epoch_end(0.5, val_loss=0.25)
+    h = net.history()
+    assert h["train_loss"].tolist() == [0.5] and h["val_loss"][0] == 0.25
+    assert np.isnan(h["train_accuracy"][0])
+    y_hat = net.forward(np.ones((3, 2), np.float32))
+    assert np.array_equal(net.outputs, y_hat)
+    with pytest.raises(ValueError):
+        net.outputs[0, 0] = 1.0  # a copy, and read-only
