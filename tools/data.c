@@ -3,7 +3,7 @@
  * Loading a data set: the file is read through zlib (which passes
  * uncompressed files through unchanged, so any format may be gzipped), its
  * first bytes decide the format, and a format parser fills the matrix: IDX
- * as its values arrive, CSV and .npy from the whole file.
+ * and .npy as their values arrive, CSV from the whole file.
  * Also the bookkeeping every command needs: where a value came from, and
  * splitting the label column off a CSV table.
  */
@@ -117,7 +117,7 @@ static int is_npy(const unsigned char *b, size_t len)
     return len >= 6 && memcmp(b, "\x93NUMPY", 6) == 0;
 }
 
-/* CSV and .npy: the whole file, then the parser. */
+/* CSV: the whole file, then the parser. */
 static int parse_whole(dataset *d, data_stream *s, csv_header header)
 {
     unsigned char *buf = NULL;
@@ -125,10 +125,7 @@ static int parse_whole(dataset *d, data_stream *s, csv_header header)
     int st = read_rest(s, &buf, &len);
     if (st != ST_OK)
         return st;
-    if (is_npy(buf, len)) {
-        d->format = DATA_NPY;
-        st = npy_parse(d, buf, len);
-    } else if (memchr(buf, '\0', len)) {
+    if (memchr(buf, '\0', len)) {
         st = cli_fail("%s: not a CSV, IDX or .npy file (it holds binary "
                       "data that is none of these)", d->path);
     } else {
@@ -155,6 +152,9 @@ int data_load(dataset *d, const char *path, csv_header header)
     if (st == ST_OK && is_idx(head, s.head_len)) {
         d->format = DATA_IDX;
         st = idx_read(d, &s);
+    } else if (st == ST_OK && is_npy(head, s.head_len)) {
+        d->format = DATA_NPY;
+        st = npy_read(d, &s);
     } else if (st == ST_OK) {
         st = parse_whole(d, &s, header);
     }
@@ -162,6 +162,47 @@ int data_load(dataset *d, const char *path, csv_header header)
         st = cli_fail("%s: cannot read: unexpected end of file", path);
     if (st != ST_OK)
         data_free(d);
+    return st;
+}
+
+/* Room in d->x for at least `need` of the `count` values. */
+static int reserve(dataset *d, size_t *cap, size_t need, size_t count)
+{
+    if (need <= *cap)
+        return ST_OK;
+    size_t grown = *cap ? *cap : 1u << 16;
+    while (grown < need)
+        grown = grown > count / 2 ? count : 2 * grown;
+    if (grown > count)
+        grown = count;
+    float *x = realloc(d->x, grown * sizeof *x);
+    if (!x)
+        return cli_fail("%s: out of memory for %zu values", d->path, count);
+    d->x = x;
+    *cap = grown;
+    return ST_OK;
+}
+
+int data_read_values(dataset *d, data_stream *s, size_t count, size_t width,
+                     data_convert_fn convert, const void *format,
+                     size_t *done)
+{
+    enum { CHUNK = 1 << 16 }; /* bytes, a multiple of every value width */
+    unsigned char chunk[CHUNK];
+    size_t cap = 0, got = 0, want = 0;
+    int st = ST_OK;
+    *done = 0;
+    do {
+        want = (count - *done) * width < CHUNK ? (count - *done) * width
+                                               : CHUNK;
+        st = data_read(s, chunk, want, &got);
+        size_t n = got / width;
+        if (st == ST_OK)
+            st = reserve(d, &cap, *done + n, count);
+        if (st == ST_OK)
+            st = convert(d, format, chunk, n, *done);
+        *done += n;
+    } while (st == ST_OK && got == want && *done < count);
     return st;
 }
 

@@ -51,7 +51,8 @@ const char *data_format_name(data_format f);
  * tell the format, then the rest of the stream. The IDX reader converts
  * values as they arrive, so that the file's bytes are never held whole
  * beside their floats (a training run's peak memory is then the data as
- * floats plus a chunk: docs/performance.md, "Memory"). */
+ * floats plus a chunk: docs/performance.md, "Memory"); so does the .npy
+ * reader. */
 typedef struct data_stream {
     void *gz;                  /* gzFile */
     const char *path;
@@ -63,11 +64,27 @@ typedef struct data_stream {
  * of the file. ST_OK, or ST_FAIL after one message. */
 int data_read(data_stream *s, void *buf, size_t cap, size_t *got);
 
-/* Parsers behind data_load, one per format: CSV and .npy over the whole
- * (decompressed) file, IDX from the stream. On failure they leave *d for
- * data_free. */
+/* Converts the `n` raw values at `raw`, values [done, done + n) of the
+ * file, into d->x; ST_OK, or ST_FAIL after one message. */
+typedef int (*data_convert_fn)(dataset *d, const void *format,
+                               const unsigned char *raw, size_t n,
+                               size_t done);
+
+/* The values of a binary format: `count` of `width` bytes each, read a
+ * chunk at a time and converted into d->x, which grows as they arrive (by
+ * remapping, not copying), so a header that promises more than the file
+ * holds costs no more than the file. *done receives the number of whole
+ * values read: fewer than `count` when the file is short, which the
+ * caller reports in its format's words. */
+int data_read_values(dataset *d, data_stream *s, size_t count, size_t width,
+                     data_convert_fn convert, const void *format,
+                     size_t *done);
+
+/* Parsers behind data_load, one per format: CSV over the whole
+ * (decompressed) file, IDX and .npy from the stream. On failure they leave
+ * *d for data_free. */
 int csv_parse(dataset *d, char *text, size_t len, csv_header header);
 int idx_read(dataset *d, data_stream *s);
-int npy_parse(dataset *d, const unsigned char *buf, size_t len);
+int npy_read(dataset *d, data_stream *s);
 
 #endif

@@ -101,29 +101,12 @@ static int read_shape(dataset *d, data_stream *s, size_t *count)
     return ST_OK;
 }
 
-/* Room in d->x for at least `need` of the `count` values: the array
- * doubles as values arrive (large blocks grow by remapping, not copying). */
-static int reserve(dataset *d, size_t *cap, size_t need, size_t count)
-{
-    if (need <= *cap)
-        return ST_OK;
-    size_t grown = *cap ? *cap : 1u << 16;
-    while (grown < need)
-        grown = grown > count / 2 ? count : 2 * grown;
-    if (grown > count)
-        grown = count;
-    float *x = realloc(d->x, grown * sizeof *x);
-    if (!x)
-        return cli_fail("%s: out of memory for %zu values", d->path, count);
-    d->x = x;
-    *cap = grown;
-    return ST_OK;
-}
-
-/* Converts `n` values of `type` from `raw`, the values [done, done + n). */
-static int convert(dataset *d, unsigned char type, const unsigned char *raw,
+/* Converts `n` values of the IDX type (*format, the type byte) from
+ * `raw`, the values [done, done + n); a data_convert_fn. */
+static int convert(dataset *d, const void *format, const unsigned char *raw,
                    size_t n, size_t done)
 {
+    unsigned char type = *(const unsigned char *)format;
     size_t width = type_width(type);
     for (size_t i = 0; i < n; i++) {
         double v = value(type, raw + i * width);
@@ -156,28 +139,18 @@ static int count_rest(data_stream *s, unsigned char *chunk, size_t cap,
 
 int idx_read(dataset *d, data_stream *s)
 {
-    enum { CHUNK = 1 << 16 }; /* bytes, a multiple of every width */
-    unsigned char type = s->head[2], chunk[CHUNK];
-    size_t count = 0, width = type_width(type), done = 0, cap = 0, got = 0;
+    unsigned char type = s->head[2], rest[1 << 12];
+    size_t count = 0, done = 0, extra = 0;
     int st = read_shape(d, s, &count);
-    while (st == ST_OK && done < count) {
-        size_t want = (count - done) * width < CHUNK ? (count - done) * width
-                                                     : CHUNK;
-        st = data_read(s, chunk, want, &got);
-        size_t n = got / width;
-        if (st == ST_OK)
-            st = reserve(d, &cap, done + n, count);
-        if (st == ST_OK)
-            st = convert(d, type, chunk, n, done);
-        done += n;
-        if (st == ST_OK && got < want)
-            return cli_fail("%s: truncated: the IDX header promises %zu x "
-                            "%zu values, the file holds %zu", d->path,
-                            d->rows, d->cols, done);
-    }
-    size_t extra = 0;
     if (st == ST_OK)
-        st = count_rest(s, chunk, CHUNK, &extra);
+        st = data_read_values(d, s, count, type_width(type), convert, &type,
+                              &done);
+    if (st == ST_OK && done < count)
+        return cli_fail("%s: truncated: the IDX header promises %zu x %zu "
+                        "values, the file holds %zu", d->path, d->rows,
+                        d->cols, done);
+    if (st == ST_OK)
+        st = count_rest(s, rest, sizeof rest, &extra);
     if (st == ST_OK && extra)
         return cli_fail("%s: %zu bytes after the %zu x %zu values the IDX "
                         "header promises", d->path, extra, d->rows, d->cols);

@@ -5,7 +5,9 @@
  * 'descr' (dtype), 'fortran_order' and 'shape', then the raw values.
  * Numeric dtypes of either byte order are read (float 4/8 bytes, signed and
  * unsigned integers of 1 to 8 bytes, bool); the first axis counts samples
- * and the others are flattened into one row per sample.
+ * and the others are flattened into one row per sample. Values are
+ * converted as they are read, into an array that grows with the values
+ * present (data_read_values), as the IDX reader does.
  */
 #include <ctype.h>
 #include <math.h>
@@ -109,33 +111,46 @@ static int parse_shape(const char *path, const char *p, header *h)
     return ST_OK;
 }
 
-/* Reads the header; *start receives the offset of the data. */
-static int read_header(dataset *d, const unsigned char *buf, size_t len,
-                       header *h, size_t *start)
+/* The longest header read: numpy's are a few dozen bytes, padded to 64. */
+#define MAX_HEADER (1u << 20)
+
+/* Reads the magic, version, length and dict from the stream. */
+static int read_header(dataset *d, data_stream *s, header *h)
 {
-    if (len < 10 || buf[6] < 1 || buf[6] > 3)
+    unsigned char pre[12];
+    size_t got = 0;
+    int st = data_read(s, pre, 10, &got);
+    if (st != ST_OK)
+        return st;
+    if (got < 10 || pre[6] < 1 || pre[6] > 3)
         return cli_fail("%s: .npy version %d is not supported", d->path,
-                        len < 10 ? -1 : buf[6]);
-    size_t hlen = buf[6] == 1 ? (size_t)(buf[8] | buf[9] << 8)
-                  : len < 12 ? (size_t)-1
-                             : (size_t)buf[8] | (size_t)buf[9] << 8 |
-                                   (size_t)buf[10] << 16 |
-                                   (size_t)buf[11] << 24;
-    size_t off = buf[6] == 1 ? 10 : 12;
-    if (hlen > len - off)
-        return cli_fail("%s: truncated .npy header", d->path);
+                        got < 10 ? -1 : pre[6]);
+    size_t hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+    if (pre[6] > 1) {
+        if ((st = data_read(s, pre + 10, 2, &got)) != ST_OK)
+            return st;
+        if (got < 2)
+            return cli_fail("%s: truncated .npy header", d->path);
+        hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+    }
+    if (hlen > MAX_HEADER)
+        return cli_fail("%s: the .npy header claims %zu bytes (at most %u "
+                        "are read)", d->path, hlen, MAX_HEADER);
     char *dict = malloc(hlen + 1);
     if (!dict)
         return cli_fail("out of memory");
-    memcpy(dict, buf + off, hlen);
-    dict[hlen] = '\0';
-    const char *fo = field(dict, "fortran_order");
-    h->fortran = fo && strncmp(fo, "True", 4) == 0;
-    int st = parse_descr(d->path, field(dict, "descr"), &h->type);
+    st = data_read(s, dict, hlen, &got);
+    if (st == ST_OK && got < hlen)
+        st = cli_fail("%s: truncated .npy header", d->path);
+    if (st == ST_OK) {
+        dict[hlen] = '\0';
+        const char *fo = field(dict, "fortran_order");
+        h->fortran = fo && strncmp(fo, "True", 4) == 0;
+        st = parse_descr(d->path, field(dict, "descr"), &h->type);
+    }
     if (st == ST_OK)
         st = parse_shape(d->path, field(dict, "shape"), h);
     free(dict);
-    *start = off + hlen;
     return st;
 }
 
@@ -184,33 +199,57 @@ static int set_shape(dataset *d, const header *h, size_t *count)
     return ST_OK;
 }
 
-int npy_parse(dataset *d, const unsigned char *buf, size_t len)
+/* Converts `n` values from `raw`, the values [done, done + n) of the
+ * file's order (Fortran order stores column after column); *format is the
+ * header; a data_convert_fn. */
+static int convert(dataset *d, const void *format, const unsigned char *raw,
+                   size_t n, size_t done)
 {
-    header h = {{0, 0, 0}, 0, {0}, 0};
-    size_t start = 0, count = 0;
-    int st = read_header(d, buf, len, &h, &start);
-    if (st == ST_OK)
-        st = set_shape(d, &h, &count);
-    if (st != ST_OK)
-        return st;
-    if ((len - start) / h.type.size < count)
-        return cli_fail("%s: truncated: the shape needs %zu values, the file "
-                        "holds %zu", d->path, count,
-                        (len - start) / h.type.size);
-    d->x = malloc(count * sizeof *d->x);
-    if (!d->x)
-        return cli_fail("%s: out of memory for %zu values", d->path, count);
-    for (size_t i = 0; i < count; i++) {
-        /* Fortran order stores column after column */
-        size_t r = i / d->cols, c = i % d->cols;
-        size_t at = h.fortran ? c * d->rows + r : i;
-        double v = value(&h.type, buf + start + at * h.type.size);
-        d->x[i] = (float)v;
-        if (!isfinite(d->x[i])) {
+    const header *h = format;
+    for (size_t i = 0; i < n; i++) {
+        size_t at = done + i;
+        size_t r = h->fortran ? at % d->rows : at / d->cols;
+        size_t c = h->fortran ? at / d->rows : at % d->cols;
+        double v = value(&h->type, raw + i * h->type.size);
+        d->x[at] = (float)v;
+        if (!isfinite(d->x[at])) {
             char where[512];
             data_where(d, r, c, where, sizeof where);
             return cli_fail("%s: %g is not a finite float", where, v);
         }
     }
     return ST_OK;
+}
+
+/* A Fortran-ordered (column after column) matrix into rows, in a new
+ * array: such files cost twice their floats while they load. */
+static int to_rows(dataset *d)
+{
+    float *rows = malloc(d->rows * d->cols * sizeof *rows);
+    if (!rows)
+        return cli_fail("%s: out of memory for %zu values", d->path,
+                        d->rows * d->cols);
+    for (size_t c = 0; c < d->cols; c++)
+        for (size_t r = 0; r < d->rows; r++)
+            rows[r * d->cols + c] = d->x[c * d->rows + r];
+    free(d->x);
+    d->x = rows;
+    return ST_OK;
+}
+
+int npy_read(dataset *d, data_stream *s)
+{
+    header h = {{0, 0, 0}, 0, {0}, 0};
+    size_t count = 0, done = 0;
+    int st = read_header(d, s, &h);
+    if (st == ST_OK)
+        st = set_shape(d, &h, &count);
+    if (st == ST_OK)
+        st = data_read_values(d, s, count, h.type.size, convert, &h, &done);
+    if (st == ST_OK && done < count)
+        return cli_fail("%s: truncated: the shape needs %zu values, the "
+                        "file holds %zu", d->path, count, done);
+    if (st == ST_OK && h.fortran && d->cols > 1)
+        st = to_rows(d);
+    return st;
 }

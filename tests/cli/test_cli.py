@@ -288,28 +288,31 @@ def test_peak_memory():
     set is at most the data (as the floats nn_train takes) + 3 x the
     parameters + 2 x one batch's activations + 16 MiB. It holds because the
     IDX reader converts values as they arrive: holding the file's bytes
-    beside the floats would add a quarter of the data. A header that
-    promises far more values than the file holds allocates nothing for
-    them."""
+    beside the floats would add a quarter of the data; so does the .npy
+    reader. A header that promises far more values than the file holds
+    allocates nothing for them."""
     rows, width, hidden, classes, batch = 20000, 784, 64, 10, 64
     rng = random.Random(7)
+    pixels = rng.randbytes(rows * width)
     with gzip.open(WORK / "img.idx.gz", "wb", compresslevel=1) as f:
-        f.write(mkdata.idx_bytes([], [rows, 28, 28])
-                + rng.randbytes(rows * width))
+        f.write(mkdata.idx_bytes([], [rows, 28, 28]) + pixels)
+    (WORK / "img.npy").write_bytes(
+        mkdata.npy_bytes([], [rows, 28, 28], "|u1") + pixels)
     mkdata.write_idx(WORK / "lab.idx",
                      [b % classes for b in rng.randbytes(rows)], [rows])
-    args = ["train", "img.idx.gz", "--labels", "lab.idx", "--layers",
-            "%d,%d,%d" % (width, hidden, classes), "--optimizer", "momentum",
-            "--batch", str(batch), "--epochs", "1", "-q", "-o", "m.nn"]
-    peak = peak_rss(args)
     params = width * hidden + hidden + hidden * classes + classes
     data = 4 * rows * (width + classes)
     bound = (data + 3 * 4 * params + 2 * 4 * batch * (width + hidden + classes)
              + 16 * 2**20)
-    print("peak resident set %.1f MiB, bound %.1f MiB"
-          % (peak / 2**20, bound / 2**20))
-    check(peak <= bound, "peak resident set %.1f MiB > bound %.1f MiB"
-          % (peak / 2**20, bound / 2**20))
+    for images in ("img.idx.gz", "img.npy"):
+        peak = peak_rss(["train", images, "--labels", "lab.idx", "--layers",
+                         "%d,%d,%d" % (width, hidden, classes),
+                         "--optimizer", "momentum", "--batch", str(batch),
+                         "--epochs", "1", "-q", "-o", "m.nn"])
+        print("%s: peak resident set %.1f MiB, bound %.1f MiB"
+              % (images, peak / 2**20, bound / 2**20))
+        check(peak <= bound, "%s: peak resident set %.1f MiB > bound %.1f "
+              "MiB" % (images, peak / 2**20, bound / 2**20))
     # 2^32 - 1 images promised, 3 given: refused without reserving room
     # for the promise (which would fail as out of memory)
     (WORK / "liar.idx").write_bytes(
@@ -483,6 +486,11 @@ def test_bad_binary_files():
     mkdata.write_npy(WORK / "t.npy", [1.0, float("nan")], [2])
     (WORK / "ok.csv").write_text("a,label\n1,0\n2,1\n")
     run("train", "ok.csv", "--layers", "1,2", "-o", "ok.nn", "-q")
+    # a shape of 2^40 rows over 3 values: refused, nothing reserved for it
+    bad_case({"big.npy": mkdata.npy_bytes([1.0, 2.0, 3.0], [2**40])},
+        ["predict", "ok.nn", "big.npy"], 1,
+        "nn: big.npy: truncated: the shape needs 1099511627776 values, the "
+        "file holds 3")
     bad_case({}, ["predict", "ok.nn", "t.npy"], 1,
              "nn: t.npy: element [1]: nan is not a finite float")
     # a model file cut short is refused by libnn, with one message
