@@ -193,8 +193,10 @@ int data_read_values(dataset *d, data_stream *s, size_t count, size_t width,
     int st = ST_OK;
     *done = 0;
     do {
-        want = (count - *done) * width < CHUNK ? (count - *done) * width
-                                               : CHUNK;
+        /* whole values, and no product that could overflow: a header may
+         * promise nearly SIZE_MAX of them */
+        size_t left = count - *done;
+        want = left < CHUNK / width ? left * width : CHUNK / width * width;
         st = data_read(s, chunk, want, &got);
         size_t n = got / width;
         if (st == ST_OK)

@@ -491,6 +491,11 @@ def test_bad_binary_files():
         ["predict", "ok.nn", "big.npy"], 1,
         "nn: big.npy: truncated: the shape needs 1099511627776 values, the "
         "file holds 3")
+    # 2^61 doubles: their bytes overflow a size_t
+    bad_case({"huge.npy": mkdata.npy_bytes([1.0, 2.0], [2**61], "<f8")},
+             ["predict", "ok.nn", "huge.npy"], 1,
+             "nn: huge.npy: truncated: the shape needs 2305843009213693952 "
+             "values, the file holds 2")
     bad_case({}, ["predict", "ok.nn", "t.npy"], 1,
              "nn: t.npy: element [1]: nan is not a finite float")
     # a model file cut short is refused by libnn, with one message
