@@ -183,6 +183,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (rc == NN_OK) {
                 REQUIRE(nn_predict(net, xs, batch, out2) == NN_OK);
                 REQUIRE(same_floats(out1, out2, batch * n_out));
+                size_t rows = 0; /* nn_predict left the handle's alone */
+                const float *kept = nn_outputs(net, &rows);
+                REQUIRE(kept && rows == batch &&
+                        same_floats(kept, out1, batch * n_out));
             }
             break;
         case 2:
@@ -199,10 +203,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rc = nn_step(net);
             REQUIRE(rc == NN_OK || rc == NN_ESTATE);
             break;
-        case 5:
-            rc = nn_train(net, xs, ys, batch, 1 + byte(&in) % 3, NULL, NULL);
+        case 5: {
+            size_t epochs = 1 + byte(&in) % 3;
+            rc = nn_train(net, xs, ys, batch, epochs, NULL, NULL);
             may_change_on_failure = rc == NN_ENUMERIC;
+            if (rc == NN_OK) { /* what the epoch hooks recorded */
+                double loss[3];
+                REQUIRE(nn_history_len(net) == epochs);
+                REQUIRE(nn_history(net, NN_HIST_TRAIN_LOSS, loss, 3) ==
+                        NN_OK);
+                for (size_t e = 0; e < epochs; e++)
+                    REQUIRE(isfinite(loss[e]));
+                REQUIRE(nn_outputs(net, NULL) != NULL);
+            }
             break;
+        }
         case 6:
             rc = nn_predict(net, xs, batch, out1);
             break;
