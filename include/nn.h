@@ -560,7 +560,7 @@ NN_API int nn_fit(nn_net *net, const float *x, const float *y, size_t n,
                   size_t epochs, nn_progress_fn progress,
                   nn_epoch_fn on_epoch, void *user);
 
-/** Per-epoch series recorded by nn_train() and nn_fit(). */
+/** Per-epoch series recorded by nn_train(), nn_fit() and nn_epoch_end(). */
 typedef enum nn_metric {
     NN_HIST_TRAIN_LOSS = 0,     /**< mean minibatch loss over the epoch */
     NN_HIST_TRAIN_ACCURACY = 1, /**< share of the epoch's samples whose
@@ -578,7 +578,8 @@ typedef enum nn_metric {
  * @brief Number of epochs in the history of the last nn_train() / nn_fit()
  *        call: the epochs that ran (a partial last one when a callback
  *        stopped it), at most ::NN_HISTORY_CAPACITY (the most recent);
- *        0 before any. Thread-safe.
+ *        0 before any. Epochs that nn_epoch_end() records are appended to
+ *        it (nn_history_clear() starts afresh). Thread-safe.
  */
 NN_API size_t nn_history_len(const nn_net *net);
 
