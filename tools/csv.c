@@ -7,6 +7,11 @@
  * tool reads numeric tables, not general CSV. Every value must be a finite
  * number; the first one that is not stops the load with its line and
  * column.
+ *
+ * The file is parsed as it decompresses, a line at a time, into a table
+ * that grows with its rows: its text is never held whole beside its floats
+ * (text is several times larger), so a training run's peak memory is the
+ * data as floats and a chunk (docs/performance.md, "Memory").
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -128,32 +133,50 @@ static int keep_names(dataset *d, char **cells)
     return ST_OK;
 }
 
-/* Sizes the table from its first line: width, column map, row storage for
- * at most `max_rows` rows. */
-static int begin_table(dataset *d, size_t width, size_t max_rows)
+/* The table's width and column map, from its first line. */
+static int begin_table(dataset *d, size_t width)
 {
     d->cols = width;
-    size_t cells;
-    if (width > ((size_t)-1) / sizeof(float) / max_rows)
-        return cli_fail("%s: too large", d->path);
-    cells = width * max_rows;
-    d->x = malloc(cells * sizeof *d->x);
-    d->line = malloc(max_rows * sizeof *d->line);
     d->column = malloc(width * sizeof *d->column);
-    if (!d->x || !d->line || !d->column)
-        return cli_fail("%s: out of memory for %zu rows of %zu values",
-                        d->path, max_rows, width);
+    if (!d->column)
+        return cli_fail("%s: out of memory for %zu columns", d->path, width);
     for (size_t j = 0; j < width; j++)
         d->column[j] = j + 1;
     return ST_OK;
 }
 
-static int add_row(dataset *d, char **cells, size_t n, size_t line,
-                   size_t first_line)
+/* Room for one more row: the rows and their line numbers grow by doubling
+ * (realloc remaps large blocks rather than copying them). */
+static int reserve_row(dataset *d, size_t *cap)
+{
+    if (d->rows < *cap)
+        return ST_OK;
+    size_t grown = *cap ? 2 * *cap : 1024;
+    if (grown > ((size_t)-1) / sizeof(float) / d->cols ||
+        grown > ((size_t)-1) / sizeof(size_t))
+        return cli_fail("%s: too large", d->path);
+    float *x = realloc(d->x, grown * d->cols * sizeof *x);
+    if (x)
+        d->x = x;
+    size_t *line = x ? realloc(d->line, grown * sizeof *line) : NULL;
+    if (line)
+        d->line = line;
+    if (!x || !line)
+        return cli_fail("%s: out of memory for %zu rows of %zu values",
+                        d->path, grown, d->cols);
+    *cap = grown;
+    return ST_OK;
+}
+
+static int add_row(dataset *d, size_t *cap, char **cells, size_t n,
+                   size_t line, size_t first_line)
 {
     if (n != d->cols)
         return cli_fail("%s:%zu: %zu value%s, but line %zu has %zu", d->path,
                         line, n, n == 1 ? "" : "s", first_line, d->cols);
+    int st = reserve_row(d, cap);
+    if (st != ST_OK)
+        return st;
     float *row = d->x + d->rows * d->cols;
     for (size_t j = 0; j < n; j++) {
         enum cell_error e = parse_cell(cells[j], &row[j]);
@@ -171,7 +194,7 @@ typedef struct parser {
     char **cells;      /* width + 1 slots: one more shows a long line */
     size_t width;      /* cells per line; 0 before the first line */
     size_t first_line; /* its line number, for messages */
-    size_t max_rows;
+    size_t row_cap;    /* rows d->x has room for */
 } parser;
 
 /* The first line fixes the width, and is the header or the first row. */
@@ -185,12 +208,12 @@ static int first_line(parser *ps, char *line, size_t number)
         return cli_fail("out of memory");
     ps->first_line = number;
     size_t n = split(line, ps->cells, ps->width + 1);
-    int st = begin_table(ps->d, ps->width, ps->max_rows);
+    int st = begin_table(ps->d, ps->width);
     if (st != ST_OK)
         return st;
     if (is_header(ps->cells, n, ps->header))
         return keep_names(ps->d, ps->cells);
-    return add_row(ps->d, ps->cells, n, number, number);
+    return add_row(ps->d, &ps->row_cap, ps->cells, n, number, number);
 }
 
 static int parse_line(parser *ps, char *line, size_t number)
@@ -200,25 +223,68 @@ static int parse_line(parser *ps, char *line, size_t number)
     if (!ps->width)
         return first_line(ps, line, number);
     size_t n = split(line, ps->cells, ps->width + 1);
-    return add_row(ps->d, ps->cells, n, number, ps->first_line);
+    return add_row(ps->d, &ps->row_cap, ps->cells, n, number,
+                   ps->first_line);
 }
 
-int csv_parse(dataset *d, char *text, size_t len, csv_header header)
+/* Parses the complete lines of text[0 .. *len), numbering them from
+ * *line, and moves what follows the last newline to the front. */
+static int parse_lines(parser *ps, char *text, size_t *len, size_t *line)
 {
-    parser ps = {d, header, NULL, 0, 0, 1};
-    for (size_t i = 0; i < len; i++)
-        ps.max_rows += text[i] == '\n';
+    char *p = text, *end = text + *len, *nl;
     int st = ST_OK;
-    char *p = text;
-    for (size_t line = 1; st == ST_OK && p; line++) {
-        char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        st = parse_line(&ps, p, line);
-        p = nl ? nl + 1 : NULL;
+    while (st == ST_OK && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+        *nl = '\0';
+        st = parse_line(ps, p, (*line)++);
+        p = nl + 1;
     }
+    *len = (size_t)(end - p);
+    memmove(text, p, *len);
+    return st;
+}
+
+/* Shrinks the table to its rows: the doubling may have reserved up to
+ * twice as many. */
+static void fit_rows(dataset *d)
+{
+    float *x = realloc(d->x, d->rows * d->cols * sizeof *x);
+    size_t *line = realloc(d->line, d->rows * sizeof *line);
+    d->x = x ? x : d->x;
+    d->line = line ? line : d->line;
+}
+
+int csv_read(dataset *d, data_stream *s, csv_header header)
+{
+    enum { CHUNK = 1 << 16 };
+    parser ps = {d, header, NULL, 0, 0, 0};
+    size_t cap = 2 * CHUNK, len = 0, got = 0, line = 1;
+    char *text = malloc(cap + 1);
+    int st = text ? ST_OK : cli_fail("%s: out of memory", d->path);
+    do {
+        if (st == ST_OK && cap - len < CHUNK) { /* a line longer than a chunk */
+            char *grown = realloc(text, 2 * cap + 1);
+            st = grown ? ST_OK : cli_fail("%s: out of memory", d->path);
+            text = grown ? grown : text;
+            cap = grown ? 2 * cap : cap;
+        }
+        if (st == ST_OK)
+            st = data_read(s, text + len, CHUNK, &got);
+        if (st == ST_OK && memchr(text + len, '\0', got))
+            st = cli_fail("%s: not a CSV, IDX or .npy file (it holds binary "
+                          "data that is none of these)", d->path);
+        len += got;
+        if (st == ST_OK)
+            st = parse_lines(&ps, text, &len, &line);
+    } while (st == ST_OK && got == CHUNK);
+    if (st == ST_OK && len > 0) { /* the last line, without a newline */
+        text[len] = '\0';
+        st = parse_line(&ps, text, line);
+    }
+    free(text);
     free(ps.cells);
     if (st == ST_OK && d->rows == 0)
         st = cli_fail("%s: no data rows", d->path);
+    if (st == ST_OK)
+        fit_rows(d);
     return st;
 }

@@ -2,8 +2,8 @@
 /*
  * Loading a data set: the file is read through zlib (which passes
  * uncompressed files through unchanged, so any format may be gzipped), its
- * first bytes decide the format, and a format parser fills the matrix: IDX
- * and .npy as their values arrive, CSV from the whole file.
+ * first bytes decide the format, and a format parser fills the matrix as
+ * the bytes arrive, so the file is never held whole beside its floats.
  * Also the bookkeeping every command needs: where a value came from, and
  * splitting the label column off a CSV table.
  */
@@ -74,36 +74,6 @@ int data_read(data_stream *s, void *buf, size_t cap, size_t *got)
     return st;
 }
 
-/* The rest of the stream in one malloc'd buffer, NUL-terminated so that
- * the CSV parser may use string functions. */
-static int read_rest(data_stream *s, unsigned char **out, size_t *len)
-{
-    size_t cap = 1u << 16, n = 0, got = 0;
-    unsigned char *buf = malloc(cap + 1);
-    int st = ST_OK;
-    while (buf) {
-        st = data_read(s, buf + n, cap - n, &got);
-        n += got;
-        if (st != ST_OK || n < cap)
-            break;
-        unsigned char *grown = realloc(buf, 2 * cap + 1);
-        if (!grown)
-            free(buf);
-        buf = grown;
-        cap *= 2;
-    }
-    if (!buf)
-        return cli_fail("%s: out of memory reading the file", s->path);
-    if (st != ST_OK) {
-        free(buf);
-        return st;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return ST_OK;
-}
-
 static int is_idx(const unsigned char *b, size_t len)
 {
     static const unsigned char types[] = {0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E};
@@ -115,25 +85,6 @@ static int is_idx(const unsigned char *b, size_t len)
 static int is_npy(const unsigned char *b, size_t len)
 {
     return len >= 6 && memcmp(b, "\x93NUMPY", 6) == 0;
-}
-
-/* CSV: the whole file, then the parser. */
-static int parse_whole(dataset *d, data_stream *s, csv_header header)
-{
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    int st = read_rest(s, &buf, &len);
-    if (st != ST_OK)
-        return st;
-    if (memchr(buf, '\0', len)) {
-        st = cli_fail("%s: not a CSV, IDX or .npy file (it holds binary "
-                      "data that is none of these)", d->path);
-    } else {
-        d->format = DATA_CSV;
-        st = csv_parse(d, (char *)buf, len, header);
-    }
-    free(buf);
-    return st;
 }
 
 int data_load(dataset *d, const char *path, csv_header header)
@@ -156,7 +107,8 @@ int data_load(dataset *d, const char *path, csv_header header)
         d->format = DATA_NPY;
         st = npy_read(d, &s);
     } else if (st == ST_OK) {
-        st = parse_whole(d, &s, header);
+        d->format = DATA_CSV;
+        st = csv_read(d, &s, header);
     }
     if (gzclose_r(gz) == Z_BUF_ERROR && st == ST_OK)
         st = cli_fail("%s: cannot read: unexpected end of file", path);

@@ -51,8 +51,8 @@ const char *data_format_name(data_format f);
  * tell the format, then the rest of the stream. The IDX reader converts
  * values as they arrive, so that the file's bytes are never held whole
  * beside their floats (a training run's peak memory is then the data as
- * floats plus a chunk: docs/performance.md, "Memory"); so does the .npy
- * reader. */
+ * floats plus a chunk: docs/performance.md, "Memory"); so do the .npy
+ * and CSV readers. */
 typedef struct data_stream {
     void *gz;                  /* gzFile */
     const char *path;
@@ -80,10 +80,9 @@ int data_read_values(dataset *d, data_stream *s, size_t count, size_t width,
                      data_convert_fn convert, const void *format,
                      size_t *done);
 
-/* Parsers behind data_load, one per format: CSV over the whole
- * (decompressed) file, IDX and .npy from the stream. On failure they leave
- * *d for data_free. */
-int csv_parse(dataset *d, char *text, size_t len, csv_header header);
+/* Parsers behind data_load, one per format, each reading the stream as it
+ * decompresses. On failure they leave *d for data_free. */
+int csv_read(dataset *d, data_stream *s, csv_header header);
 int idx_read(dataset *d, data_stream *s);
 int npy_read(dataset *d, data_stream *s);
 

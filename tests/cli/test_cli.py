@@ -260,6 +260,67 @@ def test_csv_dialect():
 
 
 @test
+def test_csv_streaming():
+    """CSV is parsed as it decompresses, 64 KiB at a time: lines that
+    straddle chunks (CRLF split between two of them too), lines longer than
+    a chunk, and a last line without a newline read as the same floats as
+    the same table in .npy, so training on either writes the same model,
+    byte for byte; a NUL byte far into a file still marks it binary."""
+    rng = random.Random(11)
+    width, rows = 24000, 6  # each line is over 64 KiB
+    wide = [[rng.randrange(-999, 1000) / 8 for _ in range(width)]
+            for _ in range(rows)]
+    labels = [i % 2 for i in range(rows)]
+    narrow = [[rng.randrange(-999, 1000) / 8 for _ in range(5)]
+              for _ in range(9000)]
+    narrow_labels = [rng.randrange(3) for _ in narrow]
+
+    def text(table, labs, eol):
+        lines = ["# comment", " "] + [
+            ",".join(["%g" % v for v in row] + ["%d" % lab])
+            for row, lab in zip(table, labs)]
+        return eol.join(lines)  # no newline after the last line
+
+    cases = (("wide", wide, labels, "\n", "%d,2" % width),
+             ("narrow", narrow, narrow_labels, "\r\n", "5,3"))
+    for name, table, labs, eol, layers in cases:
+        body = text(table, labs, eol).encode()
+        check(len(body) > 3 * 65536, "%s: %d bytes" % (name, len(body)))
+        (WORK / (name + ".csv")).write_bytes(body)
+        with gzip.open(WORK / (name + ".csv.gz"), "wb") as f:
+            f.write(body)
+        mkdata.write_npy(WORK / (name + ".npy"), mkdata.flat(table),
+                         [len(table), len(table[0])])
+        mkdata.write_npy(WORK / (name + "_y.npy"), labs, [len(labs)], "<i8")
+        models = []
+        for data in (name + ".csv", name + ".csv.gz"):
+            run("train", data, "--layers", layers, "--epochs", "2",
+                "--seed", "3", "-o", data + ".nn", "-q")
+            models.append((WORK / (data + ".nn")).read_bytes())
+        run("train", name + ".npy", "--labels", name + "_y.npy", "--layers",
+            layers, "--epochs", "2", "--seed", "3", "-o", "npy.nn", "-q")
+        models.append((WORK / "npy.nn").read_bytes())
+        check(models[0] == models[1] == models[2],
+              "%s: CSV, gzipped CSV and .npy train different models" % name)
+        out = run("eval", name + ".csv.nn", name + ".csv").stdout
+        check(field(out, "data") == "%s.csv (%d samples)"
+              % (name, len(table)), out)
+    # a cell error far into the file names its line
+    lines = text(narrow, narrow_labels, "\n").split("\n")
+    lines[8001] = lines[8001].replace(",", ",x", 1)
+    bad_case({"late.csv": "\n".join(lines)}, ["train", "late.csv",
+             "--layers", "5,3", "-o", "m.nn"], 1,
+             "nn: late.csv:8002:2: 'x%s' is not a number"
+             % lines[8001].split(",x")[1].split(",")[0])
+    # binary data after 200 KiB of good lines
+    body = text(narrow, narrow_labels, "\n").encode()
+    (WORK / "nul.csv").write_bytes(body[:200000] + b"\0" + body[200000:])
+    p = run("train", "nul.csv", "--layers", "5,3", "-o", "m.nn", rc=1)
+    check(p.stderr == "nn: nul.csv: not a CSV, IDX or .npy file (it holds "
+          "binary data that is none of these)\n", p.stderr)
+
+
+@test
 def test_idx_roundtrip():
     rows, labels = mkdata.blobs(300, seed=4)
     pix = [min(255, max(0, int(20 * (v + 6)))) for v in mkdata.flat(rows)]
@@ -288,9 +349,10 @@ def test_peak_memory():
     set is at most the data (as the floats nn_train takes) + 3 x the
     parameters + 2 x one batch's activations + 16 MiB. It holds because the
     IDX reader converts values as they arrive: holding the file's bytes
-    beside the floats would add a quarter of the data; so does the .npy
-    reader. A header that promises far more values than the file holds
-    allocates nothing for them."""
+    beside the floats would add a quarter of the data; so do the .npy and
+    CSV readers (CSV text would add nearly as much as the floats). A header
+    that promises far more values than the file holds allocates nothing for
+    them."""
     rows, width, hidden, classes, batch = 20000, 784, 64, 10, 64
     rng = random.Random(7)
     pixels = rng.randbytes(rows * width)
@@ -298,14 +360,30 @@ def test_peak_memory():
         f.write(mkdata.idx_bytes([], [rows, 28, 28]) + pixels)
     (WORK / "img.npy").write_bytes(
         mkdata.npy_bytes([], [rows, 28, 28], "|u1") + pixels)
+    # the same matrix column after column, turned into rows in place
+    (WORK / "imgf.npy").write_bytes(
+        mkdata.npy_bytes([], [rows, width], "|u1", fortran=True)
+        + b"".join(pixels[c::width] for c in range(width)))
     mkdata.write_idx(WORK / "lab.idx",
                      [b % classes for b in rng.randbytes(rows)], [rows])
     params = width * hidden + hidden + hidden * classes + classes
     data = 4 * rows * (width + classes)
-    bound = (data + 3 * 4 * params + 2 * 4 * batch * (width + hidden + classes)
-             + 16 * 2**20)
-    for images in ("img.idx.gz", "img.npy"):
-        peak = peak_rss(["train", images, "--labels", "lab.idx", "--layers",
+    # the same table as CSV, labels in the last column: its text (about
+    # 3.6 bytes a value) is never held beside the floats
+    labels = [b % classes for b in rng.randbytes(rows)]
+    with open(WORK / "img.csv", "w") as f:
+        for r in range(rows):
+            row = pixels[r * width:(r + 1) * width]
+            f.write(",".join(map(str, row)) + ",%d\n" % labels[r])
+    data_csv = 4 * rows * (width + 1 + classes) + 2 * 8 * rows  # + lines
+    for images, data_bytes in (("img.idx.gz", data), ("img.npy", data),
+                               ("imgf.npy", data),
+                               ("img.csv", data_csv)):
+        bound = (data_bytes + 3 * 4 * params
+                 + 2 * 4 * batch * (width + hidden + classes) + 16 * 2**20)
+        labels_args = [] if images.endswith("csv") else ["--labels",
+                                                          "lab.idx"]
+        peak = peak_rss(["train", images, *labels_args, "--layers",
                          "%d,%d,%d" % (width, hidden, classes),
                          "--optimizer", "momentum", "--batch", str(batch),
                          "--epochs", "1", "-q", "-o", "m.nn"])
@@ -313,6 +391,11 @@ def test_peak_memory():
               % (images, peak / 2**20, bound / 2**20))
         check(peak <= bound, "%s: peak resident set %.1f MiB > bound %.1f "
               "MiB" % (images, peak / 2**20, bound / 2**20))
+        if images != "img.csv":  # the same floats: the same model
+            model = (WORK / "m.nn").read_bytes()
+            check(images == "img.idx.gz" or model == first_model,
+                  "%s and img.idx.gz train different models" % images)
+            first_model = model
     # 2^32 - 1 images promised, 3 given: refused without reserving room
     # for the promise (which would fail as out of memory)
     (WORK / "liar.idx").write_bytes(
@@ -352,6 +435,24 @@ def test_npy_roundtrip():
     out2 = run("eval", "m.nn", "xf.npy", "--labels", "yu.npy").stdout
     check(field(out2, "accuracy") == field(out, "accuracy"),
           "Fortran-order float64 reads as the same data")
+    # Fortran order in place, over shapes whose transpositions have cycles
+    # of many lengths: each predicts as its C-order copy
+    rng = random.Random(6)
+    for n_rows, n_cols in ((7, 5), (2, 9), (64, 3), (300, 4), (1, 6)):
+        vals = [rng.randrange(-99, 100) / 4 for _ in range(n_rows * n_cols)]
+        mkdata.write_npy(WORK / "c.npy", vals, [n_rows, n_cols])
+        mkdata.write_npy(WORK / "f.npy", [vals[r * n_cols + c]
+                                          for c in range(n_cols)
+                                          for r in range(n_rows)],
+                         [n_rows, n_cols], fortran=True)
+        mkdata.write_npy(WORK / "l.npy", [r % 3 for r in range(n_rows)],
+                         [n_rows], "<i8")
+        run("train", "c.npy", "--labels", "l.npy", "--layers",
+            "%d,3" % n_cols, "--epochs", "1", "-o", "w.nn", "-q")
+        pc = run("predict", "w.nn", "c.npy").stdout
+        pf = run("predict", "w.nn", "f.npy").stdout
+        check(pc == pf, "Fortran order %dx%d reads differently"
+              % (n_rows, n_cols))
     # regression targets with two columns from .npy
     ys = [v for row in rows for v in (row[0] + row[1], row[2] - row[3])]
     mkdata.write_npy(WORK / "y2.npy", ys, [300, 2])
