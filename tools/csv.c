@@ -253,29 +253,45 @@ static void fit_rows(dataset *d)
     d->line = line ? line : d->line;
 }
 
+/* Bytes read at a time. */
+#define CSV_CHUNK (1u << 16)
+
+/* Appends the next chunk of the stream to text[0 .. len), growing the
+ * buffer when the carried partial line leaves no room for a chunk (a line
+ * longer than one); *got is 0 at the end of the file. */
+static int read_chunk(data_stream *s, char **text, size_t *cap, size_t len,
+                      size_t *got)
+{
+    *got = 0;
+    if (*cap - len < CSV_CHUNK) {
+        char *grown = realloc(*text, 2 * *cap + 1);
+        if (!grown)
+            return cli_fail("%s: out of memory for a line of %zu bytes",
+                            s->path, len);
+        *text = grown;
+        *cap *= 2;
+    }
+    int st = data_read(s, *text + len, CSV_CHUNK, got);
+    if (st == ST_OK && memchr(*text + len, '\0', *got))
+        st = cli_fail("%s: not a CSV, IDX or .npy file (it holds binary "
+                      "data that is none of these)", s->path);
+    return st;
+}
+
 int csv_read(dataset *d, data_stream *s, csv_header header)
 {
-    enum { CHUNK = 1 << 16 };
     parser ps = {d, header, NULL, 0, 0, 0};
-    size_t cap = 2 * CHUNK, len = 0, got = 0, line = 1;
-    char *text = malloc(cap + 1);
+    size_t cap = 2 * CSV_CHUNK, len = 0, got = 0, line = 1;
+    char *text = malloc(cap + 1); /* + 1: the last line's terminator */
     int st = text ? ST_OK : cli_fail("%s: out of memory", d->path);
-    do {
-        if (st == ST_OK && cap - len < CHUNK) { /* a line longer than a chunk */
-            char *grown = realloc(text, 2 * cap + 1);
-            st = grown ? ST_OK : cli_fail("%s: out of memory", d->path);
-            text = grown ? grown : text;
-            cap = grown ? 2 * cap : cap;
-        }
-        if (st == ST_OK)
-            st = data_read(s, text + len, CHUNK, &got);
-        if (st == ST_OK && memchr(text + len, '\0', got))
-            st = cli_fail("%s: not a CSV, IDX or .npy file (it holds binary "
-                          "data that is none of these)", d->path);
+    while (st == ST_OK) {
+        st = read_chunk(s, &text, &cap, len, &got);
         len += got;
         if (st == ST_OK)
             st = parse_lines(&ps, text, &len, &line);
-    } while (st == ST_OK && got == CHUNK);
+        if (got < CSV_CHUNK)
+            break;
+    }
     if (st == ST_OK && len > 0) { /* the last line, without a newline */
         text[len] = '\0';
         st = parse_line(&ps, text, line);
