@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +27,17 @@
 /* Why a cell is not a value. */
 enum cell_error { CELL_OK, CELL_EMPTY, CELL_NOT_NUMBER, CELL_NOT_FINITE };
 
-/* Trims blanks and one pair of double quotes, in place. */
-static char *trim(char *s)
+/* Trims blanks and one pair of double quotes from the cell of `n` bytes at
+ * `s`, in place (the cell's length is known: no strlen per cell). */
+static char *trim(char *s, size_t n)
 {
-    while (*s == ' ' || *s == '\t')
+    while (n > 0 && (*s == ' ' || *s == '\t')) {
         s++;
-    size_t n = strlen(s);
+        n--;
+    }
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        s[--n] = '\0';
+        n--;
+    s[n] = '\0';
     if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
         s[n - 1] = '\0';
         s++;
@@ -41,14 +45,56 @@ static char *trim(char *s)
     return s;
 }
 
-static enum cell_error parse_cell(const char *cell, float *out)
+/* The powers of ten up to 10^15: exact doubles. */
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                     1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15};
+
+/* A plain decimal of at most 15 digits ("-12", "0.5", "+.25"; no
+ * exponent) as the integer of its digits over a power of ten: both are
+ * exact doubles, so the division's one rounding gives the correctly
+ * rounded value that strtod gives (Clinger's fast path), at a fraction of
+ * its cost. Returns 0, for strtod, on anything else. */
+static int parse_plain_decimal(const char *s, double *out)
 {
-    if (!*cell)
-        return CELL_EMPTY;
+    int negative = *s == '-', point = 0, count = 0, decimals = 0;
+    uint64_t digits = 0;
+    s += *s == '-' || *s == '+';
+    for (;; s++) {
+        if (*s >= '0' && *s <= '9') {
+            if (++count > 15)
+                return 0;
+            digits = 10 * digits + (uint64_t)(*s - '0');
+            decimals += point;
+        } else if (*s == '.' && !point) {
+            point = 1;
+        } else {
+            break;
+        }
+    }
+    if (*s || count == 0)
+        return 0;
+    double v = (double)digits / exact_pow10[decimals];
+    *out = negative ? -v : v;
+    return 1;
+}
+
+int csv_number(const char *cell, double *value)
+{
+    if (parse_plain_decimal(cell, value))
+        return 1;
     char *end;
     errno = 0;
-    double v = strtod(cell, &end);
-    if (end == cell || *end)
+    *value = strtod(cell, &end);
+    return end != cell && !*end;
+}
+
+static enum cell_error parse_cell(const char *cell, float *out)
+{
+    double v;
+    if (!*cell)
+        return CELL_EMPTY;
+    if (!csv_number(cell, &v))
         return CELL_NOT_NUMBER;
     /* ERANGE on underflow still gives a usable tiny number or zero */
     if (!isfinite(v) || !isfinite((float)v))
@@ -94,10 +140,9 @@ static size_t split(char *line, char **cells, size_t cap)
     size_t n = 0;
     for (char *p = line;; n++) {
         char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (n < cap)
-            cells[n] = trim(p);
+            cells[n] = trim(p, len);
         if (!comma)
             return n + 1;
         p = comma + 1;

@@ -80,6 +80,12 @@ int data_read_values(dataset *d, data_stream *s, size_t count, size_t width,
                      data_convert_fn convert, const void *format,
                      size_t *done);
 
+/* The number a CSV cell (already trimmed) holds, as strtod reads it, bit
+ * for bit: 1 when the whole cell is one number, else 0. Plain decimals of
+ * up to 15 digits take a fast path; tests/fuzz/fuzz_data.c checks it
+ * against strtod. */
+int csv_number(const char *cell, double *value);
+
 /* Parsers behind data_load, one per format, each reading the stream as it
  * decompresses. On failure they leave *d for data_free. */
 int csv_read(dataset *d, data_stream *s, csv_header header);

@@ -5,7 +5,8 @@
  * tool at. Whatever the bytes, data_load either gives a non-empty data set
  * of finite values that data_free releases (LeakSanitizer checks), or
  * fails with a message; a CSV label column can be split off. Each header
- * mode is tried. Any broken invariant aborts, which libFuzzer reports.
+ * mode is tried; and csv_number reads every token as strtod does. Any
+ * broken invariant aborts, which libFuzzer reports.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -51,6 +52,30 @@ static void check_loaded(dataset *d)
     }
 }
 
+/* csv_number reads every comma- or line-separated token of the input as
+ * strtod does, to the bit (its fast path for plain decimals must not round
+ * differently). */
+static void check_numbers(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    REQUIRE(text != NULL);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    for (char *tok = text, *next; tok; tok = next) {
+        next = strpbrk(tok, ",\n");
+        if (next)
+            *next++ = '\0';
+        double fast, slow;
+        char *end;
+        int ok = csv_number(tok, &fast);
+        slow = strtod(tok, &end);
+        REQUIRE(ok == (end != tok && *end == '\0'));
+        REQUIRE(!ok || memcmp(&fast, &slow, sizeof fast) == 0 ||
+                (isnan(fast) && isnan(slow)));
+    }
+    free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int ready = 0;
@@ -62,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         atexit(remove_file);
         ready = 1;
     }
+    check_numbers(data, size);
     FILE *f = fopen(path, "wb");
     REQUIRE(f != NULL);
     REQUIRE(fwrite(data, 1, size, f) == size || size == 0);
