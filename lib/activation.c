@@ -124,32 +124,23 @@ static NN__VECTORIZE void add_bias(const float *restrict bias, float *z,
 
 /* ReLU and leaky ReLU in place with the bias add fused: the hidden layers
  * of an MLP take this path, so it is the one pass over z of their forward
- * pass. */
-static NN__VECTORIZE void relu_bias(const float *restrict bias,
-                                    float *restrict z, size_t rows,
-                                    size_t cols)
-{
-    for (size_t i = 0; i < rows; i++) {
-        float *restrict zi = z + i * cols;
-        for (size_t j = 0; j < cols; j++) {
-            float v = zi[j] + bias[j];
-            zi[j] = v > 0.0f ? v : 0.0f;
-        }
+ * pass. The expression `F` maps the biased value v to the activation. */
+#define BIAS_ACTIVATION(name, F)                                               \
+    static NN__VECTORIZE void name(const float *restrict bias,                 \
+                                   float *restrict z, size_t rows,             \
+                                   size_t cols)                                \
+    {                                                                          \
+        for (size_t i = 0; i < rows; i++) {                                    \
+            float *restrict zi = z + i * cols;                                 \
+            for (size_t j = 0; j < cols; j++) {                                \
+                float v = zi[j] + bias[j];                                     \
+                zi[j] = (F);                                                   \
+            }                                                                  \
+        }                                                                      \
     }
-}
 
-static NN__VECTORIZE void leaky_relu_bias(const float *restrict bias,
-                                          float *restrict z, size_t rows,
-                                          size_t cols)
-{
-    for (size_t i = 0; i < rows; i++) {
-        float *restrict zi = z + i * cols;
-        for (size_t j = 0; j < cols; j++) {
-            float v = zi[j] + bias[j];
-            zi[j] = v > 0.0f ? v : LEAKY_SLOPE * v;
-        }
-    }
-}
+BIAS_ACTIVATION(relu_bias, v > 0.0f ? v : 0.0f)
+BIAS_ACTIVATION(leaky_relu_bias, v > 0.0f ? v : LEAKY_SLOPE * v)
 
 static NN__VECTORIZE void relu(const float *z, float *a, size_t n)
 {
