@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nn_bench: libnn against the matrix-multiply floor and against its peers,
- * on the workloads of issue 6 (docs/performance.md explains the method):
+ * on its standard workloads (docs/performance.md explains the method):
  *
  *   sgd64    784-256-128-10 ReLU, softmax + cross-entropy, SGD + momentum
  *            0.9, batch 64, one epoch of 60 000 samples (s/epoch)
@@ -898,7 +898,7 @@ static void report(bench *b)
     if (tsv)
         fclose(tsv);
 
-    /* the targets of issue 6, as ratios within this run */
+    /* the speed targets, as ratios within this run */
     double sgd = med(&b->w[0].s[SYS_LIBNN]);
     double t1 = med(&b->w[0].s[SYS_TORCH1]), t2 = med(&b->w[0].s[SYS_TORCH2]);
     double torch = isnan(t1) ? t2 : isnan(t2) ? t1 : fmin(t1, t2);
@@ -907,7 +907,7 @@ static void report(bench *b)
     double fann = med(&b->w[4].s[SYS_FANN]);
     double inf = med(&b->w[3].s[SYS_LIBNN]);
     double adam = med(&b->w[1].s[SYS_LIBNN]), b256 = med(&b->w[2].s[SYS_LIBNN]);
-    printf("targets (issue 6)\n");
+    printf("targets\n");
     if (!isnan(sgd))
         printf("  sgd64 <= 1.6x floor      %6.2fx  %s\n", sgd / floor[0],
                sgd / floor[0] <= 1.6 ? "met" : "NOT met");

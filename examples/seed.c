@@ -56,7 +56,7 @@ int main(void)
     nn_net *net = NULL;
     check(nn_create(&net, 3, sizes, acts, NN_NO_BIAS, 42), NULL, "nn_create");
 
-    /* The tutorial's starting weights (shared/vectors/seed.json), instead of
+    /* The tutorial's starting weights (tests/data/seed.json), instead of
      * libnn's random ones, so both sides start from the same network. The
      * parameter buffer holds W1 (2 x 3, row-major) then W2 (3 x 1). */
     const double w1[2][3] = {{0.5, -0.25, 1.0}, {0.75, 0.1, -0.6}};

@@ -3,9 +3,8 @@
  * @file nn.h
  * @brief libnn: a small, fast multilayer-perceptron library with a stable C ABI.
  *
- * This header is the reference manual of libnn's public interface. It
- * implements the contract of API.md version 0: every name and number below
- * is part of the ABI of `libnn.so.0`.
+ * This header is the reference manual of libnn's public interface and its
+ * contract: every name and number below is part of the ABI of `libnn.so.0`.
  *
  * Conventions used throughout:
  * - Every function that can fail returns `int`: ::NN_OK (0) or a negative

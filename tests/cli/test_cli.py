@@ -388,7 +388,7 @@ def test_idx_roundtrip():
 
 @test
 def test_peak_memory():
-    """Issue 6's memory bound on a whole training run: its peak resident
+    """The memory bound on a whole training run: its peak resident
     set is at most the data (as the floats nn_train takes) + 3 x the
     parameters + 2 x one batch's activations + 16 MiB. It holds because the
     IDX reader converts values as they arrive: holding the file's bytes

@@ -79,7 +79,7 @@ lib.nn_evaluate.restype = ctypes.c_int
 lib.nn_set_input_transform.argtypes = [_vp, _fp, _fp]
 lib.nn_set_input_transform.restype = ctypes.c_int
 
-# Numbers pinned by API.md.
+# Numbers pinned by nn.h.
 OPT_LEARNING_RATE, OPT_OPTIMIZER, OPT_MOMENTUM = 0, 1, 2
 OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_LOSS = 3, 4, 5, 6, 7
 OPT_RMSPROP_ALPHA, OPT_CLIP_NORM = 10, 12

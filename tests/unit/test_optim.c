@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nn_step for every optimizer against updates computed here in double from
- * the torch.optim definitions (API.md's table), over several consecutive
+ * the torch.optim definitions (nn.h's table), over several consecutive
  * steps - including a step applied twice to the same gradients - with the
  * default hyperparameters, with others (an epsilon large enough that its
  * placement matters), with and without weight decay. Gradients come from
@@ -73,7 +73,7 @@ typedef struct config {
 } config;
 
 static const config configs[] = {
-    /* the defaults of API.md, but for the learning rate */
+    /* the defaults of nn.h, but for the learning rate */
     {0.05, 0.9, 0.9, 0.999, 1e-8, 0, 0.99},
     /* others, with weight decay */
     {0.1, 0.7, 0.8, 0.95, 1e-3, 0.1, 0.8},

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The tutorial network of SEED.md, reproduced exactly: sizes {2, 3, 1},
- * sigmoid/sigmoid, no biases, the weights of vectors/seed.json. Expected
- * values come twice: read at run time from $NN_SHARED_DIR/vectors/seed.json,
+ * The tutorial network (docs/tutorial.md), reproduced exactly: sizes {2, 3, 1},
+ * sigmoid/sigmoid, no biases, the weights of tests/data/seed.json. Expected
+ * values come twice: read at run time from $NN_TEST_DATA/seed.json (written
+ * by tests/data/make_seed.py in float64),
  * and recomputed here in double from the tutorial's formulas. libnn's MSE
  * cost and gradients are the tutorial's J and dJ/dW divided by N = 3.
  */
@@ -18,11 +19,11 @@ enum { N = 3, IN = 2, HID = 3, OUT = 1, N_PARAMS = IN * HID + HID * OUT };
 
 static char *read_seed_json(void)
 {
-    const char *dir = getenv("NN_SHARED_DIR");
+    const char *dir = getenv("NN_TEST_DATA");
     char path[4096];
     if (dir == NULL)
-        fail_msg("%s", "NN_SHARED_DIR is not set (meson test sets it)");
-    snprintf(path, sizeof path, "%s/vectors/seed.json", dir);
+        fail_msg("%s", "NN_TEST_DATA is not set (meson test sets it)");
+    snprintf(path, sizeof path, "%s/seed.json", dir);
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         fail_msg("cannot open %s", path);
@@ -84,7 +85,7 @@ static double json_number(const char *text, const char *key)
 }
 
 /* ---------------------------------------------------------------------
- * The tutorial in double, straight from SEED.md's formulas.
+ * The tutorial in double, straight from the tutorial's formulas.
  * --------------------------------------------------------------------- */
 
 typedef struct tutorial {

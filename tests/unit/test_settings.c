@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nn_set / nn_get: the defaults of API.md and nn.h, exact round trips of
+ * nn_set / nn_get: the defaults of nn.h, exact round trips of
  * valid values (boundaries included), rejection with NN_EINVAL of every
  * out-of-range, non-integral, NaN or infinite value, read-only and unknown
  * options and losses the last layer does not support, leaving every

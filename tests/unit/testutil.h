@@ -188,7 +188,7 @@ static inline void tu_fill_onehot(float *v, size_t rows, size_t k,
 /* ---------------------------------------------------------------------
  * Reference MLP in double precision
  *
- * Follows API.md only: layout W_l (n_in x n_out, row-major, z = a W) then
+ * Follows nn.h's definitions only: layout W_l (n_in x n_out, row-major, z = a W) then
  * b_l per weight layer, activations and losses as documented.
  * --------------------------------------------------------------------- */
 
@@ -302,7 +302,7 @@ static inline void ref_forward(const ref_net *r, const double *p,
     ref_forward_full(r, p, x, batch, NULL, out, NULL);
 }
 
-/* The mean loss of API.md. Cross-entropies from the logits (stable). */
+/* The mean loss of nn.h. Cross-entropies from the logits (stable). */
 static inline double ref_cost(const ref_net *r, const double *p,
                               const double *x, const double *y, size_t batch)
 {

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import make_error
 
-#: The ABI major version (API.md) these bindings are written for, and the
+#: The ABI major version (the soname's, nn.h) these bindings are written for, and the
 #: oldest minor version that has every function declared below.
 ABI_MAJOR = 0
 ABI_MINOR = 2

@@ -10,7 +10,7 @@ class the C library would have raised for the same mistake.
 This module needs neither numpy nor the shared library.
 """
 
-# The pinned codes of API.md; the names are also what nn_error_name() says.
+# The pinned codes of nn.h; the names are also what nn_error_name() says.
 NN_OK = 0
 NN_EINVAL = -1
 NN_ENOMEM = -2
