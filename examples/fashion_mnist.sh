@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: MIT
 #
 # The README's demo: train a multilayer perceptron on the 60 000
-# Fashion-MNIST training images with `nn train`, evaluate it on the 10 000
-# test images with `nn eval`, and leave everything in one folder:
+# Fashion-MNIST training images with `nnet train`, evaluate it on the 10 000
+# test images with `nnet eval`, and leave everything in one folder:
 #
-#   out/fashion-mnist/model.nn      the model (nn info / nn predict / nn_load)
+#   out/fashion-mnist/model.nn      the model (nnet info / nnet predict / nn_load)
 #   out/fashion-mnist/curves.svg    training and validation curves
 #   out/fashion-mnist/metrics.csv   the per-epoch numbers of the curves
-#   out/fashion-mnist/train.txt     what nn train printed
+#   out/fashion-mnist/train.txt     what nnet train printed
 #   out/fashion-mnist/eval.txt      test loss, accuracy, per-class metrics,
 #                                   confusion matrix
 #   out/fashion-mnist/summary.txt   accuracy and wall times
@@ -17,7 +17,7 @@
 # package (scripts/setup installs both). Exits non-zero when the test
 # accuracy is below MIN_ACCURACY (0.89; 0 turns the check off).
 #
-# Environment: BUILD_DIR (build) or NN (the nn program), DATA
+# Environment: BUILD_DIR (build) or NN (the nnet program), DATA
 # (/usr/share/datasets/fashion-mnist), OUT (out/fashion-mnist), EPOCHS (20),
 # MIN_ACCURACY (0.89).
 set -euo pipefail
@@ -25,7 +25,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 BUILD_DIR=${BUILD_DIR:-build}
-NN=${NN:-$BUILD_DIR/tools/nn}
+NN=${NN:-$BUILD_DIR/tools/nnet}
 DATA=${DATA:-/usr/share/datasets/fashion-mnist}
 OUT=${OUT:-out/fashion-mnist}
 EPOCHS=${EPOCHS:-20}
@@ -49,7 +49,7 @@ mkdir -p "$OUT"
 # published 256-128-100 MLP baseline) in a few minutes on two cores. The
 # fixed seed makes the run repeatable. All 60 000 images train: the test
 # set is only looked at after training.
-echo "==== nn train: Fashion-MNIST, 60000 images, $EPOCHS epochs ===="
+echo "==== nnet train: Fashion-MNIST, 60000 images, $EPOCHS epochs ===="
 start=$(date +%s.%N)
 "$NN" train "$DATA/train-images-idx3-ubyte.gz" \
     --labels "$DATA/train-labels-idx1-ubyte.gz" \
@@ -60,7 +60,7 @@ start=$(date +%s.%N)
     tee "$OUT/train.txt"
 train_end=$(date +%s.%N)
 
-echo "==== nn eval: the 10000 test images ===="
+echo "==== nnet eval: the 10000 test images ===="
 "$NN" eval "$OUT/model.nn" "$DATA/t10k-images-idx3-ubyte.gz" \
     --labels "$DATA/t10k-labels-idx1-ubyte.gz" | tee "$OUT/eval.txt"
 end=$(date +%s.%N)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every command of the `nn` tool shares: exit statuses, the one way a
+ * What every command of the `nnet` tool shares: exit statuses, the one way a
  * message reaches stderr, parsing of option values, and files that appear
  * whole or not at all.
  */
@@ -19,7 +19,7 @@
 #define CLI_PRINTF(fmt, args)
 #endif
 
-/* Exit statuses (docs/nn.1, EXIT STATUS). Functions of the tool return one
+/* Exit statuses (docs/nnet.1, EXIT STATUS). Functions of the tool return one
  * of these; a failing one has printed its single message already, so its
  * callers only pass the status up. */
 enum cli_status {
@@ -32,18 +32,18 @@ enum cli_status {
 /* The running subcommand ("train", ...), for messages and --help hints. */
 extern const char *cli_command;
 
-/* "nn: <message>" on stderr; returns ST_FAIL. */
+/* "nnet: <message>" on stderr; returns ST_FAIL. */
 int cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
 
 /* "nn CMD: <message>" and a pointer to --help on stderr; returns ST_USAGE. */
 int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
 
-/* Under `nn train --mpi` only rank 0 prints: the other ranks call
+/* Under `nnet train --mpi` only rank 0 prints: the other ranks call
  * cli_mute, after which cli_fail and cli_usage keep their message (for
  * rank 0 to print, see fit_mpi_agree) instead of printing it. */
 void cli_mute(void);
 
-/* The message of the last cli_fail or cli_usage, without "nn: "; "" before
+/* The message of the last cli_fail or cli_usage, without "nnet: "; "" before
  * any (at most 1023 bytes). */
 const char *cli_last_message(void);
 

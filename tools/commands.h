@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The subcommands of `nn`. Each takes the arguments from its own name on
+ * The subcommands of `nnet`. Each takes the arguments from its own name on
  * (argv[0] is "train", ...) and returns an exit status (cli.h).
  */
 #ifndef NN_TOOL_COMMANDS_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `nn eval`: how well a model does on labelled data. Loss and accuracy come
+ * `nnet eval`: how well a model does on labelled data. Loss and accuracy come
  * from nn_evaluate (the numbers training reports); for classifiers, the
  * per-class precision and recall and the confusion matrix come from the
  * arg-max of nn_predict's outputs; for regression, RMSE, MAE and R^2 per
@@ -20,7 +20,7 @@
 #include "model.h"
 
 static const char help[] =
-    "Usage: nn eval MODEL DATA [--labels FILE] [--label COL]\n"
+    "Usage: nnet eval MODEL DATA [--labels FILE] [--label COL]\n"
     "\n"
     "Evaluate MODEL on labelled DATA: loss and accuracy; for classifiers\n"
     "also per-class precision and recall and the confusion matrix; for\n"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How `nn train` trains: fit_run in one process (fit.c), or, with --mpi,
+ * How `nnet train` trains: fit_run in one process (fit.c), or, with --mpi,
  * the fit_mpi_* functions, data-parallel over the ranks of an MPI job
  * (fit_mpi.c, built when Meson finds MPI). Everything before training
  * (data, network, settings, input transform) and after it (history, plot,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `nn train --mpi`: data-parallel training with libnn_mpi (see fit.h and
+ * `nnet train --mpi`: data-parallel training with libnn_mpi (see fit.h and
  * docs/distributed.md). Every rank has read and split the whole file as
  * the plain tool does (the split's shuffle is seeded, so it is the same on
  * every rank) and created the network from the same --seed; here each rank

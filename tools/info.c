@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `nn info`: what a model file holds, read through libnn (nn_load, nn_get,
+ * `nnet info`: what a model file holds, read through libnn (nn_load, nn_get,
  * nn_layer_size, nn_layer_activation, ...): architecture, task, parameter
  * count, input transform, training settings and how many epochs it has
  * been trained.
@@ -19,7 +19,7 @@
 #include "model.h"
 
 static const char help[] =
-    "Usage: nn info MODEL\n"
+    "Usage: nnet info MODEL\n"
     "\n"
     "Describe a model file: layers, activations, parameter count, task,\n"
     "input transform, training settings and epochs trained.\n"

@@ -38,7 +38,7 @@ enum input_option {
 /* Applies one of the shared options; returns 1 when `code` was one. */
 int inputs_option(input_spec *spec, int code, const char *arg);
 
-/* The MODEL DATA operands of `nn eval` and `nn predict`, after getopt_long
+/* The MODEL DATA operands of `nnet eval` and `nnet predict`, after getopt_long
  * has taken the options: *model and spec->data. ST_OK or ST_USAGE. */
 int inputs_model_and_data(int argc, char **argv, const char **model,
                           input_spec *spec);

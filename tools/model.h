@@ -17,7 +17,7 @@ int model_load(const char *path, nn_net **net);
 
 /* A classifier is a network trained with cross-entropy, which libnn allows
  * only after a softmax output layer: that is how a model file remembers
- * that `nn train --task classify` made it. */
+ * that `nnet train --task classify` made it. */
 int model_is_classifier(const nn_net *net);
 
 /* "784-256-128-10". */

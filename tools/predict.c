@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `nn predict`: a model's outputs for each sample of DATA, as CSV with a
+ * `nnet predict`: a model's outputs for each sample of DATA, as CSV with a
  * header. A classifier's rows are the predicted class (arg-max, ties to the
  * lowest) and the probability of each class; a regression model's rows are
  * its output values. With -o the file appears whole or not at all.
@@ -18,7 +18,7 @@
 #include "model.h"
 
 static const char help[] =
-    "Usage: nn predict MODEL DATA [-o OUT.csv]\n"
+    "Usage: nnet predict MODEL DATA [-o OUT.csv]\n"
     "\n"
     "Write MODEL's predictions for DATA as CSV (to stdout without -o).\n"
     "Classifiers: class,p0,p1,... (predicted class, then each class's\n"

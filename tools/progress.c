@@ -43,7 +43,7 @@ void progress_catch_interrupt(int mpi)
      * every rank: under --mpi that is the way to ask for a stop */
     if (mpi)
         sigaction(SIGUSR1, &sa, NULL);
-    /* Ctrl-C on `nn train | tee log` also kills tee: printing to the
+    /* Ctrl-C on `nnet train | tee log` also kills tee: printing to the
      * closed pipe must not kill us before the model is saved */
     signal(SIGPIPE, SIG_IGN);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What `nn train` shows while it trains: a live one-line bar on a terminal
+ * What `nnet train` shows while it trains: a live one-line bar on a terminal
  * (epoch, step, loss, samples/s, ETA), one plain line per epoch, nothing
  * with --quiet; and Ctrl-C, which asks training to stop after the current
  * step.

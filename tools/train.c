@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `nn train`: read data, build the network the options describe, train it
+ * `nnet train`: read data, build the network the options describe, train it
  * (fit.c), and leave the model, and on request its curves (--plot) and
  * numbers (--log). The model is written once, at the end, by nn_save,
  * which renames a complete file into place: an interrupted or failed run
@@ -320,7 +320,7 @@ static int save(const run *r, double seconds)
         st = history_write_csv(&r->hist, o->log);
     if (st == ST_OK && o->plot) {
         char title[512];
-        snprintf(title, sizeof title, "nn train %s", o->in.data);
+        snprintf(title, sizeof title, "nnet train %s", o->in.data);
         st = plot_write_svg(&r->hist, o->plot, title);
     }
     return st;

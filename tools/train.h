@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `nn train` in two files: train_args.c reads the command line into a
+ * `nnet train` in two files: train_args.c reads the command line into a
  * train_opts, train.c runs the training it describes.
  */
 #ifndef NN_TOOL_TRAIN_H
@@ -33,7 +33,7 @@ typedef struct train_opts {
     uint64_t seed;
 } train_opts;
 
-/* `nn train --help`. */
+/* `nnet train --help`. */
 extern const char train_help[];
 
 /* Fills *o from the arguments (argv[0] is "train"), with defaults for what

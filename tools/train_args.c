@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The command line of `nn train`: its help text, its options and their
+ * The command line of `nnet train`: its help text, its options and their
  * defaults, and the checks that need all of them. Values are parsed here
  * only as far as "is this a number"; their ranges are libnn's to judge
  * (train.c passes them to nn_set), so the tool and the library cannot
@@ -18,7 +18,7 @@
 #include "train.h"
 
 const char train_help[] =
-    "Usage: nn train DATA [--labels FILE] [--label COL] --layers N,N,...,N\n"
+    "Usage: nnet train DATA [--labels FILE] [--label COL] --layers N,N,...,N\n"
     "                -o MODEL [options]\n"
     "\n"
     "Train a multilayer perceptron on DATA (CSV, IDX or .npy, optionally\n"

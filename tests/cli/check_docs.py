@@ -5,7 +5,7 @@ Usage: check_docs.py NN_PROGRAM docs/cli.md
 
 Every ```console block is run in order, in one temporary directory that
 holds the data files mkdata.docs_data() makes (the ones the document
-names). In a block, a line "$ COMMAND" is run with bash, with `nn` on the
+names). In a block, a line "$ COMMAND" is run with bash, with `nnet` on the
 PATH; the lines up to the next "$ " are what it prints (stdout, then
 stderr). Lines are compared with every number masked, since losses and
 timings vary with the BLAS and the machine; a line "..." stands for any
@@ -81,7 +81,7 @@ def main():
         work, bindir = Path(tmp) / "work", Path(tmp) / "bin"
         work.mkdir()
         bindir.mkdir()
-        os.symlink(os.path.abspath(nn), bindir / "nn")
+        os.symlink(os.path.abspath(nn), bindir / "nnet")
         mkdata.docs_data(work)
         env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ["PATH"]))
         found = blocks(doc.read_text())

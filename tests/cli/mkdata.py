@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Small data sets for the `nn` tool's tests, in every format it reads.
+"""Small data sets for the `nnet` tool's tests, in every format it reads.
 
 Standard library only. Each generator is seeded, so a test sees the same
 numbers on every run; the writers produce CSV, IDX (optionally gzipped)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""End-to-end tests of the `nn` command-line tool (meson suite 'cli').
+"""End-to-end tests of the `nnet` command-line tool (meson suite 'cli').
 
 Usage: test_cli.py NN_PROGRAM TEST_NAME
 
@@ -73,12 +73,12 @@ def test_help():
     for cmd in ("train", "eval", "predict", "info"):
         check(cmd in out, "nn --help does not list %s" % cmd)
         sub = run(cmd, "--help").stdout
-        check(sub.startswith("Usage: nn %s" % cmd), "nn %s --help" % cmd)
+        check(sub.startswith("Usage: nnet %s" % cmd), "nn %s --help" % cmd)
     check("--val-split" in run("train", "--help").stdout, "train options")
-    check(run("help", "eval").stdout.startswith("Usage: nn eval"),
-          "nn help eval")
+    check(run("help", "eval").stdout.startswith("Usage: nnet eval"),
+          "nnet help eval")
     v = run("--version").stdout
-    check(re.match(r"nn \d+\.\d+\.\d+ \(libnn \d+\.\d+\.\d+\)$", v.strip()),
+    check(re.match(r"nnet \d+\.\d+\.\d+ \(libnn \d+\.\d+\.\d+\)$", v.strip()),
           "nn --version: %r" % v)
 
 
@@ -120,7 +120,7 @@ def test_usage_errors():
             lines = p.stderr.splitlines()
             check(message in lines[0], "nn %s: expected '%s', got:\n%s" %
                   (" ".join(args), message, p.stderr))
-            check(len(lines) == 2 and lines[1].startswith("Try 'nn"),
+            check(len(lines) == 2 and lines[1].startswith("Try 'nnet"),
                   "one message and a --help hint: %r" % p.stderr)
 
 
@@ -254,7 +254,7 @@ def test_csv_dialect():
     # forcing --no-header makes the quoted names data: a clear error
     p = run("train", "d.csv", "--no-header", "--layers", "2,2", "-o",
             "n.nn", rc=1)
-    check(p.stderr.strip() == "nn: d.csv:2:1: 'x' is not a number",
+    check(p.stderr.strip() == "nnet: d.csv:2:1: 'x' is not a number",
           p.stderr)
 
 
@@ -309,13 +309,13 @@ def test_csv_streaming():
     lines[8001] = lines[8001].replace(",", ",x", 1)
     bad_case({"late.csv": "\n".join(lines)}, ["train", "late.csv",
              "--layers", "5,3", "-o", "m.nn"], 1,
-             "nn: late.csv:8002:2: 'x%s' is not a number"
+             "nnet: late.csv:8002:2: 'x%s' is not a number"
              % lines[8001].split(",x")[1].split(",")[0])
     # binary data after 200 KiB of good lines
     body = text(narrow, narrow_labels, "\n").encode()
     (WORK / "nul.csv").write_bytes(body[:200000] + b"\0" + body[200000:])
     p = run("train", "nul.csv", "--layers", "5,3", "-o", "m.nn", rc=1)
-    check(p.stderr == "nn: nul.csv: not a CSV, IDX or .npy file (it holds "
+    check(p.stderr == "nnet: nul.csv: not a CSV, IDX or .npy file (it holds "
           "binary data that is none of these)\n", p.stderr)
 
 
@@ -445,7 +445,7 @@ def test_peak_memory():
         mkdata.idx_bytes([], [2**32 - 1, 28, 28]) + bytes(3 * width))
     p = run("train", "liar.idx", "--labels", "lab.idx", "--layers", "784,10",
             "-o", "x.nn", rc=1)
-    check(p.stderr == "nn: liar.idx: truncated: the IDX header promises "
+    check(p.stderr == "nnet: liar.idx: truncated: the IDX header promises "
           "4294967295 x 784 values, the file holds 2352\n", p.stderr)
 
 
@@ -532,11 +532,11 @@ TRAIN = ["train", "d.csv", "--layers", "2,3", "-o", "m.nn"]
 @test
 def test_bad_missing_file():
     bad_case({}, ["train", "nope.csv", "--layers", "2,3", "-o", "m.nn"], 1,
-             "nn: nope.csv: cannot open: No such file or directory")
+             "nnet: nope.csv: cannot open: No such file or directory")
     # libnn words the model's message (nn_last_error); the tool adds the
     # error name
     p = run("eval", "nope.nn", "x.csv", rc=1)
-    check(re.match(r"nn: nope\.nn: .*No such file or directory.*\(NN_EIO\)$",
+    check(re.match(r"nnet: nope\.nn: .*No such file or directory.*\(NN_EIO\)$",
                    p.stderr.strip()) and len(p.stderr.splitlines()) == 1,
           p.stderr)
 
@@ -544,49 +544,49 @@ def test_bad_missing_file():
 @test
 def test_bad_not_a_number():
     bad_case({"d.csv": HEAD + "1,2,0\n3,x7,1\n"}, TRAIN, 1,
-             "nn: d.csv:3:2: 'x7' is not a number")
+             "nnet: d.csv:3:2: 'x7' is not a number")
 
 
 @test
 def test_bad_empty_cell():
     bad_case({"d.csv": HEAD + "1,2,0\n3,,1\n"}, TRAIN, 1,
-             "nn: d.csv:3:2: empty cell, expected a number")
+             "nnet: d.csv:3:2: empty cell, expected a number")
 
 
 @test
 def test_bad_nan():
     bad_case({"d.csv": HEAD + "1,2,0\n\nnan,4,1\n"}, TRAIN, 1,
-             "nn: d.csv:4:1: 'nan' is not a finite number (NaN or infinity, "
+             "nnet: d.csv:4:1: 'nan' is not a finite number (NaN or infinity, "
              "or too large for a float)")
     bad_case({"d.csv": HEAD + "1,2,0\n1e39,4,1\n"}, TRAIN, 1,
-             "nn: d.csv:3:1: '1e39' is not a finite number (NaN or infinity, "
+             "nnet: d.csv:3:1: '1e39' is not a finite number (NaN or infinity, "
              "or too large for a float)")
 
 
 @test
 def test_bad_ragged():
     bad_case({"d.csv": HEAD + "1,2,0\n3,4\n"}, TRAIN, 1,
-             "nn: d.csv:3: 2 values, but line 1 has 3")
+             "nnet: d.csv:3: 2 values, but line 1 has 3")
     bad_case({"d.csv": HEAD + "1,2,0,5\n"}, TRAIN, 1,
-             "nn: d.csv:2: 4 values, but line 1 has 3")
+             "nnet: d.csv:2: 4 values, but line 1 has 3")
 
 
 @test
 def test_bad_label_out_of_range():
     bad_case({"d.csv": HEAD + "1,2,0\n3,4,1\n5,6,3\n"}, TRAIN, 1,
-             "nn: d.csv:4:3: label 3 is out of range: the output layer has "
+             "nnet: d.csv:4:3: label 3 is out of range: the output layer has "
              "3 units, so classes are 0..2")
     bad_case({"d.csv": HEAD + "1,2,-1\n"}, TRAIN, 1,
-             "nn: d.csv:2:3: label -1 is out of range: the output layer has "
+             "nnet: d.csv:2:3: label -1 is out of range: the output layer has "
              "3 units, so classes are 0..2")
     bad_case({"d.csv": HEAD + "1,2,0.5\n"}, TRAIN, 1,
-             "nn: d.csv:2:3: label 0.5 is not an integer class (classes are "
+             "nnet: d.csv:2:3: label 0.5 is not an integer class (classes are "
              "0..2; for real-valued targets use --task regress)")
     mkdata.write_idx(WORK / "x.idx", [1, 2, 3, 4], [2, 2])
     bad_case({"y.idx": mkdata.idx_bytes([0, 9], [2])},
              ["train", "x.idx", "--labels", "y.idx", "--layers", "2,3", "-o",
               "m.nn"], 1,
-             "nn: y.idx: element [1]: label 9 is out of range: the output "
+             "nnet: y.idx: element [1]: label 9 is out of range: the output "
              "layer has 3 units, so classes are 0..2")
 
 
@@ -594,29 +594,29 @@ def test_bad_label_out_of_range():
 def test_bad_shape():
     bad_case({"d.csv": HEAD + "1,2,0\n"},
              ["train", "d.csv", "--layers", "4,3", "-o", "m.nn"], 1,
-             "nn: d.csv: 2 input values per sample, but --layers asks for 4")
+             "nnet: d.csv: 2 input values per sample, but --layers asks for 4")
     mkdata.write_idx(WORK / "x.idx", [1, 2, 3, 4, 5, 6], [3, 2])
     bad_case({"y.idx": mkdata.idx_bytes([0, 1], [2])},
              ["train", "x.idx", "--labels", "y.idx", "--layers", "2,3", "-o",
               "m.nn"], 1,
-             "nn: y.idx has 2 label rows, but x.idx has 3 samples")
+             "nnet: y.idx has 2 label rows, but x.idx has 3 samples")
     # regression targets must match the outputs
     bad_case({"d.csv": HEAD + "1,2,0.5\n"},
              ["train", "d.csv", "--layers", "2,2", "--task", "regress", "-o",
               "m.nn"], 1,
-             "nn: d.csv: 1 target value per sample, but the output layer "
+             "nnet: d.csv: 1 target value per sample, but the output layer "
              "has 2 units")
     # a model fed data of the wrong width
     (WORK / "ok.csv").write_text(HEAD + "1,2,0\n3,4,1\n")
     run("train", "ok.csv", "--layers", "2,3", "-o", "ok.nn", "-q")
     bad_case({"w.csv": "a,b,c,label\n1,2,3,0\n"}, ["eval", "ok.nn", "w.csv"],
-             1, "nn: w.csv: 3 input values per sample, but the model takes 2")
+             1, "nnet: w.csv: 3 input values per sample, but the model takes 2")
     bad_case({"u.csv": "a,b\n1,2\n"}, ["eval", "ok.nn", "u.csv"], 1,
-             "nn: u.csv: 2 columns, but the model takes 2 inputs plus a "
+             "nnet: u.csv: 2 columns, but the model takes 2 inputs plus a "
              "label column (or give --labels FILE)")
     bad_case({"d.csv": HEAD + "1,2,0\n"},
              ["train", "d.csv", "--layers", "3,3", "-o", "m.nn"], 1,
-             "nn: d.csv: 3 columns, but --layers asks for 3 inputs plus a "
+             "nnet: d.csv: 3 columns, but --layers asks for 3 inputs plus a "
              "label column (or give --labels FILE)")
 
 
@@ -625,7 +625,7 @@ def test_bad_binary_files():
     bad_case({"t.idx": mkdata.idx_bytes([1, 2, 3, 4], [2, 2])[:-1]},
              ["train", "t.idx", "--labels", "t.idx", "--layers", "2,3", "-o",
               "m.nn"], 1,
-             "nn: t.idx: truncated: the IDX header promises 2 x 2 values, "
+             "nnet: t.idx: truncated: the IDX header promises 2 x 2 values, "
              "the file holds 3")
     mkdata.write_npy(WORK / "t.npy", [1.0, float("nan")], [2])
     (WORK / "ok.csv").write_text("a,label\n1,0\n2,1\n")
@@ -633,34 +633,34 @@ def test_bad_binary_files():
     # a shape of 2^40 rows over 3 values: refused, nothing reserved for it
     bad_case({"big.npy": mkdata.npy_bytes([1.0, 2.0, 3.0], [2**40])},
         ["predict", "ok.nn", "big.npy"], 1,
-        "nn: big.npy: truncated: the shape needs 1099511627776 values, the "
+        "nnet: big.npy: truncated: the shape needs 1099511627776 values, the "
         "file holds 3")
     # 2^61 doubles: their bytes overflow a size_t
     bad_case({"huge.npy": mkdata.npy_bytes([1.0, 2.0], [2**61], "<f8")},
              ["predict", "ok.nn", "huge.npy"], 1,
-             "nn: huge.npy: truncated: the shape needs 2305843009213693952 "
+             "nnet: huge.npy: truncated: the shape needs 2305843009213693952 "
              "values, the file holds 2")
     bad_case({}, ["predict", "ok.nn", "t.npy"], 1,
-             "nn: t.npy: element [1]: nan is not a finite float")
+             "nnet: t.npy: element [1]: nan is not a finite float")
     # a model file cut short is refused by libnn, with one message
     (WORK / "cut.nn").write_bytes((WORK / "ok.nn").read_bytes()[:-10])
     p = run("info", "cut.nn", rc=1)
-    check(p.stderr.startswith("nn: cut.nn: ") and
+    check(p.stderr.startswith("nnet: cut.nn: ") and
           p.stderr.rstrip().endswith("(NN_EFORMAT)") and
           len(p.stderr.splitlines()) == 1, p.stderr)
     bad_case({"s.npy": mkdata.npy_bytes([1, 0], [2], "|b1").replace(
         b"|b1", b"<U1")}, ["predict", "ok.nn", "s.npy"], 1,
-        "nn: s.npy: dtype <U1 is not supported (use float32, float64, an "
+        "nnet: s.npy: dtype <U1 is not supported (use float32, float64, an "
         "integer type or bool)")
     bad_case({"z.gz": gzip.compress(b"a,b\n1,2\n")[:-6]},
              ["predict", "ok.nn", "z.gz"], 1,
-             "nn: z.gz: cannot read: unexpected end of file")
+             "nnet: z.gz: cannot read: unexpected end of file")
     # a model file is not data, and data is not a model
     bad_case({}, ["predict", "ok.nn", "ok.nn"], 1,
-             "nn: ok.nn: not a CSV, IDX or .npy file (it holds binary data "
+             "nnet: ok.nn: not a CSV, IDX or .npy file (it holds binary data "
              "that is none of these)")
     p = run("info", "ok.csv", rc=1)
-    check(p.stderr.startswith("nn: ok.csv: not a libnn model"), p.stderr)
+    check(p.stderr.startswith("nnet: ok.csv: not a libnn model"), p.stderr)
     check(len(p.stderr.splitlines()) == 1, p.stderr)
 
 
@@ -669,7 +669,7 @@ def test_bad_output_directory():
     write_blobs()
     bad_case({}, ["train", "blobs.csv", "--layers", "4,3", "-o",
                   "no/such/dir/m.nn"], 1,
-             "nn: -o no/such/dir/m.nn: cannot write into directory "
+             "nnet: -o no/such/dir/m.nn: cannot write into directory "
              "'no/such/dir': No such file or directory")
 
 
@@ -861,7 +861,7 @@ def test_divergence():
     mkdata.write_csv(WORK / "lin.csv", rows, [y * 1e30 for y in ys])
     p = run("train", "lin.csv", "--layers", "2,8,1", "--optimizer", "sgd",
             "--lr", "10", "--epochs", "50", "-o", "m.nn", "-q", rc=1)
-    check(p.stderr.startswith("nn: training failed, no model written: "),
+    check(p.stderr.startswith("nnet: training failed, no model written: "),
           p.stderr)
     check(len(p.stderr.splitlines()) == 1, p.stderr)
     no_leftovers("m.nn")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""End-to-end tests of `nn train --mpi` (meson suite 'mpi', registered
+"""End-to-end tests of `nnet train --mpi` (meson suite 'mpi', registered
 when the tool is built with MPI).
 
 Usage: test_cli_mpi.py NN_PROGRAM RUN_MPI MPIRUN TEST_NAME
@@ -55,14 +55,14 @@ def nn(*args):
 
 def accuracy(model, data):
     m = re.search(r"^accuracy\s+([\d.]+)", nn("eval", model, data), re.M)
-    check(m, "no accuracy from nn eval")
+    check(m, "no accuracy from nnet eval")
     return float(m.group(1))
 
 
 def messages(p):
     """The tool's own lines (mpirun adds its own about failed ranks)."""
     return [line for line in (p.stdout + p.stderr).splitlines()
-            if line.startswith("nn")]
+            if line.startswith("nnet")]
 
 
 def files():
@@ -126,12 +126,12 @@ def test_bad_input():
         f.write("a,b,c,d,s\n1,2,3,4,0\n1,2,abc,4,1\n")
     p = mpi(2, "train", "bad.csv", "--layers", "4,3", "--mpi", "-o", "m.nn",
             rc=None)
-    check(messages(p) == ["nn: bad.csv:3:3: 'abc' is not a number"],
+    check(messages(p) == ["nnet: bad.csv:3:3: 'abc' is not a number"],
           "one message:\n%s%s" % (p.stdout, p.stderr))
     write_blobs(30)
     p = mpi(3, *TRAIN, "--mpi", "-o", "missing/m.nn", rc=None)
     check(len(messages(p)) == 1 and
-          messages(p)[0].startswith("nn: -o missing/m.nn: cannot write"),
+          messages(p)[0].startswith("nnet: -o missing/m.nn: cannot write"),
           "one message:\n%s%s" % (p.stdout, p.stderr))
     check(files() == ["bad.csv", "blobs.csv"], "nothing written: %s" %
           files())

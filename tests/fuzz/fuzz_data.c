@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the nn tool's data readers (tools/data.c and the
+ * libFuzzer target for the nnet tool's data readers (tools/data.c and the
  * CSV, IDX and .npy parsers, plain or gzipped): files a user points the
  * tool at. Whatever the bytes, data_load either gives a non-empty data set
  * of finite values that data_free releases (LeakSanitizer checks), or

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `nn`: train, evaluate and use multilayer perceptrons from the command
+ * `nnet`: train, evaluate and use multilayer perceptrons from the command
  * line with libnn. This file only dispatches to the subcommands; each
  * lives in its own file (train.c, eval.c, predict.c, info.c).
  */
@@ -37,7 +37,7 @@ static const struct command {
 
 static int usage(FILE *f)
 {
-    fputs("Usage: nn COMMAND [options]   (nn COMMAND --help for its "
+    fputs("Usage: nnet COMMAND [options]   (nnet COMMAND --help for its "
           "options)\n\nCommands:\n", f);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
@@ -46,15 +46,15 @@ static int usage(FILE *f)
           "\nOptions:\n  -h, --help     this help\n"
           "  --version      versions of nn and libnn\n"
           "\nExample:\n"
-          "  nn train iris.csv --layers 4,16,3 --epochs 50 -o iris.nn\n"
-          "  nn eval iris.nn iris.csv\n"
+          "  nnet train iris.csv --layers 4,16,3 --epochs 50 -o iris.nn\n"
+          "  nnet eval iris.nn iris.csv\n"
           "\nSee nn(1) and docs/cli.md.\n", f);
     return ST_OK;
 }
 
 static int version(void)
 {
-    printf("nn %s (libnn %s)\n", NN_TOOL_VERSION, nn_version_string());
+    printf("nnet %s (libnn %s)\n", NN_TOOL_VERSION, nn_version_string());
     return ST_OK;
 }
 
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "help") == 0 && argc > 2) {
-        /* "nn help train" is "nn train --help" */
+        /* "nnet help train" is "nnet train --help" */
         static char help_flag[] = "--help";
         char *help_argv[] = {argv[2], help_flag, NULL};
         return dispatch(2, help_argv);
