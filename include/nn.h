@@ -19,6 +19,14 @@
  *   the functions that take `const nn_net *` and are documented as
  *   thread-safe (nn_predict(), nn_evaluate(), ...): any number of threads may
  *   call those at once on the same handle while no thread modifies it.
+ * - Batch invariance: the inference passes (nn_forward(), nn_cost(),
+ *   nn_predict(), nn_evaluate(), validation in nn_fit()) give a sample the
+ *   same output bits whichever batch computes it: alone, in any subset, at
+ *   any position, in any batch size or chunk, on any BLAS. Their products
+ *   sum each output over its inputs in one fixed order, not through the
+ *   BLAS (docs/design.md, "Batch invariance"). Training passes use the BLAS
+ *   and are not batch-invariant; they agree with inference within float32
+ *   rounding. Bits may differ between CPUs (vector width) and builds.
  *
  * Example (the tutorial network of docs/tutorial.md):
  * @code

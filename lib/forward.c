@@ -4,6 +4,8 @@
  * weight layer one GEMM over the whole batch (z = a W, row-major, the
  * parameter layout of the contract) and one fused pass that adds the bias
  * and applies the activation; training passes then apply dropout masks.
+ * Inference passes take their products from nn__gemm_rows instead of the
+ * BLAS, so that their answers do not depend on the batch.
  */
 #include "internal.h"
 
@@ -24,7 +26,7 @@ static void apply_mask(float *restrict a, const float *restrict mask,
 
 const float *nn__forward(const nn_net *net, const float *x, size_t batch,
                          float *const *out, float *logits,
-                         float *const *mask)
+                         float *const *mask, int inference)
 {
     const float *in = x;
     if (net->input.shift) {
@@ -37,9 +39,13 @@ const float *nn__forward(const nn_net *net, const float *x, size_t batch,
         const nn__layer *layer = &net->layers[l];
         int last = l + 1 == n_layers;
         float *z = (last && logits) ? logits : out[l + 1];
-        nn__gemm(0, 0, batch, layer->n_out, layer->n_in, 1.0f, in,
-                 layer->n_in, net->params + layer->w_off, layer->n_out, 0.0f,
-                 z, layer->n_out);
+        const float *w = net->params + layer->w_off;
+        if (inference)
+            nn__gemm_rows(batch, layer->n_out, layer->n_in, in, layer->n_in,
+                          w, layer->n_out, z, layer->n_out);
+        else
+            nn__gemm(0, 0, batch, layer->n_out, layer->n_in, 1.0f, in,
+                     layer->n_in, w, layer->n_out, 0.0f, z, layer->n_out);
         const float *bias = nn__has_bias(net) ? net->params + layer->b_off
                                               : NULL;
         nn__activate(layer->act, bias, z, out[l + 1], batch, layer->n_out);
@@ -70,5 +76,5 @@ const float *nn__forward_train(nn_net *net, const float *x, size_t batch,
     net->buf.masks_drawn = dropout;
     net->buf.rows = batch;
     return nn__forward(net, x, batch, net->buf.act, net->buf.logits,
-                       dropout ? net->buf.mask : NULL);
+                       dropout ? net->buf.mask : NULL, !training);
 }

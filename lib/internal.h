@@ -92,15 +92,17 @@ void nn__rng_dropout_mask(uint64_t state[4], float *mask, size_t n, double p,
  * keeps no intermediate. When `logits` is not NULL it receives the last
  * layer's pre-activations and out[L] the activations; otherwise the last
  * layer is computed in place in out[L]. `mask` (may be NULL) holds dropout
- * multipliers for the hidden layers. Returns the first layer's input: x or
- * out[0]. */
+ * multipliers for the hidden layers. An `inference` pass takes its
+ * products from nn__gemm_rows, so that a sample's outputs do not depend on
+ * the batch; a training pass takes them from the BLAS. Returns the first
+ * layer's input: x or out[0]. */
 const float *nn__forward(const nn_net *net, const float *x, size_t batch,
                          float *const *out, float *logits,
-                         float *const *mask);
+                         float *const *mask, int inference);
 
 /* The handle's forward pass into net->buf (reserved by the caller); a
- * training pass draws and applies dropout masks. Returns the first layer's
- * input. */
+ * training pass draws and applies dropout masks, any other is an inference
+ * pass (batch-invariant). Returns the first layer's input. */
 const float *nn__forward_train(nn_net *net, const float *x, size_t batch,
                                int training);
 
@@ -151,6 +153,13 @@ void nn__schedule_end_epoch(nn_net *net, double monitored);
 
 /* ---- optim.c ---- */
 void nn__step(nn_net *net);
+
+/* ---- rowgemm.c ---- */
+/* z = a W for m rows (a: m x k, W: k x n, z: m x n, row-major with leading
+ * dimensions), each output summed over k in order in one accumulator: a
+ * row's outputs are the same bits whatever other rows the call holds. */
+void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                   const float *w, size_t ldw, float *z, size_t ldz);
 
 /* ---- blas.c: the only file that includes <cblas.h> ---- */
 /* Row-major C = alpha op(A) op(B) + beta C, op(A) m x k, op(B) k x n. */

@@ -393,7 +393,7 @@ int nn_predict(const nn_net *net, const float *x, size_t batch, float *y_hat)
     for (size_t start = 0; start < batch; start += chunk) {
         size_t rows = batch - start < chunk ? batch - start : chunk;
         s.out[net->n_sizes - 1] = y_hat + start * n_out;
-        nn__forward(net, x + start * n_in, rows, s.out, NULL, NULL);
+        nn__forward(net, x + start * n_in, rows, s.out, NULL, NULL, 1);
     }
     free(s.block);
     return NN_OK;
@@ -440,7 +440,7 @@ int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
     for (size_t start = 0; start < n; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         const float *yc = y + start * n_out;
-        nn__forward(net, x + start * n_in, rows, s.out, s.logits, NULL);
+        nn__forward(net, x + start * n_in, rows, s.out, s.logits, NULL, 1);
         loss += nn__loss_sum(net->set.loss, s.y_hat, s.logits, yc, rows,
                              n_out);
         correct += count_correct(s.y_hat, yc, rows, n_out);

@@ -218,6 +218,24 @@ def test_csv_regress_roundtrip():
 
 
 @test
+def test_predict_batch_invariant():
+    """nnet predict gives each row the same bits alone as in the whole
+    file (nn.h, "Batch invariance"): %.9g prints a float exactly."""
+    rows, ys = mkdata.linear(300)
+    mkdata.write_csv(WORK / "lin.csv", rows, ys)
+    run("train", "lin.csv", "--layers", "2,37,19,1", "--epochs", "5",
+        "-q", "-o", "inv.nn")
+    whole = run("predict", "inv.nn", "lin.csv").stdout.splitlines()
+    check(len(whole) == 301, "%d lines" % len(whole))
+    for i in range(0, 300, 7):
+        mkdata.write_csv(WORK / "one.csv", rows[i:i + 3], ys[i:i + 3])
+        part = run("predict", "inv.nn", "one.csv").stdout.splitlines()
+        check(part[1:] == whole[1 + i:1 + i + len(part) - 1],
+              "rows %d.. alone: %s, in the file: %s" %
+              (i, part[1:], whole[1 + i:4 + i]))
+
+
+@test
 def test_csv_label_column():
     """--label by name and by index; a label column first; a gzipped CSV."""
     rows, labels = mkdata.blobs(150)

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The product of the inference passes, z = a W (row-major, W of k x n),
+ * computed so that a row's outputs do not depend on the other rows of the
+ * call: every output is one accumulator summed over p = 0, 1, ..., k-1, in
+ * that order, with a separate multiply and add (no contraction; see
+ * vectorize.h). Blocking over rows and columns only decides which outputs
+ * are computed together, never how one is computed, so a sample gets the
+ * same bits alone, in any batch and at any position, whatever the BLAS
+ * (nn.h, "Batch invariance"). A BLAS gives no such promise: it picks its
+ * kernels, blocking and threads from the shape of the whole product.
+ *
+ * Blocks of 4 rows x 16 columns keep 8 vector accumulators in registers
+ * while a row of W is loaded once for 4 samples; columns past the last
+ * whole block take the same sums one lane at a time.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "vectorize.h"
+
+#define BLOCK_ROWS 4
+#define BLOCK_COLS 16
+
+typedef float vec8 __attribute__((vector_size(32)));
+
+/* rows (<= BLOCK_ROWS) x BLOCK_COLS outputs. */
+static inline void block(size_t rows, size_t k, const float *a, size_t lda,
+                         const float *w, size_t ldw, float *z, size_t ldz)
+{
+    vec8 acc[BLOCK_ROWS][2] = {{{0}}};
+    for (size_t p = 0; p < k; p++) {
+        vec8 w0, w1;
+        memcpy(&w0, w + p * ldw, sizeof w0); /* unaligned loads */
+        memcpy(&w1, w + p * ldw + 8, sizeof w1);
+        for (size_t r = 0; r < rows; r++) {
+            float ar = a[r * lda + p];
+            acc[r][0] += ar * w0;
+            acc[r][1] += ar * w1;
+        }
+    }
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(z + r * ldz, &acc[r][0], sizeof acc[r][0]);
+        memcpy(z + r * ldz + 8, &acc[r][1], sizeof acc[r][1]);
+    }
+}
+
+/* rows (<= BLOCK_ROWS) x cols (< BLOCK_COLS) outputs, the same sums. */
+static inline void narrow_block(size_t rows, size_t cols, size_t k,
+                                const float *a, size_t lda, const float *w,
+                                size_t ldw, float *z, size_t ldz)
+{
+    float acc[BLOCK_ROWS][BLOCK_COLS] = {{0}};
+    for (size_t p = 0; p < k; p++)
+        for (size_t r = 0; r < rows; r++) {
+            float ar = a[r * lda + p];
+            for (size_t c = 0; c < cols; c++)
+                acc[r][c] += ar * w[p * ldw + c];
+        }
+    for (size_t r = 0; r < rows; r++)
+        memcpy(z + r * ldz, acc[r], cols * sizeof(float));
+}
+
+NN__VECTORIZE
+void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                   const float *w, size_t ldw, float *z, size_t ldz)
+{
+    for (size_t i = 0; i < m; i += BLOCK_ROWS) {
+        size_t rows = m - i < BLOCK_ROWS ? m - i : BLOCK_ROWS;
+        const float *ai = a + i * lda;
+        float *zi = z + i * ldz;
+        size_t j = 0;
+        for (; j + BLOCK_COLS <= n; j += BLOCK_COLS) {
+            if (rows == BLOCK_ROWS) /* constant rows: unrolled */
+                block(BLOCK_ROWS, k, ai, lda, w + j, ldw, zi + j, ldz);
+            else
+                block(rows, k, ai, lda, w + j, ldw, zi + j, ldz);
+        }
+        if (j < n)
+            narrow_block(rows, n - j, k, ai, lda, w + j, ldw, zi + j, ldz);
+    }
+}
