@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Activations and their derivatives. The forward pass fuses the bias add
- * with the activation (one pass over z); derivatives are computed from the
- * outputs a = f(z), so backprop needs no stored pre-activations, and the
- * backward pass fuses f' with the dropout mask and with the column sums
- * that make the previous layer's bias gradient (one pass over delta).
+ * Activations and their derivatives, every variant generated from one
+ * table (ACTIVATIONS below): f(v) and f' as a function of the output.
+ * The forward pass fuses the bias add with the activation (one pass over
+ * z); derivatives are computed from the outputs a = f(z), so backprop
+ * needs no stored pre-activations, and a hidden layer's backward pass is
+ * one pass over delta: f' alone, f' with the dropout mask, or f' with the
+ * column sums that make the previous layer's bias gradient.
  *
  * Each activation is one loop over the whole batch, dispatched once per
- * call, not once per row or element: the tutorial's 3 x 3 layer costs a
- * few dozen instructions, a 64 x 256 layer runs in AVX2 (vectorize.h).
+ * call, not once per row or element, so that tiny layers cost little and
+ * wide ones run in AVX2 (vectorize.h).
  */
 #include <math.h>
 #include <stdint.h>
@@ -81,15 +83,6 @@ static inline float exp_vectorizable(float x)
     return x != x ? x : e;
 }
 
-/* In place: with separate z and a GCC could not prove that the two do not
- * overlap in part, and its run-time check would send the usual case of the
- * hidden layers (a == z) to the scalar loop. */
-static NN__VECTORIZE void sigmoid_in_place(float *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        v[i] = 1.0f / (1.0f + exp_vectorizable(-v[i]));
-}
-
 /* Numerically stable softmax of one row: shifted by its maximum. The
  * exponentials are one vectorised pass; their sum keeps its order. */
 static NN__VECTORIZE void softmax_row(const float *z, float *a, size_t cols)
@@ -111,6 +104,59 @@ static NN__VECTORIZE void softmax_row(const float *z, float *a, size_t cols)
         a[j] *= inv;
 }
 
+/* The element-wise activations: name, enum, f(v), and D(av, d) = d f'(z)
+ * from the output av = f(z). Softmax (row-wise, output layers only) is
+ * written out below, and so is the sigmoid of narrow layers, which takes
+ * libm's expf (VECTOR_EXP_MIN_COLS). For leaky ReLU the slope is positive,
+ * so av > 0 exactly when z > 0. */
+#define ACTIVATIONS(X)                                                         \
+    X(identity, NN_IDENTITY, v, ((void)av, d))                                 \
+    X(sigmoid, NN_SIGMOID, 1.0f / (1.0f + exp_vectorizable(-v)),               \
+      d * (av * (1.0f - av)))                                                  \
+    X(tanh, NN_TANH, tanhf(v), d * (1.0f - av * av))                           \
+    X(relu, NN_RELU, v > 0.0f ? v : 0.0f, av > 0.0f ? d : 0.0f)                \
+    X(leaky_relu, NN_LEAKY_RELU, v > 0.0f ? v : LEAKY_SLOPE * v,               \
+      av > 0.0f ? d : LEAKY_SLOPE * d)
+
+/* ---- forward ---- */
+
+/* Hidden layers, in place: z = f(z + bias), one pass. */
+#define BIAS_IN_PLACE(name, ENUM, F, D)                                        \
+    static NN__VECTORIZE void name##_bias_in_place(                            \
+        const float *restrict bias, float *restrict z, size_t rows,            \
+        size_t cols)                                                           \
+    {                                                                          \
+        for (size_t i = 0; i < rows; i++) {                                    \
+            float *restrict zi = z + i * cols;                                 \
+            for (size_t j = 0; j < cols; j++) {                                \
+                float v = zi[j] + bias[j];                                     \
+                zi[j] = (F);                                                   \
+            }                                                                  \
+        }                                                                      \
+    }
+/* a = f(z) over n values; a == z is allowed (in place). With separate
+ * pointers GCC could not prove that the two do not overlap in part, so the
+ * in-place case has its own loop, which its run-time check would otherwise
+ * send to the scalar code. */
+#define APPLY(name, ENUM, F, D)                                                \
+    static NN__VECTORIZE void name##_apply(const float *restrict z,            \
+                                           float *restrict a, size_t n)        \
+    {                                                                          \
+        for (size_t i = 0; i < n; i++) {                                       \
+            float v = z[i];                                                    \
+            a[i] = (F);                                                        \
+        }                                                                      \
+    }                                                                          \
+    static NN__VECTORIZE void name##_apply_in_place(float *a, size_t n)        \
+    {                                                                          \
+        for (size_t i = 0; i < n; i++) {                                       \
+            float v = a[i];                                                    \
+            a[i] = (F);                                                        \
+        }                                                                      \
+    }
+ACTIVATIONS(BIAS_IN_PLACE)
+ACTIVATIONS(APPLY)
+
 /* z += bias, row by row (z is rows x cols). */
 static NN__VECTORIZE void add_bias(const float *restrict bias, float *z,
                                    size_t rows, size_t cols)
@@ -122,120 +168,80 @@ static NN__VECTORIZE void add_bias(const float *restrict bias, float *z,
     }
 }
 
-/* ReLU and leaky ReLU in place with the bias add fused: the hidden layers
- * of an MLP take this path, so it is the one pass over z of their forward
- * pass. The expression `F` maps the biased value v to the activation. */
-#define BIAS_ACTIVATION(name, F)                                               \
-    static NN__VECTORIZE void name(const float *restrict bias,                 \
-                                   float *restrict z, size_t rows,             \
-                                   size_t cols)                                \
-    {                                                                          \
-        for (size_t i = 0; i < rows; i++) {                                    \
-            float *restrict zi = z + i * cols;                                 \
-            for (size_t j = 0; j < cols; j++) {                                \
-                float v = zi[j] + bias[j];                                     \
-                zi[j] = (F);                                                   \
-            }                                                                  \
-        }                                                                      \
-    }
-
-BIAS_ACTIVATION(relu_bias, v > 0.0f ? v : 0.0f)
-BIAS_ACTIVATION(leaky_relu_bias, v > 0.0f ? v : LEAKY_SLOPE * v)
-
-static NN__VECTORIZE void relu(const float *z, float *a, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        a[i] = z[i] > 0.0f ? z[i] : 0.0f;
-}
-
-static NN__VECTORIZE void leaky_relu(const float *z, float *a, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        a[i] = z[i] > 0.0f ? z[i] : LEAKY_SLOPE * z[i];
-}
-
 void nn__activate(nn_activation act, const float *bias, float *z, float *a,
                   size_t rows, size_t cols)
 {
     size_t n = rows * cols;
-    if (bias && a == z && act == NN_RELU) {
-        relu_bias(bias, z, rows, cols);
-        return;
-    }
-    if (bias && a == z && act == NN_LEAKY_RELU) {
-        leaky_relu_bias(bias, z, rows, cols);
-        return;
-    }
-    if (bias) /* z keeps z + b: the logits of the last layer */
-        add_bias(bias, z, rows, cols);
-    switch (act) {
-    case NN_IDENTITY:
-        if (a != z)
-            memcpy(a, z, n * sizeof *a);
-        break;
-    case NN_SIGMOID:
-        if (cols < VECTOR_EXP_MIN_COLS) {
+    if (act == NN_SOFTMAX || (act == NN_SIGMOID && cols < VECTOR_EXP_MIN_COLS)) {
+        if (bias) /* z keeps z + b: the logits of the last layer */
+            add_bias(bias, z, rows, cols);
+        if (act == NN_SIGMOID)
             for (size_t i = 0; i < n; i++)
                 a[i] = 1.0f / (1.0f + expf(-z[i]));
-            break;
-        }
-        if (a != z)
-            memcpy(a, z, n * sizeof *a);
-        sigmoid_in_place(a, n);
-        break;
-    case NN_TANH:
-        for (size_t i = 0; i < n; i++)
-            a[i] = tanhf(z[i]);
-        break;
-    case NN_RELU:
-        relu(z, a, n);
-        break;
-    case NN_LEAKY_RELU:
-        leaky_relu(z, a, n);
-        break;
-    case NN_SOFTMAX:
-        for (size_t i = 0; i < rows; i++)
-            softmax_row(z + i * cols, a + i * cols, cols);
-        break;
+        else
+            for (size_t i = 0; i < rows; i++)
+                softmax_row(z + i * cols, a + i * cols, cols);
+        return;
     }
-}
-
-void nn__activation_backward(nn_activation act, const float *restrict a,
-                             float *restrict delta, size_t n)
-{
+#define FORWARD_CASE(name, ENUM, F, D)                                         \
+    case ENUM:                                                                 \
+        if (bias && a == z)                                                    \
+            name##_bias_in_place(bias, z, rows, cols);                         \
+        else if (a == z)                                                       \
+            name##_apply_in_place(a, n);                                       \
+        else                                                                   \
+            name##_apply(z, a, n);                                             \
+        break;
+    if (bias && a != z) /* z keeps z + b: the logits of the last layer */
+        add_bias(bias, z, rows, cols);
     switch (act) {
-    case NN_IDENTITY:
-    case NN_SOFTMAX: /* handled by the loss; never reached for hidden layers */
-        break;
-    case NN_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            delta[i] *= a[i] * (1.0f - a[i]);
-        break;
-    case NN_TANH:
-        for (size_t i = 0; i < n; i++)
-            delta[i] *= 1.0f - a[i] * a[i];
-        break;
-    case NN_RELU:
-        for (size_t i = 0; i < n; i++)
-            delta[i] = a[i] > 0.0f ? delta[i] : 0.0f;
-        break;
-    case NN_LEAKY_RELU:
-        /* The slope is positive, so a > 0 exactly when z > 0. */
-        for (size_t i = 0; i < n; i++)
-            delta[i] = a[i] > 0.0f ? delta[i] : LEAKY_SLOPE * delta[i];
-        break;
+        ACTIVATIONS(FORWARD_CASE)
+    case NN_SOFTMAX:
+        break; /* above */
     }
+#undef FORWARD_CASE
 }
 
-/* One pass per activation through a dropout layer: for a kept unit
- * (mask m > 0) f(z) = a / m, delta *= m, then delta *= f'(z) as in
- * nn__activation_backward (`D` maps (f(z), d) to the new d); a dropped unit
- * gets 0. The same operations in the same order as applying the two
- * element by element, so the same bits, in vector registers. */
-#define DROPOUT_BACKWARD(name, D)                                              \
-    static NN__VECTORIZE void name(const float *restrict a,                    \
-                                   const float *restrict mask,                 \
-                                   float *restrict delta, size_t n)            \
+/* ---- backward ---- */
+
+/* delta = D(a, delta): the output layer's MSE gradient (loss.c) and hidden
+ * layers without dropout or bias. */
+#define PLAIN_BACKWARD(name, ENUM, F, D)                                       \
+    static void name##_backward(const float *restrict a,                       \
+                                float *restrict delta, size_t n)               \
+    {                                                                          \
+        for (size_t i = 0; i < n; i++) {                                       \
+            float av = a[i], d = delta[i];                                     \
+            delta[i] = (D);                                                    \
+        }                                                                      \
+    }
+/* The same with the column sums into db, row by row (the sums keep their
+ * order, row 0 first, as column_sums), so each delta is read once. */
+#define FUSED_BACKWARD(name, ENUM, F, D)                                       \
+    static NN__VECTORIZE void name##_backward_sums(                            \
+        const float *restrict a, float *restrict delta, size_t rows,           \
+        size_t cols, float *restrict db)                                       \
+    {                                                                          \
+        memset(db, 0, cols * sizeof *db);                                      \
+        for (size_t i = 0; i < rows; i++) {                                    \
+            const float *restrict ai = a + i * cols;                           \
+            float *restrict di = delta + i * cols;                             \
+            for (size_t j = 0; j < cols; j++) {                                \
+                float av = ai[j], d = di[j];                                   \
+                d = (D);                                                       \
+                di[j] = d;                                                     \
+                db[j] += d;                                                    \
+            }                                                                  \
+        }                                                                      \
+    }
+/* Through a dropout layer: for a kept unit (mask m > 0) f(z) = a / m,
+ * delta *= m, then D; a dropped unit gets 0. The same operations in the
+ * same order as applying the two element by element, so the same bits, in
+ * vector registers. */
+#define DROPOUT_BACKWARD(name, ENUM, F, D)                                     \
+    static NN__VECTORIZE void name##_backward_dropout(                         \
+        const float *restrict a, const float *restrict mask,                   \
+        float *restrict delta, size_t n)                                       \
     {                                                                          \
         for (size_t i = 0; i < n; i++) {                                       \
             float m = mask[i], kept = m != 0.0f ? m : 1.0f;                    \
@@ -244,34 +250,72 @@ void nn__activation_backward(nn_activation act, const float *restrict a,
             delta[i] = m != 0.0f ? d : 0.0f;                                   \
         }                                                                      \
     }
+ACTIVATIONS(PLAIN_BACKWARD)
+ACTIVATIONS(FUSED_BACKWARD)
+ACTIVATIONS(DROPOUT_BACKWARD)
 
-DROPOUT_BACKWARD(identity_dropout_backward, ((void)av, d))
-DROPOUT_BACKWARD(sigmoid_dropout_backward, d * (av * (1.0f - av)))
-DROPOUT_BACKWARD(tanh_dropout_backward, d * (1.0f - av * av))
-DROPOUT_BACKWARD(relu_dropout_backward, av > 0.0f ? d : 0.0f)
-DROPOUT_BACKWARD(leaky_relu_dropout_backward,
-                 av > 0.0f ? d : LEAKY_SLOPE * d)
-
-void nn__dropout_backward(nn_activation act, const float *restrict a,
-                          const float *restrict mask, float *restrict delta,
-                          size_t n)
+NN__VECTORIZE void nn__column_sums(const float *restrict delta, size_t rows,
+                                   size_t cols, float *restrict out)
 {
+    memset(out, 0, cols * sizeof *out);
+    for (size_t i = 0; i < rows; i++) {
+        const float *restrict di = delta + i * cols;
+        for (size_t j = 0; j < cols; j++)
+            out[j] += di[j];
+    }
+}
+
+void nn__activation_backward(nn_activation act, const float *restrict a,
+                             float *restrict delta, size_t n)
+{
+#define PLAIN_CASE(name, ENUM, F, D)                                           \
+    case ENUM:                                                                 \
+        name##_backward(a, delta, n);                                          \
+        break;
+    /* identity: f' = 1; softmax: the loss handles its Jacobian */
+    if (act == NN_IDENTITY || act == NN_SOFTMAX)
+        return;
     switch (act) {
-    case NN_IDENTITY:
-    case NN_SOFTMAX: /* never a hidden layer */
-        identity_dropout_backward(a, mask, delta, n);
-        break;
-    case NN_SIGMOID:
-        sigmoid_dropout_backward(a, mask, delta, n);
-        break;
-    case NN_TANH:
-        tanh_dropout_backward(a, mask, delta, n);
-        break;
-    case NN_RELU:
-        relu_dropout_backward(a, mask, delta, n);
-        break;
-    case NN_LEAKY_RELU:
-        leaky_relu_dropout_backward(a, mask, delta, n);
+        ACTIVATIONS(PLAIN_CASE)
+    case NN_SOFTMAX:
         break;
     }
+#undef PLAIN_CASE
+}
+
+void nn__hidden_backward(nn_activation act, const float *a, const float *mask,
+                         float *delta, size_t rows, size_t cols, float *db)
+{
+    size_t n = rows * cols;
+    if (act == NN_SOFTMAX) /* never a hidden layer: nn_create refuses */
+        act = NN_IDENTITY;
+    if (mask) {
+#define DROPOUT_CASE(name, ENUM, F, D)                                         \
+    case ENUM:                                                                 \
+        name##_backward_dropout(a, mask, delta, n);                            \
+        break;
+        switch (act) {
+            ACTIVATIONS(DROPOUT_CASE)
+        case NN_SOFTMAX:
+            break;
+        }
+#undef DROPOUT_CASE
+        if (db)
+            nn__column_sums(delta, rows, cols, db);
+        return;
+    }
+    if (!db) {
+        nn__activation_backward(act, a, delta, n);
+        return;
+    }
+#define FUSED_CASE(name, ENUM, F, D)                                           \
+    case ENUM:                                                                 \
+        name##_backward_sums(a, delta, rows, cols, db);                        \
+        break;
+    switch (act) {
+        ACTIVATIONS(FUSED_CASE)
+    case NN_SOFTMAX:
+        break;
+    }
+#undef FUSED_CASE
 }

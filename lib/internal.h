@@ -133,10 +133,17 @@ void nn__activate(nn_activation act, const float *bias, float *z, float *a,
 void nn__activation_backward(nn_activation act, const float *a, float *delta,
                              size_t n);
 
-/* The same through a dropout layer: a = f(z) * mask, so
- * delta *= mask * f'(z), with f(z) recovered as a / mask where mask != 0. */
-void nn__dropout_backward(nn_activation act, const float *a,
-                          const float *mask, float *delta, size_t n);
+/* A hidden layer's backward pass over rows x cols deltas, in one pass:
+ * delta *= f'(z); through a dropout layer (`mask` not NULL: a = f(z) *
+ * mask) delta *= mask * f'(z), with f(z) recovered as a / mask where
+ * mask != 0; and, when `db` is not NULL, db = the column sums of the new
+ * delta (the previous layer's bias gradient). */
+void nn__hidden_backward(nn_activation act, const float *a, const float *mask,
+                         float *delta, size_t rows, size_t cols, float *db);
+
+/* out = the column sums of delta (rows x cols), row 0 first. */
+void nn__column_sums(const float *delta, size_t rows, size_t cols,
+                     float *out);
 
 /* ---- backprop.c ---- */
 /* Gradient of the loss on (x, y) into net->grads, after nn__forward_train;
