@@ -71,7 +71,7 @@ extern "C" {
 /** Major version: changes only with an ABI break (and the soname). */
 #define LIBNN_VERSION_MAJOR 0
 /** Minor version: bumped when symbols or options are added. */
-#define LIBNN_VERSION_MINOR 2
+#define LIBNN_VERSION_MINOR 3
 /** Patch version: bug fixes only. */
 #define LIBNN_VERSION_PATCH 0
 
@@ -332,7 +332,8 @@ typedef enum nn_loss {
  * @brief Change one setting.
  *
  * Integer- and enum-valued settings (optimizer, loss, batch size, shuffle)
- * reject non-integral values. Setting ::NN_OPT_OPTIMIZER (even to its
+ * reject non-integral values. nn_option_bounds() gives every option's
+ * valid values, and nn_option_name() the name the messages use. Setting ::NN_OPT_OPTIMIZER (even to its
  * current value) resets the optimizer state (moments and step count) and
  * allocates the new state, so nn_step() never allocates.
  *
@@ -354,6 +355,51 @@ NN_API int nn_set(nn_net *net, int option, double value);
  * @return ::NN_OK; ::NN_EINVAL for a NULL pointer or an unknown option.
  */
 NN_API int nn_get(const nn_net *net, int option, double *value);
+
+/** Options are numbered 0 to NN_OPT_COUNT - 1 (::nn_option). @since 0.3 */
+#define NN_OPT_COUNT 23
+
+/** @name Flags of nn_option_bounds()
+ *  @since 0.3
+ *  @{ */
+#define NN_OPTION_INTEGER 1u    /**< only integral values */
+#define NN_OPTION_LOWER_OPEN 2u /**< the lower bound itself is refused */
+#define NN_OPTION_UPPER_OPEN 4u /**< the upper bound itself is refused */
+#define NN_OPTION_READ_ONLY 8u  /**< nn_get() only */
+#define NN_OPTION_SAVED 16u     /**< kept by nn_save() */
+#define NN_OPTION_MODEL 32u     /**< part of the model's state: the ranks of
+                                     nn_mpi_fit() must agree on it */
+/** @} */
+
+/**
+ * @brief The name of an option: "learning_rate" for
+ *        ::NN_OPT_LEARNING_RATE, and so on, as nn_set()'s messages say it.
+ * Thread-safe.
+ * @param[in] option an ::nn_option.
+ * @return a static string, or NULL for an unknown option.
+ * @since 0.3
+ */
+NN_API const char *nn_option_name(int option);
+
+/**
+ * @brief The values nn_set() accepts for an option, so that bindings and
+ *        tools need not restate them. Thread-safe.
+ *
+ * The accepted values lie between `lower` and `upper` (either may be
+ * infinite), each bound included unless ::NN_OPTION_LOWER_OPEN or
+ * ::NN_OPTION_UPPER_OPEN is set; with an infinite bound open, the value
+ * must be finite. Enum-valued options (::NN_OPT_OPTIMIZER, ...) are
+ * integers from the enum's first to its last value.
+ *
+ * @param[in]  option an ::nn_option.
+ * @param[out] lower  receives the lower bound; may be NULL.
+ * @param[out] upper  receives the upper bound; may be NULL.
+ * @param[out] flags  receives NN_OPTION_* flags; may be NULL.
+ * @return ::NN_OK; ::NN_EINVAL for an unknown option.
+ * @since 0.3
+ */
+NN_API int nn_option_bounds(int option, double *lower, double *upper,
+                            unsigned *flags);
 
 /* ======================================================================
  * The four verbs

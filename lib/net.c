@@ -10,29 +10,17 @@
 #include <string.h>
 
 #include "internal.h"
+#include "options.h"
 
 static void default_settings(nn__settings *s, nn_activation last)
 {
-    s->learning_rate = 0.01;
-    s->momentum = 0.9;
-    s->beta1 = 0.9;
-    s->beta2 = 0.999;
-    s->epsilon = 1e-8;
-    s->weight_decay = 0.0;
-    s->rmsprop_alpha = 0.99;
-    s->optimizer = NN_SGD;
-    s->loss = last == NN_SOFTMAX ? NN_LOSS_CROSS_ENTROPY : NN_LOSS_MSE;
-    s->batch_size = 32;
-    s->shuffle = 1;
-    s->dropout = 0.0;
-    s->clip_norm = 0.0;
-    s->schedule = NN_SCHEDULE_CONSTANT;
-    s->step_size = 10;
-    s->t_max = 100;
-    s->plateau_patience = 10;
-    s->early_stopping = 0;
-    s->gamma = 0.1;
-    s->min_lr = 0.0;
+#define DEFAULT(OPTION, name, field, lower, upper, flags, def) s->field = def;
+#define COMPUTED(OPTION, ...)
+    NN__OPTIONS(DEFAULT, COMPUTED)
+#undef COMPUTED
+#undef DEFAULT
+    if (last == NN_SOFTMAX)
+        s->loss = NN_LOSS_CROSS_ENTROPY;
 }
 
 void nn__schedule_restart(nn_net *net)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "options.h"
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -125,174 +126,154 @@ int nn_clone(const nn_net *net, nn_net **out)
     return NN_OK;
 }
 
-/* ---- settings ---- */
+/* ---- settings: the table of options.h ---- */
 
-static int is_integral(double v)
+typedef struct option_row {
+    const char *name;
+    double lower, upper;
+    unsigned flags;
+} option_row;
+
+static const option_row option_rows[NN_OPT_COUNT] = {
+#define ROW(OPTION, name, lower, upper, flags) [OPTION] = {name, lower, upper, flags},
+#define STORED_ROW(OPTION, name, field, lower, upper, flags, def)              \
+    ROW(OPTION, name, lower, upper, flags)
+    NN__OPTIONS(STORED_ROW, ROW)
+#undef STORED_ROW
+#undef ROW
+};
+
+/* Every option has its row, in nn.h's numbering. */
+#define COUNT(OPTION, ...) +1
+_Static_assert(0 NN__OPTIONS(COUNT, COUNT) == NN_OPT_COUNT,
+               "options.h has one row per nn_option");
+#undef COUNT
+
+static const option_row *find_option(int option)
 {
-    return isfinite(v) && v == floor(v);
+    return option >= 0 && option < NN_OPT_COUNT ? &option_rows[option] : NULL;
 }
 
-static int in_unit_interval(double v) /* [0, 1) */
+const char *nn_option_name(int option)
 {
-    return v >= 0.0 && v < 1.0;
+    const option_row *row = find_option(option);
+    return row ? row->name : NULL;
 }
 
-static int is_count(double v, double min) /* integer in [min, INT_MAX] */
+int nn_option_bounds(int option, double *lower, double *upper,
+                     unsigned *flags)
 {
-    return is_integral(v) && v >= min && v <= INT_MAX;
+    const option_row *row = find_option(option);
+    NN__CHECK(NULL, row, NN_EINVAL, "nn_option_bounds: option %d is unknown",
+              option);
+    if (lower)
+        *lower = row->lower;
+    if (upper)
+        *upper = row->upper;
+    if (flags)
+        *flags = row->flags;
+    return NN_OK;
 }
 
-/* The options of the training kit (dropout, clipping, schedules, early
- * stopping); see nn.h. */
-static int set_training_kit(nn_net *net, int option, double value)
+static int within(const option_row *row, double v)
+{
+    unsigned f = row->flags;
+    if (f & NN_OPTION_INTEGER && !(isfinite(v) && v == floor(v)))
+        return 0;
+    int above = f & NN_OPTION_LOWER_OPEN ? v > row->lower : v >= row->lower;
+    int below = f & NN_OPTION_UPPER_OPEN ? v < row->upper : v <= row->upper;
+    return above && below; /* false for NaN */
+}
+
+/* "must be in [0, 1)", "must be an integer in [1, 2147483647]" */
+static int fail_bounds(nn_net *net, const option_row *row, double v)
+{
+    unsigned f = row->flags;
+    return nn__fail(net, NN_EINVAL, "nn_set: %s %g must be %sin %c%.15g, %.15g%c",
+                    row->name, v, f & NN_OPTION_INTEGER ? "an integer " : "",
+                    f & NN_OPTION_LOWER_OPEN ? '(' : '[', row->lower,
+                    row->upper, f & NN_OPTION_UPPER_OPEN ? ')' : ']');
+}
+
+/* Stores a checked value in its field. */
+static void store(nn__settings *s, int option, double value)
+{
+    switch (option) {
+#define STORE(OPTION, name, field, lower, upper, flags, def)                   \
+    case OPTION:                                                               \
+        s->field = value;                                                      \
+        break;
+#define COMPUTED(OPTION, ...) /* set_with_side_effect or read-only */
+        NN__OPTIONS(STORE, COMPUTED)
+#undef COMPUTED
+#undef STORE
+    default:
+        break;
+    }
+}
+
+/* Setting these does more than store the value; the rest only store. A
+ * failure leaves everything as it was. */
+static int set_with_side_effect(nn_net *net, int option, double value)
 {
     nn__settings *s = &net->set;
     switch (option) {
+    case NN_OPT_OPTIMIZER: /* resets and allocates the optimizer state */
+        NN__CHECK(net, nn__optimizer_reset(net, (int)value) == NN_OK,
+                  NN_ENOMEM, "nn_set: cannot allocate the optimizer state");
+        return NN_OK;
+    case NN_OPT_LOSS:
+        NN__CHECK(net, nn__loss_fits((int)value, nn__last_layer(net)->act),
+                  NN_EINVAL, "nn_set: loss %g needs a %s last layer", value,
+                  value == NN_LOSS_CROSS_ENTROPY ? "softmax" : "sigmoid");
+        break;
     case NN_OPT_DROPOUT: {
-        NN__CHECK(net, in_unit_interval(value), NN_EINVAL,
-                  "nn_set: dropout %g must be in [0, 1)", value);
-        double old = s->dropout;
-        s->dropout = value;
         /* Grow the batch buffers by the masks now, so that training passes
          * never allocate; undo on failure. */
+        double old = s->dropout;
+        s->dropout = value;
         if (net->buf.cap > 0 && nn__buffers_reserve(net, net->buf.cap)) {
             s->dropout = old;
             return NN_ENOMEM;
         }
         return NN_OK;
     }
-    case NN_OPT_CLIP_NORM:
-        NN__CHECK(net, value >= 0.0 && isfinite(value), NN_EINVAL,
-                  "nn_set: clip norm %g must be finite and >= 0", value);
-        s->clip_norm = value;
-        return NN_OK;
     case NN_OPT_SCHEDULE:
-        NN__CHECK(net, is_integral(value) && value >= NN_SCHEDULE_CONSTANT &&
-                           value <= NN_SCHEDULE_PLATEAU,
-                  NN_EINVAL, "nn_set: schedule %g is unknown", value);
         s->schedule = (int)value;
         nn__schedule_restart(net);
         return NN_OK;
-    case NN_OPT_STEP_SIZE:
-        NN__CHECK(net, is_count(value, 1), NN_EINVAL,
-                  "nn_set: step size %g must be an integer >= 1", value);
-        s->step_size = (size_t)value;
+    case NN_OPT_THREADS: /* process-wide: the BLAS's, not the handle's */
+        NN__CHECK(net, nn__blas_set_threads((int)value), NN_EINVAL,
+                  "nn_set: this BLAS cannot set its thread count");
         return NN_OK;
-    case NN_OPT_GAMMA:
-        NN__CHECK(net, value > 0.0 && value <= 1.0, NN_EINVAL,
-                  "nn_set: gamma %g must be in (0, 1]", value);
-        s->gamma = value;
-        return NN_OK;
-    case NN_OPT_T_MAX:
-        NN__CHECK(net, is_count(value, 1), NN_EINVAL,
-                  "nn_set: T_max %g must be an integer >= 1", value);
-        s->t_max = (size_t)value;
-        return NN_OK;
-    case NN_OPT_MIN_LR:
-        NN__CHECK(net, value >= 0.0 && isfinite(value), NN_EINVAL,
-                  "nn_set: minimum learning rate %g must be finite and >= 0",
-                  value);
-        s->min_lr = value;
-        return NN_OK;
-    case NN_OPT_PLATEAU_PATIENCE:
-        NN__CHECK(net, is_count(value, 0), NN_EINVAL,
-                  "nn_set: plateau patience %g must be an integer >= 0",
-                  value);
-        s->plateau_patience = (size_t)value;
-        return NN_OK;
-    case NN_OPT_EARLY_STOPPING:
-        NN__CHECK(net, is_count(value, 0), NN_EINVAL,
-                  "nn_set: early-stopping patience %g must be an integer "
-                  ">= 0", value);
-        s->early_stopping = (size_t)value;
-        return NN_OK;
-    case NN_OPT_CURRENT_LR:
-    case NN_OPT_EPOCHS_DONE:
-        return nn__fail(net, NN_EINVAL, "nn_set: option %d is read-only",
-                        option);
     default:
-        return nn__fail(net, NN_EINVAL, "nn_set: option %d is unknown",
-                        option);
+        break;
     }
+    store(s, option, value);
+    return NN_OK;
 }
 
 int nn_set(nn_net *net, int option, double value)
 {
     NN__CHECK(NULL, net, NN_EINVAL, "nn_set: net must not be NULL");
-    nn__settings *s = &net->set;
+    const option_row *row = find_option(option);
+    NN__CHECK(net, row, NN_EINVAL, "nn_set: option %d is unknown", option);
+    NN__CHECK(net, !(row->flags & NN_OPTION_READ_ONLY), NN_EINVAL,
+              "nn_set: %s is read-only", row->name);
+    if (!within(row, value))
+        return fail_bounds(net, row, value);
+    return set_with_side_effect(net, option, value);
+}
+
+static double computed_option(const nn_net *net, int option)
+{
     switch (option) {
-    case NN_OPT_LEARNING_RATE:
-        NN__CHECK(net, value > 0.0 && isfinite(value), NN_EINVAL,
-                  "nn_set: learning rate %g must be finite and > 0", value);
-        s->learning_rate = value;
-        return NN_OK;
-    case NN_OPT_OPTIMIZER:
-        NN__CHECK(net, is_integral(value) && value >= NN_SGD &&
-                           value <= NN_RMSPROP,
-                  NN_EINVAL, "nn_set: optimizer %g is unknown", value);
-        NN__CHECK(net, nn__optimizer_reset(net, (int)value) == NN_OK,
-                  NN_ENOMEM, "nn_set: cannot allocate the optimizer state");
-        return NN_OK;
-    case NN_OPT_MOMENTUM:
-        NN__CHECK(net, in_unit_interval(value), NN_EINVAL,
-                  "nn_set: momentum %g must be in [0, 1)", value);
-        s->momentum = value;
-        return NN_OK;
-    case NN_OPT_BETA1:
-        NN__CHECK(net, in_unit_interval(value), NN_EINVAL,
-                  "nn_set: beta1 %g must be in [0, 1)", value);
-        s->beta1 = value;
-        return NN_OK;
-    case NN_OPT_BETA2:
-        NN__CHECK(net, in_unit_interval(value), NN_EINVAL,
-                  "nn_set: beta2 %g must be in [0, 1)", value);
-        s->beta2 = value;
-        return NN_OK;
-    case NN_OPT_EPSILON:
-        NN__CHECK(net, value > 0.0 && isfinite(value), NN_EINVAL,
-                  "nn_set: epsilon %g must be finite and > 0", value);
-        s->epsilon = value;
-        return NN_OK;
-    case NN_OPT_WEIGHT_DECAY:
-        NN__CHECK(net, value >= 0.0 && isfinite(value), NN_EINVAL,
-                  "nn_set: weight decay %g must be finite and >= 0", value);
-        s->weight_decay = value;
-        return NN_OK;
-    case NN_OPT_LOSS:
-        NN__CHECK(net, is_integral(value) && value >= NN_LOSS_MSE &&
-                           value <= NN_LOSS_BINARY_CROSS_ENTROPY,
-                  NN_EINVAL, "nn_set: loss %g is unknown", value);
-        NN__CHECK(net, nn__loss_fits((int)value, nn__last_layer(net)->act),
-                  NN_EINVAL,
-                  "nn_set: loss %g needs a %s last layer", value,
-                  value == NN_LOSS_CROSS_ENTROPY ? "softmax" : "sigmoid");
-        s->loss = (int)value;
-        return NN_OK;
-    case NN_OPT_BATCH_SIZE:
-        NN__CHECK(net, is_integral(value) && value >= 1.0 && value <= INT_MAX,
-                  NN_EINVAL, "nn_set: batch size %g must be an integer in "
-                  "[1, %d]", value, INT_MAX);
-        s->batch_size = (size_t)value;
-        return NN_OK;
-    case NN_OPT_SHUFFLE:
-        NN__CHECK(net, value == 0.0 || value == 1.0, NN_EINVAL,
-                  "nn_set: shuffle %g must be 0 or 1", value);
-        s->shuffle = (int)value;
-        return NN_OK;
-    case NN_OPT_RMSPROP_ALPHA:
-        NN__CHECK(net, in_unit_interval(value), NN_EINVAL,
-                  "nn_set: RMSprop alpha %g must be in [0, 1)", value);
-        s->rmsprop_alpha = value;
-        return NN_OK;
-    case NN_OPT_THREADS: /* process-wide: the BLAS's, not the handle's */
-        NN__CHECK(net, is_count(value, 0) && value <= 1024, NN_EINVAL,
-                  "nn_set: threads %g must be an integer in [0, 1024]",
-                  value);
-        NN__CHECK(net, nn__blas_set_threads((int)value), NN_EINVAL,
-                  "nn_set: this BLAS cannot set its thread count");
-        return NN_OK;
-    default:
-        return set_training_kit(net, option, value);
+    case NN_OPT_CURRENT_LR:
+        return net->set.learning_rate * net->sched.lr_factor;
+    case NN_OPT_EPOCHS_DONE:
+        return (double)net->sched.epochs_done;
+    default: /* NN_OPT_THREADS */
+        return nn__blas_threads();
     }
 }
 
@@ -302,31 +283,17 @@ int nn_get(const nn_net *net, int option, double *value)
               "nn_get: net and value must not be NULL");
     const nn__settings *s = &net->set;
     switch (option) {
-    case NN_OPT_LEARNING_RATE: *value = s->learning_rate; break;
-    case NN_OPT_OPTIMIZER: *value = s->optimizer; break;
-    case NN_OPT_MOMENTUM: *value = s->momentum; break;
-    case NN_OPT_BETA1: *value = s->beta1; break;
-    case NN_OPT_BETA2: *value = s->beta2; break;
-    case NN_OPT_EPSILON: *value = s->epsilon; break;
-    case NN_OPT_WEIGHT_DECAY: *value = s->weight_decay; break;
-    case NN_OPT_LOSS: *value = s->loss; break;
-    case NN_OPT_BATCH_SIZE: *value = (double)s->batch_size; break;
-    case NN_OPT_SHUFFLE: *value = s->shuffle; break;
-    case NN_OPT_RMSPROP_ALPHA: *value = s->rmsprop_alpha; break;
-    case NN_OPT_DROPOUT: *value = s->dropout; break;
-    case NN_OPT_CLIP_NORM: *value = s->clip_norm; break;
-    case NN_OPT_SCHEDULE: *value = s->schedule; break;
-    case NN_OPT_STEP_SIZE: *value = (double)s->step_size; break;
-    case NN_OPT_GAMMA: *value = s->gamma; break;
-    case NN_OPT_T_MAX: *value = (double)s->t_max; break;
-    case NN_OPT_MIN_LR: *value = s->min_lr; break;
-    case NN_OPT_PLATEAU_PATIENCE: *value = (double)s->plateau_patience; break;
-    case NN_OPT_EARLY_STOPPING: *value = (double)s->early_stopping; break;
-    case NN_OPT_CURRENT_LR:
-        *value = s->learning_rate * net->sched.lr_factor;
+#define LOAD(OPTION, name, field, lower, upper, flags, def)                    \
+    case OPTION:                                                               \
+        *value = (double)s->field;                                             \
         break;
-    case NN_OPT_EPOCHS_DONE: *value = (double)net->sched.epochs_done; break;
-    case NN_OPT_THREADS: *value = nn__blas_threads(); break;
+#define COMPUTED(OPTION, ...)                                                  \
+    case OPTION:                                                               \
+        *value = computed_option(net, OPTION);                                 \
+        break;
+        NN__OPTIONS(LOAD, COMPUTED)
+#undef COMPUTED
+#undef LOAD
     default:
         return nn__fail(NULL, NN_EINVAL, "nn_get: option %d is unknown",
                         option);

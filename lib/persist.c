@@ -39,33 +39,23 @@ _Static_assert(sizeof(float) == 4, "the format stores IEEE-754 binary32");
 _Static_assert(sizeof(double) == 8, "the format stores IEEE-754 binary64");
 
 /* The settings a model file holds, as (nn_option, value) pairs: every
- * option nn_set() accepts that belongs to the model (NN_OPT_THREADS belongs
- * to the process). A new option must be added here (and to docs/format.md;
- * test_persist fails until it is); files that lack it load with its
- * default. */
-static const int saved_options[] = {
-    NN_OPT_LEARNING_RATE,
-    NN_OPT_OPTIMIZER,
-    NN_OPT_MOMENTUM,
-    NN_OPT_BETA1,
-    NN_OPT_BETA2,
-    NN_OPT_EPSILON,
-    NN_OPT_WEIGHT_DECAY,
-    NN_OPT_LOSS,
-    NN_OPT_BATCH_SIZE,
-    NN_OPT_SHUFFLE,
-    NN_OPT_RMSPROP_ALPHA,
-    NN_OPT_DROPOUT,
-    NN_OPT_CLIP_NORM,
-    NN_OPT_SCHEDULE,
-    NN_OPT_STEP_SIZE,
-    NN_OPT_GAMMA,
-    NN_OPT_T_MAX,
-    NN_OPT_MIN_LR,
-    NN_OPT_PLATEAU_PATIENCE,
-    NN_OPT_EARLY_STOPPING,
-};
-#define N_SAVED_OPTIONS (sizeof saved_options / sizeof saved_options[0])
+ * option with NN_OPTION_SAVED in lib/options.h, in nn.h's order (a new
+ * one goes in docs/format.md too; test_persist fails until it is). Files
+ * that lack one load with its default. */
+static int is_saved(int option)
+{
+    unsigned flags = 0;
+    return nn_option_bounds(option, NULL, NULL, &flags) == NN_OK &&
+           (flags & NN_OPTION_SAVED);
+}
+
+static size_t saved_count(void)
+{
+    size_t n = 0;
+    for (int option = 0; option < NN_OPT_COUNT; option++)
+        n += is_saved(option);
+    return n;
+}
 
 /* Sizes of the fixed-width parts of the body (docs/format.md). */
 enum {
@@ -179,7 +169,7 @@ static int model_size(const nn_net *net, size_t *size, const char *who)
     size_t transform = net->input.shift != NULL ? 2 * net->sizes[0] : 0;
     int ok = grow(&n, 1, 8) && grow(&n, net->n_sizes, 8) &&
              grow(&n, net->n_sizes - 1, 4) && grow(&n, 1, 4) &&
-             grow(&n, 1, 4) && grow(&n, N_SAVED_OPTIONS, SETTING_LEN) &&
+             grow(&n, 1, 4) && grow(&n, saved_count(), SETTING_LEN) &&
              grow(&n, 1, 4) && grow(&n, transform, 4) && grow(&n, 1, 8) &&
              grow(&n, net->n_params, 4) && grow(&n, 1, 8 + 4) &&
              nn__mul_ok(state_slots(net), net->n_params, &state) &&
@@ -213,11 +203,13 @@ static void model_write(const nn_net *net, unsigned char *buf, size_t size)
         p = put_u32(p, (uint32_t)net->layers[l].act);
     p = put_u32(p, net->flags);
 
-    p = put_u32(p, (uint32_t)N_SAVED_OPTIONS);
-    for (size_t i = 0; i < N_SAVED_OPTIONS; i++) {
+    p = put_u32(p, (uint32_t)saved_count());
+    for (int option = 0; option < NN_OPT_COUNT; option++) {
         double value = 0.0;
-        (void)nn_get(net, saved_options[i], &value);
-        p = put_u32(p, (uint32_t)saved_options[i]);
+        if (!is_saved(option))
+            continue;
+        (void)nn_get(net, option, &value);
+        p = put_u32(p, (uint32_t)option);
         p = put_f64(p, value);
     }
 
@@ -408,10 +400,7 @@ typedef struct parsed {
 
 static int is_saved_option(uint32_t option)
 {
-    for (size_t i = 0; i < N_SAVED_OPTIONS; i++)
-        if ((uint32_t)saved_options[i] == option)
-            return 1;
-    return 0;
+    return option < NN_OPT_COUNT && is_saved((int)option);
 }
 
 /* Reads the architecture and checks it as nn_create() would, plus the

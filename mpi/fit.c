@@ -15,9 +15,6 @@
 
 #include "mpi_internal.h"
 
-/* The settings that must agree across ranks: all of libnn 0.2's. */
-#define N_OPTIONS (NN_OPT_EPOCHS_DONE + 1)
-
 typedef struct fit {
     nn_mpi__ctx c;
     nn_net *net;
@@ -55,8 +52,12 @@ static int state_hash(nn_net *net, uint64_t *out)
     if (!transform)
         return nn_mpi__local(NN_ENOMEM, "out of memory");
     uint64_t h = nn_mpi__shape_hash(net);
-    for (int option = 0; option < N_OPTIONS; option++) {
+    for (int option = 0; option < NN_OPT_COUNT; option++) {
+        unsigned flags = 0;
         double value = 0.0;
+        (void)nn_option_bounds(option, NULL, NULL, &flags);
+        if (!(flags & NN_OPTION_MODEL))
+            continue; /* process-wide (threads): may differ */
         (void)nn_get(net, option, &value);
         h = nn_mpi__hash(h, &value, sizeof value);
     }

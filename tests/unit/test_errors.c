@@ -67,8 +67,8 @@ static void test_versions(void **state)
     snprintf(want, sizeof want, "%d.%d.%d", LIBNN_VERSION_MAJOR,
              LIBNN_VERSION_MINOR, LIBNN_VERSION_PATCH);
     assert_string_equal(nn_version_string(), want);
-    assert_string_equal(nn_version_string(), "0.2.0");
-    assert_int_equal(nn_version(), 200);
+    assert_string_equal(nn_version_string(), "0.3.0");
+    assert_int_equal(nn_version(), 300);
 }
 
 /* ---------------------------------------------------------------------

@@ -890,9 +890,9 @@ static void test_crafted_fields(void **state)
     CASE(m.keys[0] = 99, "option 99");
     CASE(m.keys[0] = NN_OPT_CURRENT_LR, "option 20");
     CASE(m.keys[1] = m.keys[0], "out of order");
-    CASE(m.values[i_lr] = -1.0, "learning rate");
-    CASE(m.values[i_lr] = NAN, "learning rate");
-    CASE(m.values[i_lr] = INFINITY, "learning rate");
+    CASE(m.values[i_lr] = -1.0, "learning_rate");
+    CASE(m.values[i_lr] = NAN, "learning_rate");
+    CASE(m.values[i_lr] = INFINITY, "learning_rate");
     CASE(m.values[i_opt] = 6, "optimizer");
     CASE(m.values[i_opt] = 1.5, "optimizer");
     CASE(m.values[i_loss] = NN_LOSS_CROSS_ENTROPY, "softmax");

@@ -283,6 +283,52 @@ static void test_current_lr_follows_learning_rate(void **state)
     nn_free(net);
 }
 
+/* nn_option_name and nn_option_bounds describe what nn_set does: every
+ * writable option accepts its bounds unless they are open, refuses the
+ * next double beyond each finite bound and non-integers where it must be
+ * an integer; read-only ones refuse everything. (Threads, process-wide, is
+ * left alone: setting its upper bound would start 1024 BLAS threads.) */
+static void test_option_table(void **state)
+{
+    (void)state;
+    assert_string_equal(nn_option_name(NN_OPT_LEARNING_RATE), "learning_rate");
+    assert_string_equal(nn_option_name(NN_OPT_EARLY_STOPPING),
+                        "early_stopping");
+    assert_string_equal(nn_option_name(NN_OPT_THREADS), "threads");
+    assert_null(nn_option_name(NN_OPT_COUNT));
+    assert_null(nn_option_name(-1));
+    ASSERT_RC(nn_option_bounds(NN_OPT_COUNT, NULL, NULL, NULL), NN_EINVAL);
+    for (int o = 0; o < NN_OPT_COUNT; o++) {
+        double lo, hi;
+        unsigned f;
+        ASSERT_OK(nn_option_bounds(o, &lo, &hi, &f));
+        assert_non_null(nn_option_name(o));
+        assert_true(lo <= hi);
+        if (o == NN_OPT_THREADS)
+            continue;
+        nn_net *net = tu_fixture(NN_SIGMOID);
+        TU_CONTEXT("option %s", nn_option_name(o));
+        int ro = (f & NN_OPTION_READ_ONLY) != 0;
+        if (isfinite(lo)) {
+            ASSERT_RC(nn_set(net, o, lo),
+                      ro || (f & NN_OPTION_LOWER_OPEN) ? NN_EINVAL : NN_OK);
+            ASSERT_RC(nn_set(net, o, nextafter(lo, -INFINITY)), NN_EINVAL);
+        }
+        if (isfinite(hi)) {
+            ASSERT_RC(nn_set(net, o, hi),
+                      ro || (f & NN_OPTION_UPPER_OPEN) ? NN_EINVAL : NN_OK);
+            ASSERT_RC(nn_set(net, o, nextafter(hi, INFINITY)), NN_EINVAL);
+        } else {
+            ASSERT_RC(nn_set(net, o, INFINITY), NN_EINVAL);
+        }
+        ASSERT_RC(nn_set(net, o, NAN), NN_EINVAL);
+        if (f & NN_OPTION_INTEGER && hi - lo >= 1)
+            ASSERT_RC(nn_set(net, o, lo + 0.5), NN_EINVAL);
+        nn_free(net);
+    }
+    TU_CONTEXT_CLEAR();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_settings_are_per_handle),
         cmocka_unit_test(test_explicit_loss_sticks),
         cmocka_unit_test(test_current_lr_follows_learning_rate),
+        cmocka_unit_test(test_option_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,8 +24,8 @@
 #include "nn.h"
 
 #define TU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-/* Every option nn_get reads, read-only ones included. */
-#define TU_N_OPTIONS (NN_OPT_EPOCHS_DONE + 1)
+/* Arrays of every option (tu_get_all). */
+#define TU_N_OPTIONS NN_OPT_COUNT
 #define TU_MAX_LAYERS 8
 
 /* ---------------------------------------------------------------------
@@ -378,10 +378,17 @@ static inline nn_net *tu_clone(const nn_net *net)
     return c;
 }
 
+/* The model's options (NN_OPTION_MODEL), read-only ones included; 0 for
+ * the process-wide ones (threads), which other tests may change. */
 static inline void tu_get_all(const nn_net *net, double v[TU_N_OPTIONS])
 {
-    for (int o = 0; o < TU_N_OPTIONS; o++)
-        ASSERT_OK(nn_get(net, o, &v[o]));
+    for (int o = 0; o < TU_N_OPTIONS; o++) {
+        unsigned flags = 0;
+        ASSERT_OK(nn_option_bounds(o, NULL, NULL, &flags));
+        v[o] = 0;
+        if (flags & NN_OPTION_MODEL)
+            ASSERT_OK(nn_get(net, o, &v[o]));
+    }
 }
 
 static inline size_t tu_n_out(const nn_net *net)

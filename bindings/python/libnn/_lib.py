@@ -20,7 +20,7 @@ from .errors import make_error
 #: The ABI major version (the soname's, nn.h) these bindings are written for, and the
 #: oldest minor version that has every function declared below.
 ABI_MAJOR = 0
-ABI_MINOR = 2
+ABI_MINOR = 3
 
 # Shared-library file names tried beside the package and in pkg-config's
 # libdir, most specific first.
@@ -215,12 +215,15 @@ nn_load = _declare("nn_load", c_int, [net_pp, c_char_p], _check_thread)
 nn_save_buffer = _declare("nn_save_buffer", c_int, [net_p, ctypes.c_void_p, c_size_t, size_p], _check_thread)
 nn_load_buffer = _declare("nn_load_buffer", c_int, [net_pp, c_char_p, c_size_t], _check_thread)
 nn_gradcheck = _declare("nn_gradcheck", c_int, [net_p, f32_in, f32_in, c_size_t, double_p], _check_handle)
+nn_option_name = _declare("nn_option_name", c_char_p, [c_int])
+nn_option_bounds = _declare("nn_option_bounds", c_int, [c_int, double_p, double_p, ctypes.POINTER(c_uint)], _check_thread)
 
 # --- Enumerations (nn.h) --------------------------------------------------
 
 ACTIVATIONS = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3,
                "softmax": 4, "leaky_relu": 5}
 NO_BIAS = 1
+# The options' numbers; test_library checks each against nn_option_name().
 OPT_LEARNING_RATE, OPT_OPTIMIZER, OPT_MOMENTUM = 0, 1, 2
 OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY = 3, 4, 5, 6
 OPT_LOSS, OPT_BATCH_SIZE, OPT_SHUFFLE, OPT_RMSPROP_ALPHA = 7, 8, 9, 10

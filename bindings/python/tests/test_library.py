@@ -57,6 +57,26 @@ def test_every_header_function_is_declared():
             assert func.errcheck in (_lib._check_handle, _lib._check_thread)
 
 
+def test_option_numbers_match_the_library():
+    """The OPT_* constants are the library's own numbering (options.h):
+    OPT_<NAME> for nn_option_name() == name, and one for every option."""
+    import ctypes
+    option = 0
+    while _lib.nn_option_name(option) is not None:
+        name = _lib.nn_option_name(option).decode()
+        assert getattr(_lib, "OPT_" + name.upper(), None) == option, name
+        lower, upper = ctypes.c_double(), ctypes.c_double()
+        flags = ctypes.c_uint()
+        _lib.nn_option_bounds(option, ctypes.byref(lower), ctypes.byref(upper),
+                              ctypes.byref(flags))
+        assert lower.value <= upper.value
+        option += 1
+    constants = [k for k in vars(_lib) if k.startswith("OPT_")]
+    assert len(constants) == option == 23
+    with pytest.raises(libnn.NNValueError):
+        _lib.nn_option_bounds(option, None, None, None)
+
+
 @pytest.mark.parametrize("code,cls,builtin", EXCEPTIONS)
 def test_error_codes_map_to_classes(code, cls, builtin):
     assert errors.error_class(code) is cls
