@@ -828,10 +828,27 @@ NN_API int nn_layer_params(nn_net *net, size_t layer, float **weights,
 
 /**
  * @brief Save the network (architecture, parameters, settings, optimizer
- *        state, generator) to a file; see docs/format.md. Writes a temporary
- *        file beside `path` and renames it, so `path` is never half-written.
- *        Thread-safe (reads `net` only).
- * @return ::NN_OK; ::NN_EINVAL; ::NN_ENOMEM; ::NN_EIO.
+ *        state, generator) to a file; see docs/format.md.
+ *
+ * What `path` names decides how it is written, so that nothing the caller
+ * owns is destroyed:
+ * - a regular file, or nothing yet: a temporary file beside it is written,
+ *   synced and renamed over it, so `path` holds the old model or the new
+ *   one, never part of one, and a failed save removes the temporary file.
+ *   The replaced file's permissions are kept; a new file gets 0666 minus
+ *   the umask. The process must not be killed meanwhile (a caller that
+ *   handles SIGINT should hold it back around the call, as `nnet` does),
+ *   or the temporary file (`path` + ".tmp-XXXXXX") stays.
+ * - a symbolic link: followed; the file it points to is replaced (created
+ *   for a dangling link) and the link stays a link.
+ * - a character device, FIFO or socket, or an open descriptor named by
+ *   /dev/stdout, /dev/stderr, /dev/fd/N or /proc/self/fd/N: written in
+ *   place, never replaced (so "/dev/null" works for every user).
+ * - a directory: ::NN_EIO, nothing written.
+ *
+ * Thread-safe (reads `net` only).
+ * @return ::NN_OK; ::NN_EINVAL; ::NN_ENOMEM; ::NN_EIO (the detail names the
+ *         path and the step that failed).
  */
 NN_API int nn_save(const nn_net *net, const char *path);
 

@@ -9,14 +9,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 
 const char *cli_command = NULL;
 
@@ -183,89 +186,181 @@ int cli_parse_sizes(const char *opt, const char *text, size_t **out,
 
 /* ---- files ---- */
 
-/* The directory part of `path` ("." when it has none), malloc'd. */
-static char *dir_of(const char *path)
+/* The termination signals held back while a temporary file exists, so
+ * that no signal can leave one behind; SIGUSR1 is the stop request under
+ * --mpi (progress.c). */
+static const int held_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
+#define N_HELD (sizeof held_signals / sizeof held_signals[0])
+static struct sigaction held_saved[N_HELD];
+static volatile sig_atomic_t held_pending = 0;
+
+static void hold_signal(int sig)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    size_t len = slash == path ? 1 : (size_t)(slash - path);
-    char *dir = malloc(len + 1);
-    if (dir) {
-        memcpy(dir, path, len);
-        dir[len] = '\0';
-    }
-    return dir;
+    held_pending = sig;
 }
 
-int cli_check_writable(const char *opt, const char *path)
+void cli_signals_hold(void)
 {
-    char *dir = dir_of(path);
-    if (!dir)
-        return cli_fail("out of memory");
-    int ok = access(dir, W_OK | X_OK) == 0;
-    int err = errno;
-    int st = ok ? ST_OK
-                : cli_fail("%s %s: cannot write into directory '%s': %s", opt,
-                           path, dir, strerror(err));
-    free(dir);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = hold_signal;
+    sigemptyset(&sa.sa_mask);
+    held_pending = 0;
+    for (size_t i = 0; i < N_HELD; i++)
+        sigaction(held_signals[i], &sa, &held_saved[i]);
+}
+
+void cli_signals_release(void)
+{
+    for (size_t i = 0; i < N_HELD; i++)
+        sigaction(held_signals[i], &held_saved[i], NULL);
+    int sig = held_pending;
+    held_pending = 0;
+    if (sig)
+        raise(sig); /* now with the disposition it would have met */
+}
+
+/* Checks one output path; `*id` receives its identity for comparisons. */
+typedef struct file_id {
+    int known;    /* 0: a device, a FIFO, or not reachable: not compared */
+    dev_t dev;
+    ino_t ino;
+    char *name;   /* a file not there yet: its name in directory dev:ino */
+} file_id;
+
+static void id_of(const char *path, file_id *id)
+{
+    struct stat st;
+    memset(id, 0, sizeof *id);
+    if (nn__outfile_in_place(path))
+        return;
+    if (stat(path, &st) == 0) {
+        /* devices and FIFOs may well be shared: -o /dev/null --log
+         * /dev/null */
+        if (S_ISREG(st.st_mode))
+            *id = (file_id){1, st.st_dev, st.st_ino, NULL};
+        return;
+    }
+    char *target = nn__outfile_target(path);
+    if (!target)
+        return;
+    char *slash = strrchr(target, '/');
+    const char *base = slash ? slash + 1 : target;
+    char *name = strdup(base);
+    if (slash)
+        slash[slash == target] = '\0'; /* "/" stays "/" */
+    if (name && stat(slash ? target : ".", &st) == 0)
+        *id = (file_id){1, st.st_dev, st.st_ino, name};
+    else
+        free(name);
+    free(target);
+}
+
+static int same_file(const file_id *a, const file_id *b)
+{
+    return a->known && b->known && a->dev == b->dev && a->ino == b->ino &&
+           (a->name == NULL) == (b->name == NULL) &&
+           (!a->name || strcmp(a->name, b->name) == 0);
+}
+
+static int check_writable(const cli_file *out)
+{
+    char *where = NULL;
+    int err = nn__outfile_check(out->path, &where);
+    int st = ST_OK;
+    if (err == EISDIR)
+        st = cli_fail("%s %s: is a directory (name a file in it)", out->what,
+                      out->path);
+    else if (err && where)
+        st = cli_fail("%s %s: cannot write into directory '%s': %s",
+                      out->what, out->path, where, strerror(err));
+    else if (err)
+        st = cli_fail("%s %s: %s", out->what, out->path, strerror(err));
+    free(where);
     return st;
+}
+
+int cli_check_outputs(const cli_file *outs, size_t n_out, const cli_file *ins,
+                      size_t n_in)
+{
+    size_t n = n_out + n_in;
+    file_id *ids = calloc(n ? n : 1, sizeof *ids);
+    if (!ids)
+        return cli_fail("out of memory");
+    int st = ST_OK;
+    for (size_t i = 0; i < n; i++)
+        id_of(i < n_out ? outs[i].path : ins[i - n_out].path, &ids[i]);
+    for (size_t i = 0; i < n_out && st == ST_OK; i++) {
+        st = check_writable(&outs[i]);
+        /* each pair once: outputs after i, and every input */
+        for (size_t j = i + 1; j < n && st == ST_OK; j++) {
+            if (!same_file(&ids[i], &ids[j]))
+                continue;
+            const cli_file *other = j < n_out ? &outs[j] : &ins[j - n_out];
+            st = cli_usage("%s %s is the same file as %s %s: an output "
+                           "never replaces an input or another output",
+                           outs[i].what, outs[i].path, other->what,
+                           other->path);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i].name);
+    free(ids);
+    return st;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len)
+{
+    nn__outfile o;
+    const char *step = "";
+    /* in place (a device, a FIFO) there is no temporary file to protect,
+     * and Ctrl-C must still end a wait for a FIFO's reader */
+    int hold = !nn__outfile_in_place(path);
+    fflush(stdout); /* --log /dev/stdout: after the lines printed so far */
+    if (hold)
+        cli_signals_hold();
+    int err = nn__outfile_open(&o, path, &step);
+    if (!err) {
+        err = nn__outfile_write(&o, data, len, &step);
+        if (!err)
+            err = nn__outfile_commit(&o, &step);
+        else
+            nn__outfile_abort(&o);
+    }
+    if (hold)
+        cli_signals_release();
+    return err ? cli_fail("%s: %s: %s", path, step, strerror(err)) : ST_OK;
 }
 
 int cli_out_open(cli_out *out, const char *path)
 {
-    size_t len = strlen(path);
     out->path = path;
-    out->f = NULL;
-    out->tmp = malloc(len + sizeof ".tmp.XXXXXX");
-    if (!out->tmp)
-        return cli_fail("out of memory");
-    memcpy(out->tmp, path, len);
-    memcpy(out->tmp + len, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(out->tmp);
-    if (fd < 0 || !(out->f = fdopen(fd, "w"))) {
-        int err = errno;
-        if (fd >= 0) {
-            close(fd);
-            remove(out->tmp);
-        }
-        free(out->tmp);
-        out->tmp = NULL;
-        return cli_fail("%s: cannot create: %s", path, strerror(err));
-    }
-    return ST_OK;
+    out->buf = NULL;
+    out->len = 0;
+    out->f = open_memstream(&out->buf, &out->len);
+    return out->f ? ST_OK : cli_fail("out of memory");
 }
 
 int cli_out_commit(cli_out *out)
 {
     int bad = ferror(out->f);
-    int err = errno;
-    if (fclose(out->f) != 0 && !bad) {
+    if (fclose(out->f) != 0)
         bad = 1;
-        err = errno;
-    }
     out->f = NULL;
-    if (!bad && rename(out->tmp, out->path) != 0) {
-        bad = 1;
-        err = errno;
-    }
-    if (bad)
-        remove(out->tmp);
-    free(out->tmp);
-    out->tmp = NULL;
-    return bad ? cli_fail("%s: cannot write: %s", out->path, strerror(err))
-               : ST_OK;
+    int st = bad ? cli_fail("%s: out of memory", out->path)
+                 : cli_write_file(out->path, out->buf, out->len);
+    free(out->buf);
+    out->buf = NULL;
+    return st;
 }
 
 void cli_out_abort(cli_out *out)
 {
     if (out->f)
         fclose(out->f);
-    if (out->tmp)
-        remove(out->tmp);
-    free(out->tmp);
+    free(out->buf);
     out->f = NULL;
-    out->tmp = NULL;
+    out->buf = NULL;
 }
 
 double cli_now(void)

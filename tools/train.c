@@ -20,6 +20,7 @@
 #include "history.h"
 #include "inputs.h"
 #include "model.h"
+#include "outfile.h"
 #include "progress.h"
 #include "train.h"
 
@@ -310,9 +311,18 @@ static int fit(run *r)
 static int save(const run *r, double seconds)
 {
     const train_opts *o = &r->o;
+    /* no signal may leave nn_save's temporary file behind; in place (a
+     * device, a FIFO) there is none, and Ctrl-C must end a wait for a
+     * FIFO's reader */
+    int in_place = nn__outfile_in_place(o->out);
+    if (!in_place)
+        cli_signals_hold();
     int rc = nn_save(r->net, o->out);
+    if (!in_place)
+        cli_signals_release();
     int st = rc == NN_OK ? ST_OK : cli_fail_nn("saving the model", rc, NULL);
-    if (st == ST_OK)
+    /* a device or FIFO, written in place, cannot be read back */
+    if (st == ST_OK && !in_place)
         st = verify_saved(r->net, o->out, r->x.x, r->x.rows);
     if (st == ST_OK && !o->quiet)
         print_end(r, seconds);
@@ -349,15 +359,19 @@ static int train_and_save(run *r)
     return agree(r, st);
 }
 
-/* Output files are checked before the (possibly long) training. */
+/* Output files are checked before the (possibly long) training: each can
+ * be written, and none is an input or another output. */
 static int check_outputs(const train_opts *o)
 {
-    int st = cli_check_writable("-o", o->out);
-    if (st == ST_OK && o->plot)
-        st = cli_check_writable("--plot", o->plot);
-    if (st == ST_OK && o->log)
-        st = cli_check_writable("--log", o->log);
-    return st;
+    cli_file outs[3] = {{"-o", o->out}}, ins[2] = {{"DATA", o->in.data}};
+    size_t n_out = 1, n_in = 1;
+    if (o->plot)
+        outs[n_out++] = (cli_file){"--plot", o->plot};
+    if (o->log)
+        outs[n_out++] = (cli_file){"--log", o->log};
+    if (o->in.labels)
+        ins[n_in++] = (cli_file){"--labels", o->in.labels};
+    return cli_check_outputs(outs, n_out, ins, n_in);
 }
 
 /* --mpi: joins the MPI job, after which only rank 0 prints. */

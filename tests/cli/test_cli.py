@@ -15,9 +15,11 @@ import random
 import re
 import select
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -31,10 +33,10 @@ WORK = None   # this test's temporary directory
 TESTS, test = registry()
 
 
-def run(*args, rc=0, timeout=300):
+def run(*args, rc=0, timeout=300, **kw):
     """Runs nn with `args` in WORK; checks the exit status."""
     p = subprocess.run([NN, *map(str, args)], cwd=WORK, capture_output=True,
-                       text=True, timeout=timeout)
+                       text=True, timeout=timeout, **kw)
     if rc is not None and p.returncode != rc:
         raise Failure("nn %s: exit status %d, expected %d\nstdout:\n%s\n"
                       "stderr:\n%s" % (" ".join(map(str, args)),
@@ -53,7 +55,7 @@ def no_leftovers(*names):
     """No named output and no temporary file of any output in WORK."""
     for name in names:
         check(not (WORK / name).exists(), "%s was written" % name)
-    tmp = [p.name for p in WORK.iterdir() if ".tmp." in p.name]
+    tmp = [p.name for p in WORK.iterdir() if ".tmp" in p.name]
     check(not tmp, "temporary files left behind: %s" % tmp)
 
 
@@ -689,6 +691,127 @@ def test_bad_output_directory():
                   "no/such/dir/m.nn"], 1,
              "nnet: -o no/such/dir/m.nn: cannot write into directory "
              "'no/such/dir': No such file or directory")
+    # a directory as the output: refused before training starts
+    (WORK / "models").mkdir()
+    for args in (["train", "blobs.csv", "--layers", "4,3", "-o", "models"],
+                 ["train", "blobs.csv", "--layers", "4,3", "-o", "m.nn",
+                  "--log", "models"]):
+        p = run(*args, rc=1)
+        check(p.stdout == "" and re.match(r"nnet: (-o|--log) models: is a "
+                                          r"directory", p.stderr), p)
+    no_leftovers("m.nn")
+
+
+def train_blobs(*out, rc=0, **kw):
+    return run("train", "blobs.csv", "--layers", "4,8,3", "--epochs", "2",
+               "-q", *out, rc=rc, **kw)
+
+
+@test
+def test_output_targets():
+    """Regular files are replaced whole; links are followed and stay links;
+    devices, FIFOs and descriptors are written in place."""
+    write_blobs()
+    train_blobs("-o", "ref.nn")
+    model = (WORK / "ref.nn").read_bytes()
+    # a character device stays the device
+    null = os.stat("/dev/null")
+    p = train_blobs("-o", "/dev/null", "--plot", "/dev/null", "--log",
+                    "/dev/stderr")
+    after = os.stat("/dev/null")
+    check(stat.S_ISCHR(after.st_mode) and after.st_rdev == null.st_rdev and
+          after.st_ino == null.st_ino, "/dev/null is still the device")
+    check(p.stderr.startswith("epoch,train_loss,") and
+          len(p.stderr.splitlines()) == 3, "the log on stderr: %r" % p.stderr)
+    pred = run("predict", "ref.nn", "blobs.csv", "-o", "/dev/stdout").stdout
+    check(pred == run("predict", "ref.nn", "blobs.csv").stdout,
+          "predict -o /dev/stdout prints the predictions")
+    # a FIFO: the reader gets the model, the FIFO stays a FIFO
+    os.mkfifo(WORK / "pipe")
+    got = {}
+    reader = threading.Thread(
+        target=lambda: got.update(b=(WORK / "pipe").read_bytes()))
+    reader.start()
+    train_blobs("-o", "pipe", timeout=60)
+    reader.join(60)
+    check(got.get("b") == model, "the FIFO's reader got the model")
+    check(stat.S_ISFIFO(os.lstat(WORK / "pipe").st_mode), "still a FIFO")
+    # a link: the file it points to gets the model, the link stays
+    (WORK / "run1.nn").write_bytes(b"old")
+    os.symlink("run1.nn", WORK / "latest.nn")
+    train_blobs("-o", "latest.nn")
+    check(os.path.islink(WORK / "latest.nn"), "latest.nn is still a link")
+    check((WORK / "run1.nn").read_bytes() == model, "run1.nn is the model")
+    # a dangling link: its target is created
+    os.symlink("sub/next.nn", WORK / "next.nn")
+    (WORK / "sub").mkdir()
+    train_blobs("-o", "next.nn", "--log", "log.csv")
+    check((WORK / "sub" / "next.nn").read_bytes() == model, "link target")
+    no_leftovers()
+
+
+@test
+def test_output_is_an_input():
+    """No output may be one of the inputs or another output: a usage error
+    before anything is read or written."""
+    write_blobs("same.csv")
+    run("train", "same.csv", "--layers", "4,8,3", "--epochs", "1", "-q",
+        "-o", "m.nn")
+    os.symlink("same.csv", WORK / "alias.csv")
+    (WORK / "y.csv").write_text("0\n" * 300)
+    cases = [
+        (["train", "same.csv", "--layers", "4,8,3", "-o", "same.csv"],
+         "-o same.csv is the same file as DATA same.csv"),
+        (["train", "same.csv", "--layers", "4,8,3", "-o", "alias.csv"],
+         "-o alias.csv is the same file as DATA same.csv"),
+        (["train", "same.csv", "--layers", "4,8,3", "-o", "m.nn", "--plot",
+          "./m.nn"], "-o m.nn is the same file as --plot ./m.nn"),
+        (["train", "same.csv", "--layers", "4,8,3", "-o", "new.nn",
+          "--log", "new.nn"], "-o new.nn is the same file as --log new.nn"),
+        (["train", "same.csv", "--layers", "4,8,3", "-o", "n.nn", "--log",
+          "same.csv"], "--log same.csv is the same file as DATA same.csv"),
+        (["train", "same.csv", "--labels", "y.csv", "--layers", "4,8,3",
+          "-o", "n.nn", "--plot", "y.csv"],
+         "--plot y.csv is the same file as --labels y.csv"),
+        (["predict", "m.nn", "same.csv", "-o", "m.nn"],
+         "-o m.nn is the same file as MODEL m.nn"),
+        (["predict", "m.nn", "same.csv", "-o", "alias.csv"],
+         "-o alias.csv is the same file as DATA same.csv"),
+    ]
+    files = {n: (WORK / n).read_bytes() for n in ("same.csv", "m.nn", "y.csv")}
+    for args, message in cases:
+        p = run(*args, rc=2)
+        check(p.stderr.splitlines()[0] == "nnet %s: %s: an output never "
+              "replaces an input or another output" % (args[0], message),
+              p.stderr)
+        for name, content in files.items():
+            check((WORK / name).read_bytes() == content, "%s changed" % name)
+        no_leftovers("new.nn", "n.nn")
+    # the same device twice is fine
+    run("train", "same.csv", "--layers", "4,8,3", "--epochs", "1", "-q",
+        "-o", "/dev/null", "--log", "/dev/null", "--plot", "/dev/null")
+
+
+@test
+def test_output_modes():
+    """New files get 0666 minus the umask; a replaced file keeps its mode."""
+    write_blobs()
+
+    def umask_027():
+        os.umask(0o027)
+    train_blobs("-o", "m.nn", "--plot", "c.svg", "--log", "c.csv",
+                preexec_fn=umask_027)
+    run("predict", "m.nn", "blobs.csv", "-o", "p.csv", preexec_fn=umask_027)
+    for name in ("m.nn", "c.svg", "c.csv", "p.csv"):
+        mode = stat.S_IMODE(os.stat(WORK / name).st_mode)
+        check(mode == 0o640, "%s: mode %o, umask 027 gives 640" % (name, mode))
+        os.chmod(WORK / name, 0o604)
+    train_blobs("-o", "m.nn", "--plot", "c.svg", "--log", "c.csv",
+                preexec_fn=umask_027)
+    run("predict", "m.nn", "blobs.csv", "-o", "p.csv", preexec_fn=umask_027)
+    for name in ("m.nn", "c.svg", "c.csv", "p.csv"):
+        mode = stat.S_IMODE(os.stat(WORK / name).st_mode)
+        check(mode == 0o604, "%s replaced: mode %o, was 604" % (name, mode))
 
 
 # ---- outputs: SVG plot and CSV log ----
