@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -953,6 +954,45 @@ def test_interrupt():
     no_leftovers()
     out = run("eval", "m.nn", "big.csv").stdout
     check(float(field(out, "accuracy").split()[0]) > 0.5, out)
+
+
+@test
+def test_interrupt_during_save():
+    """A second Ctrl-C while the model is being written is held back until
+    the model is whole: it never leaves a temporary file or a broken
+    model. The model is made large (27 MB with Adam's state) so that its
+    temporary file lives long enough to be seen, and the second signal is
+    sent the moment it appears."""
+    long_run_data()
+    caught = 0
+    for attempt in range(8):
+        for p in WORK.glob("m.nn*"):
+            p.unlink()
+        proc = subprocess.Popen(
+            [NN, "train", "big.csv", "--layers", "4,1500,1500,3",
+             "--epochs", "1000", "--batch", "1", "-o", "m.nn"], cwd=WORK,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        check(proc.stdout.readline().startswith("training "), "started")
+        time.sleep(0.5)  # the handler is installed just after that line
+        proc.send_signal(signal.SIGINT)
+        tmp = []
+        while proc.poll() is None and not tmp:
+            tmp = [p for p in WORK.iterdir() if ".tmp" in p.name]
+        if tmp:
+            proc.send_signal(signal.SIGINT)
+            caught += 1
+        out, err = proc.communicate(timeout=120)
+        # the first signal saves and exits 130; the held second one, once
+        # the model is whole, ends the process as SIGINT does
+        check(proc.returncode in (130, -signal.SIGINT),
+              "exit status %d: %s" % (proc.returncode, err))
+        no_leftovers()
+        info = run("info", "m.nn").stdout
+        check(field(info, "layers") == "4-1500-1500-3", info)
+        if caught >= 2:
+            break
+    check(caught >= 1, "the temporary file was never seen: the save was "
+          "too fast for this test")
 
 
 @test
