@@ -418,7 +418,10 @@ NN_API int nn_option_bounds(int option, double *lower, double *upper,
  * @param[out]    y_hat batch x sizes[last] outputs.
  * @return ::NN_OK; ::NN_EINVAL for NULL pointers or a zero batch;
  *         ::NN_ESHAPE for a batch too large to address; ::NN_ENOMEM;
- *         ::NN_ENUMERIC for a NaN or infinity in `x`.
+ *         ::NN_ENUMERIC for a NaN or infinity in `x`, or for an output
+ *         that is not finite (finite but huge inputs can overflow), the
+ *         message naming the first such row (0-based); `y_hat` is then
+ *         left unchanged, while nn_outputs() shows the failed pass.
  */
 NN_API int nn_forward(nn_net *net, const float *x, size_t batch, float *y_hat);
 
@@ -542,7 +545,14 @@ NN_API int nn_shuffle(nn_net *net, size_t *order, size_t n);
  * @param[in]  batch number of samples, >= 1.
  * @param[out] y_hat batch x sizes[last] outputs.
  * @return ::NN_OK; ::NN_EINVAL; ::NN_ESHAPE; ::NN_ENOMEM; ::NN_ENUMERIC for a
- *         NaN or infinity in `x`. Details in nn_last_error(NULL).
+ *         NaN or infinity in `x`, or for an output that is not finite
+ *         (finite but huge inputs can overflow), the message naming the
+ *         first such row (0-based: "the outputs of row 17 are not
+ *         finite"). Details in nn_last_error(NULL). Then the rows of
+ *         `y_hat` up to and including that one hold their outputs (so a
+ *         caller may look for the first non-finite row itself); beyond it,
+ *         and after any other error, the contents of `y_hat` are
+ *         unspecified.
  */
 NN_API int nn_predict(const nn_net *net, const float *x, size_t batch,
                       float *y_hat);
@@ -563,8 +573,10 @@ NN_API int nn_predict(const nn_net *net, const float *x, size_t batch,
  * @param[in]  n        number of samples, >= 1.
  * @param[out] cost     receives the mean loss; may be NULL.
  * @param[out] accuracy receives the accuracy in [0, 1]; may be NULL.
- * @return as nn_predict(); also ::NN_ENUMERIC for non-finite targets or
- *         cost. Details in nn_last_error(NULL).
+ * @return as nn_predict() (a non-finite output is ::NN_ENUMERIC naming
+ *         its row); also ::NN_ENUMERIC for non-finite targets or a mean
+ *         loss that is not finite. `cost` and `accuracy` are written only
+ *         on success. Details in nn_last_error(NULL).
  */
 NN_API int nn_evaluate(const nn_net *net, const float *x, const float *y,
                        size_t n, double *cost, double *accuracy);

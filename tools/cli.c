@@ -68,8 +68,11 @@ int cli_usage(const char *fmt, ...)
 int cli_fail_nn(const char *what, int rc, const nn_net *net)
 {
     const char *detail = nn_last_error(net);
+    size_t n = strlen(what);
     if (!*detail)
         detail = nn_error_string(rc);
+    else if (strncmp(detail, what, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
+        detail += n + 2; /* "nn_history: nn_history: ..." says it twice */
     return cli_fail("%s: %s (%s)", what, detail, nn_error_name(rc));
 }
 

@@ -1036,6 +1036,27 @@ def test_live_progress():
 
 
 @test
+def test_non_finite_outputs():
+    """Finite inputs too large for the model: outputs that are not finite
+    are an error naming the file and line, not NaN printed with status 0."""
+    write_blobs()
+    run("train", "blobs.csv", "--layers", "4,64,3", "--epochs", "2", "-q",
+        "-o", "m.nn")
+    (WORK / "huge.csv").write_text("a,b,c,d,species\n1,2,3,4,0\n"
+                                   "1,1,1,1,1\n" + "3.4e38," * 4 + "2\n")
+    message = ("nnet: huge.csv:4: the model's outputs for this sample are "
+               "not finite (NaN or infinity): its inputs are too large for "
+               "the model")
+    for args in (["predict", "m.nn", "huge.csv"],
+                 ["predict", "m.nn", "huge.csv", "-o", "p.csv"],
+                 ["eval", "m.nn", "huge.csv"]):
+        p = run(*args, rc=1)
+        check(p.stderr.strip() == message and p.stdout == "",
+              "%s: %r" % (args, p.stderr))
+    no_leftovers("p.csv")
+
+
+@test
 def test_divergence():
     """A run that blows up reports it and writes no model."""
     rows, ys = mkdata.linear(200)

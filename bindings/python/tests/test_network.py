@@ -222,6 +222,23 @@ def test_non_finite_inputs_are_numeric_errors(tutorial_net, xor):
         assert info.value.detail  # nn_last_error's text came through
 
 
+def test_non_finite_outputs_are_numeric_errors():
+    """Finite inputs that overflow: NNNumericError naming the first row
+    whose outputs are not finite, never NaN returned as a result."""
+    net = libnn.Network([3, 2, 2], ["identity", "identity"])
+    net.params = np.ones(net.param_count, np.float32)
+    x = np.ones((5, 3), np.float32)
+    x[3] = 3e38  # 3 * 3e38 overflows float32 in the first layer
+    y = np.zeros((5, 2), np.float32)
+    for call in (lambda: net.forward(x), lambda: net.predict(x),
+                 lambda: net.evaluate(x, y)):
+        with pytest.raises(libnn.NNNumericError,
+                           match="the outputs of row 3 are not finite"):
+            call()
+    # the rows before it are fine
+    assert np.array_equal(net.predict(x[:3]), np.full((3, 2), 9, np.float32))
+
+
 # --- input conversion and shape checks ------------------------------------
 
 class Spy:
