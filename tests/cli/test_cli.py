@@ -526,6 +526,103 @@ def test_npy_roundtrip():
     check(pred[0] == "y0,y1" and len(pred) == 301, pred[:2])
 
 
+# .npy headers as numpy's _read_array_header takes them: a Python literal
+# (quotes, escapes, comments, 0x10, Python 2's 3L in versions 1 and 2, the
+# last of duplicate keys), exactly three keys, a bool fortran_order.
+NPY_HEADERS = [
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }",
+    "{'descr': '<f4', 'fortran_order': 1, 'shape': (3, 2), }",
+    "{'descr': '<f4', 'fortran_order': 0, 'shape': (3, 2), }",
+    "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, "
+    "'shape': (3, 2), }",
+    "{'descr': '<f4', 'fortran_order': True, 'fortran_order': False, "
+    "'shape': (2, 3), 'shape': (3, 2)}",
+    "{'descr': [('a', '<f4')], 'descr': '<f4', 'fortran_order': False, "
+    "'shape': (3, 2)}",
+    '{"descr": "<" \'f4\', # a comment\n "fortran_order": False, '
+    '"shape": (0x3, 0b10), }',
+    "{'descr': '\\x3cf4', 'fortran_order': False, 'shape': (3L, 2L), }",
+    "{'descr': u'<f4', 'fortran_order': False, 'shape': (+3, 2_0), }",
+    "{'descr': b'<f4', 'fortran_order': False, 'shape': (3, 2), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (03, 2), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (-3, -2), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (True, 6), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': [3, 2], }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (6), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': ((3), 2), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), 'x': 1}",
+    "{'descr': '<f4', 'shape': (3, 2), }",
+    "{'descr': '<f4', 'fortran_order': None, 'shape': (3, 2), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), } x",
+    "\n  {'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }\n   ",
+    "{'descr': 'f4', 'fortran_order': True, 'shape': (2, 3), }",
+    "{'descr': '>f4', 'fortran_order': False, 'shape': (3, 2), }",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), "
+    "[1]: 2}",
+]
+
+
+def npy_file(header, version, payload):
+    import struct
+    h = (header + "\n").encode("latin1")
+    size = struct.pack("<H" if version == 1 else "<I", len(h))
+    return b"\x93NUMPY" + bytes([version, 0]) + size + h + payload
+
+
+@test
+def test_npy_headers_as_numpy():
+    """Every header above, and every .npy file of the fuzz corpus, is
+    read or refused as numpy.load reads or refuses it, to the same values."""
+    import io
+    import numpy as np
+    payload = bytes(range(48))  # 12 float32 or 6 float64 values
+    files = {}
+    for i, header in enumerate(NPY_HEADERS):
+        for version in (1, 3):
+            files["h%02d-v%d.npy" % (i, version)] = npy_file(header, version,
+                                                           payload)
+    corpus = Path(__file__).resolve().parent.parent / "fuzz/corpus/data"
+    for path in sorted(corpus.glob("*.npy")):
+        files[path.name] = path.read_bytes()
+    models = {}
+    checked = 0
+    for name, content in files.items():
+        (WORK / name).write_bytes(content)
+        try:
+            a = np.load(io.BytesIO(content))
+            if a.ndim == 0 or a.size == 0 or not np.isfinite(
+                    a.astype(np.float64)).all():
+                continue  # refused by the tool's own rules, not numpy's
+            a = a.reshape(a.shape[0], -1).astype(np.float64)
+        except Exception:  # noqa: BLE001 -- numpy refuses: the tool too
+            a = None
+        cols = 2 if a is None else a.shape[1]
+        if cols not in models:
+            mkdata.write_csv(WORK / "t.csv", [[float(j) for j in range(cols)]
+                                              for _ in range(4)], [0] * 4)
+            run("train", "t.csv", "--layers", "%d,1" % cols, "--task",
+                "regress", "--epochs", "1", "-q", "-o", "m%d.nn" % cols)
+            models[cols] = "m%d.nn" % cols
+        p = run("predict", models[cols], name, rc=None)
+        if a is None:
+            check(p.returncode == 1 and p.stderr.startswith(
+                "nnet: %s: " % name) and "input value" not in p.stderr,
+                "%s: numpy refuses it, the tool says %r" % (name, p.stderr))
+            continue
+        check(p.returncode == 0, "%s: numpy reads it, the tool says %r" %
+              (name, p.stderr))
+        (WORK / "same.csv").write_text("".join(
+            ",".join(repr(v) for v in row) + "\n" for row in a.tolist()))
+        same = run("predict", models[cols], "same.csv", "--no-header")
+        check(p.stdout == same.stdout, "%s: values differ from numpy's" %
+              name)
+        checked += 1
+    check(checked >= 10, "only %d files read by both" % checked)
+    p = run("predict", models[2], "h01-v1.npy", rc=1)
+    check("'fortran_order' is not True or False" in p.stderr, p.stderr)
+
+
 # ---- bad input: one message naming file, line and column ----
 
 def bad_case(files, args, rc, message):
