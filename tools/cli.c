@@ -7,6 +7,8 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <float.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -94,30 +96,61 @@ int cli_help(const char *text)
 
 /* ---- option values ---- */
 
+/* `text` without the blanks around it, into buf; 0 when it does not fit.
+ * Leading and trailing blanks are treated alike ("--layers ' 4, 8 ,3'"). */
+static int trim(const char *text, char *buf, size_t cap)
+{
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+        n--;
+    if (n >= cap)
+        return 0;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    return 1;
+}
+
+static int all_digits(const char *t)
+{
+    if (!*t)
+        return 0;
+    for (; *t; t++)
+        if (*t < '0' || *t > '9')
+            return 0;
+    return 1;
+}
+
 int cli_parse_size(const char *opt, const char *text, size_t min, size_t max,
                    size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    /* strtoull accepts a sign and wraps "-1" around: reject it here. */
-    if (!*text || *end || errno || strchr(text, '-') || v < min || v > max)
-        return max >= ((size_t)1 << 31)
-                   ? cli_usage("%s: '%s' is not an integer >= %zu", opt, text,
+    char t[64];
+    int big = max >= ((size_t)1 << 31);
+    if (!trim(text, t, sizeof t) || !all_digits(t))
+        return big ? cli_usage("%s: '%s' is not an integer >= %zu", opt, text,
                                min)
                    : cli_usage("%s: '%s' is not an integer in %zu..%zu", opt,
                                text, min, max);
+    errno = 0;
+    unsigned long long v = strtoull(t, NULL, 10);
+    if (errno == ERANGE || v < min || v > max)
+        return cli_usage("%s: %s is out of range %zu..%zu", opt, t, min, max);
     *out = (size_t)v;
     return ST_OK;
 }
 
 int cli_parse_u64(const char *opt, const char *text, uint64_t *out)
 {
-    char *end;
+    char t[64], *end;
     errno = 0;
-    unsigned long long v = strtoull(text, &end, 0);
-    if (!*text || *end || errno || strchr(text, '-'))
+    int ok = trim(text, t, sizeof t) && *t && !strchr(t, '-') && *t != '+';
+    unsigned long long v = ok ? strtoull(t, &end, 0) : 0;
+    if (!ok || *end)
         return cli_usage("%s: '%s' is not a non-negative integer", opt, text);
+    if (errno == ERANGE)
+        return cli_usage("%s: %s is out of range 0..%" PRIu64, opt, t,
+                         UINT64_MAX);
     *out = (uint64_t)v;
     return ST_OK;
 }
@@ -125,32 +158,57 @@ int cli_parse_u64(const char *opt, const char *text, uint64_t *out)
 int cli_parse_double(const char *opt, const char *text, double min,
                      double max, double *out)
 {
-    char *end;
+    char t[128], *end = NULL;
     errno = 0;
-    double v = strtod(text, &end);
-    if (!*text || *end || errno || !isfinite(v))
+    int ok = trim(text, t, sizeof t) && *t;
+    double v = ok ? strtod(t, &end) : 0;
+    if (!ok || *end)
         return cli_usage("%s: '%s' is not a number", opt, text);
+    if (isnan(v) || (isinf(v) && errno != ERANGE))
+        return cli_usage("%s: %s is not finite", opt, t);
+    if (errno == ERANGE && fabs(v) > 1)
+        return cli_usage("%s: %s is out of range (its magnitude is beyond "
+                         "%g)", opt, t, DBL_MAX);
+    if (errno == ERANGE && (v == 0 || fabs(v) < DBL_MIN))
+        return cli_usage("%s: %s is out of range (nearer to 0 than %g)", opt,
+                         t, DBL_MIN);
     if (v < min || v > max)
-        return cli_usage("%s: %s is out of range [%g, %g]", opt, text, min,
-                         max);
+        return cli_usage("%s: %s is out of range [%g, %g]", opt, t, min, max);
     *out = v;
     return ST_OK;
+}
+
+/* `names` as "a, b, c", leaving out index `skip` (-1: none). */
+static void choice_list(const char *const *names, int skip, char *list,
+                        size_t cap)
+{
+    list[0] = '\0';
+    for (int i = 0; names[i]; i++) {
+        if (i == skip || strlen(list) + strlen(names[i]) + 3 >= cap)
+            continue;
+        strcat(list, *list ? ", " : "");
+        strcat(list, names[i]);
+    }
+}
+
+static int find_choice(const char *text, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(text, names[i]) == 0)
+            return i;
+    return -1;
 }
 
 int cli_parse_choice(const char *opt, const char *text,
                      const char *const *names, int *out)
 {
-    char list[256] = "";
-    for (int i = 0; names[i]; i++) {
-        if (strcmp(text, names[i]) == 0) {
-            *out = i;
-            return ST_OK;
-        }
-        if (strlen(list) + strlen(names[i]) + 3 < sizeof list) {
-            strcat(list, i ? ", " : "");
-            strcat(list, names[i]);
-        }
+    int i = find_choice(text, names);
+    if (i >= 0) {
+        *out = i;
+        return ST_OK;
     }
+    char list[256];
+    choice_list(names, -1, list, sizeof list);
     return cli_usage("%s: '%s' is not one of: %s", opt, text, list);
 }
 
@@ -165,17 +223,18 @@ int cli_parse_sizes(const char *opt, const char *text, size_t **out,
         return cli_fail("out of memory");
     const char *p = text;
     for (size_t i = 0; i < n; i++, p++) {
-        char item[32];
+        char item[32], t[32];
         size_t len = strcspn(p, ",");
         int st = ST_USAGE;
-        if (len == 0 || len >= sizeof item)
-            cli_usage("%s: '%s' is not a comma-separated list of sizes", opt,
-                      text);
-        else {
+        if (len < sizeof item) {
             memcpy(item, p, len);
             item[len] = '\0';
-            st = cli_parse_size(opt, item, 1, (size_t)1 << 24, &v[i]);
         }
+        if (len >= sizeof item || !trim(item, t, sizeof t) || !*t)
+            cli_usage("%s: '%s' is not a comma-separated list of sizes", opt,
+                      text);
+        else
+            st = cli_parse_size(opt, t, 1, (size_t)1 << 24, &v[i]);
         if (st != ST_OK) {
             free(v);
             return st;
@@ -366,6 +425,12 @@ void cli_out_abort(cli_out *out)
     out->buf = NULL;
 }
 
+const char *cli_loss(char *buf, double loss)
+{
+    snprintf(buf, 32, fabs(loss) < 1e6 ? "%.4f" : "%.4g", loss);
+    return buf;
+}
+
 double cli_now(void)
 {
     struct timespec ts;
@@ -390,17 +455,20 @@ const char *cli_activation_name(nn_activation act)
 int cli_parse_activation(const char *opt, const char *text, int allow_softmax,
                          nn_activation *out)
 {
-    int i;
     if (strcmp(text, "linear") == 0)
         text = "identity";
     else if (strcmp(text, "leaky-relu") == 0)
         text = "leaky_relu";
-    int st = cli_parse_choice(opt, text, activation_names, &i);
-    if (st != ST_OK)
-        return st;
+    int i = find_choice(text, activation_names);
     if (i == NN_SOFTMAX && !allow_softmax)
         return cli_usage("%s: softmax is only for the output layer (it is "
                          "chosen by --task classify)", opt);
+    if (i < 0) {
+        char list[256];
+        choice_list(activation_names, allow_softmax ? -1 : NN_SOFTMAX, list,
+                    sizeof list);
+        return cli_usage("%s: '%s' is not one of: %s", opt, text, list);
+    }
     *out = (nn_activation)i;
     return ST_OK;
 }

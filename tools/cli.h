@@ -32,6 +32,9 @@ enum cli_status {
 /* The running subcommand ("train", ...), for messages and --help hints. */
 extern const char *cli_command;
 
+/* "s" unless n is 1: "%zu sample%s", n, CLI_S(n). */
+#define CLI_S(n) ((n) == 1 ? "" : "s")
+
 /* "nnet: <message>" on stderr; returns ST_FAIL. */
 int cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
 
@@ -113,6 +116,11 @@ int cli_out_open(cli_out *out, const char *path);
 int cli_out_commit(cli_out *out);
 /* Abandons the file: nothing is written. */
 void cli_out_abort(cli_out *out);
+
+/* A loss for a line of output: 4 decimals ("0.1234"), but "%g"-style
+ * once it is large ("3.403e+38", not a 39-digit number). Returns buf,
+ * which holds at least 32 bytes. */
+const char *cli_loss(char *buf, double loss);
 
 /* Seconds on a monotonic clock. */
 double cli_now(void);

@@ -152,9 +152,9 @@ static int split(const train_opts *o, dataset *x, targets *t, fit_data *d)
 {
     size_t n = x->rows, n_val = (size_t)llround(o->val_split * (double)n);
     if (o->val_split > 0 && (n_val == 0 || n_val == n))
-        return cli_fail("%s: %zu samples cannot be split into training and "
-                        "validation by --val-split %g", x->path, n,
-                        o->val_split);
+        return cli_fail("%s: %zu sample%s cannot be split into training "
+                        "and validation by --val-split %g", x->path, n,
+                        CLI_S(n), o->val_split);
     if (n_val > 0) {
         int st = shuffle_rows(x->x, x->cols, t->y, t->k, n, o->seed);
         if (st != ST_OK)
@@ -238,9 +238,10 @@ static void print_start(const run *r)
 {
     char layers[256];
     model_layers(r->net, layers, sizeof layers);
-    printf("training %s (%s, %zu parameters) on %zu samples of %s",
-           layers, r->classify ? "classifier" : "regression",
-           nn_param_count(r->net), r->data.n, r->o.in.data);
+    size_t params = nn_param_count(r->net);
+    printf("training %s (%s, %zu parameter%s) on %zu sample%s of %s",
+           layers, r->classify ? "classifier" : "regression", params,
+           CLI_S(params), r->data.n, CLI_S(r->data.n), r->o.in.data);
     if (r->data.n_val)
         printf(", validating on %zu", r->data.n_val);
     if (r->o.mpi)
@@ -259,9 +260,10 @@ static void print_end(const run *r, double seconds)
     else if (r->hist.n < r->o.epochs)
         printf("stopped early: no better validation loss for %zu epochs\n",
                r->o.early_stop);
+    char loss[32];
     if (best < r->hist.n)
-        printf("best validation loss %.4f at epoch %zu (weights restored)\n",
-               r->hist.val_loss[best], best + 1);
+        printf("best validation loss %s at epoch %zu (weights restored)\n",
+               cli_loss(loss, r->hist.val_loss[best]), best + 1);
     printf("trained %zu epoch%s in %.1fs; model written to %s\n", r->hist.n,
            r->hist.n == 1 ? "" : "s", seconds, r->o.out);
 }

@@ -128,6 +128,63 @@ def test_usage_errors():
 
 
 @test
+def test_messages():
+    """Messages say what is wrong, in the right number."""
+    write_blobs()
+    base = ["train", "blobs.csv", "--layers", "4,8,3", "-o", "m.nn", "-q"]
+    for args, message in [
+            (["--epochs", "18446744073709551615"],
+             "--epochs: 18446744073709551615 is out of range 1..2147483648"),
+            (["--epochs", "0"], "--epochs: 0 is out of range 1..2147483648"),
+            (["--seed", "18446744073709551616"],
+             "--seed: 18446744073709551616 is out of range "
+             "0..18446744073709551615"),
+            (["--lr", "1e-320"], "--lr: 1e-320 is out of range (nearer to 0 "
+             "than 2.22507e-308)"),
+            (["--lr", "1e309"], "--lr: 1e309 is out of range (its magnitude "
+             "is beyond 1.79769e+308)"),
+            (["--lr", "inf"], "--lr: inf is not finite"),
+            (["--lr", "nan"], "--lr: nan is not finite"),
+            (["--activation", "swish"], "--activation: 'swish' is not one "
+             "of: identity, sigmoid, tanh, relu, leaky_relu")]:
+        p = run(*base, *args, rc=2)
+        check(p.stderr.splitlines()[0] == "nnet train: " + message,
+              "%s: %r" % (args, p.stderr))
+    # blanks around sizes: both sides alike
+    run("train", "blobs.csv", "--layers", "4,8,3", "-o", "a.nn", "-q")
+    run("train", "blobs.csv", "--layers", " 4, 8 ,3 ", "-o", "b.nn", "-q")
+    check((WORK / "a.nn").read_bytes() == (WORK / "b.nn").read_bytes(),
+          "' 4, 8 ,3 ' is 4,8,3")
+    # one sample, one column
+    (WORK / "one.csv").write_text("a,b,c,d,y\n1,2,3,4,0\n")
+    p = run("train", "one.csv", "--layers", "4,8,3", "-o", "one.nn")
+    check(p.stdout.startswith("training 4-8-3 (classifier, 67 parameters) "
+                              "on 1 sample of one.csv\n"), p.stdout)
+    p = run("eval", "one.nn", "one.csv")
+    check(field(p.stdout, "data") == "one.csv (1 sample)", p.stdout)
+    (WORK / "col.csv").write_text("1\n2\n")
+    p = run("train", "col.csv", "--layers", "1,2", "-o", "c.nn", rc=1)
+    check(p.stderr.strip() == "nnet: col.csv: 1 column, but --layers asks "
+          "for 1 input plus a label column (or give --labels FILE)", p.stderr)
+    # a huge loss in %g style, not 39 digits
+    (WORK / "big.csv").write_text("a,b,y\n" + "1,2,1e18\n" * 8)
+    p = run("train", "big.csv", "--layers", "2,1", "--task", "regress",
+            "--optimizer", "sgd", "--lr", "1e-30", "--epochs", "1",
+            "--no-standardize", "-o", "big.nn")
+    check(re.search(r"^epoch 1/1  loss \d(\.\d+)?e\+3[56]  ", p.stdout, re.M)
+          and not re.search(r"\d{12}", p.stdout), p.stdout)
+    # info on a FIFO: the model's size, not the FIFO's 0 bytes
+    os.mkfifo(WORK / "pipe")
+    writer = threading.Thread(target=lambda: (WORK / "pipe").write_bytes(
+        (WORK / "a.nn").read_bytes()))
+    writer.start()
+    p = run("info", "pipe", timeout=60)
+    writer.join(60)
+    check(field(p.stdout, "file") == "pipe (%d bytes)" %
+          len((WORK / "a.nn").read_bytes()), p.stdout)
+
+
+@test
 def test_bad_setting_values():
     """Values libnn rejects are usage errors that name the option."""
     write_blobs()
