@@ -174,35 +174,24 @@ int nn__outfile_in_place(const char *path)
     return !S_ISREG(st.st_mode) || descriptor_of(path) >= 0;
 }
 
-static int open_in_place(nn__outfile *o, const char *path, const char **step)
+/* `fd`: the descriptor `path` names, or -1 to open `path`. */
+static int open_in_place(nn__outfile *o, const char *path, int fd,
+                         const char **step)
 {
-    o->target = strdup(path);
-    if (o->target == NULL) {
-        *step = "out of memory";
-        return ENOMEM;
-    }
     /* the descriptor itself, at its offset and with its O_APPEND; else
      * no O_TRUNC, no O_CREAT: a device or pipe is only written to */
-    int fd = descriptor_of(path);
     o->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0)
                     : open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (o->fd >= 0)
         return 0;
-    int err = errno;
-    free(o->target);
-    o->target = NULL;
     *step = "cannot open";
-    return err;
+    return errno;
 }
 
-static int open_temporary(nn__outfile *o, const char *path, const char **step)
+/* A temporary file beside o->target. */
+static int open_temporary(nn__outfile *o, const char **step)
 {
     static const char suffix[] = ".tmp-XXXXXX";
-    o->target = nn__outfile_target(path);
-    if (o->target == NULL) {
-        *step = "cannot follow its symbolic links";
-        return errno;
-    }
     size_t n = strlen(o->target);
     o->tmp = malloc(n + sizeof suffix);
     if (o->tmp == NULL) {
@@ -229,15 +218,27 @@ static int open_temporary(nn__outfile *o, const char *path, const char **step)
 int nn__outfile_open(nn__outfile *o, const char *path, const char **step)
 {
     o->fd = -1;
-    o->target = o->tmp = NULL;
+    o->tmp = NULL;
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    int exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
         *step = "cannot write over a directory";
         return EISDIR;
     }
-    if (nn__outfile_in_place(path))
-        return open_in_place(o, path, step);
-    return open_temporary(o, path, step);
+    int fd;
+    o->target = walk_links(path, &fd);
+    if (o->target == NULL) {
+        int err = errno;
+        *step = err == ENOMEM ? "out of memory"
+                              : "cannot follow its symbolic links";
+        return err;
+    }
+    if (fd >= 0 || (exists && !S_ISREG(st.st_mode))) {
+        free(o->target);
+        o->target = NULL;
+        return open_in_place(o, path, fd, step);
+    }
+    return open_temporary(o, step);
 }
 
 int nn__outfile_write(nn__outfile *o, const void *data, size_t n,

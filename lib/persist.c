@@ -696,6 +696,8 @@ static int write_model_file(const char *path, const unsigned char *data,
         else
             nn__outfile_abort(&o);
     }
+    if (err == ENOMEM)
+        return nn__fail(NULL, NN_ENOMEM, "%s: out of memory", path);
     return err == 0 ? NN_OK : io_fail(err, step, path);
 }
 
