@@ -158,14 +158,19 @@ static int starts_string(const parser *ps)
 /* One quoted string, appended to v (adjacent strings concatenate). */
 static int string_part(parser *ps, pyval *v, int *is_bytes)
 {
-    int raw = 0, bytes = 0;
-    while (ps->p < ps->end && strchr("rRuUbB", *ps->p) != NULL) {
-        char c = (char)(*ps->p++ | 0x20);
-        raw |= c == 'r';
-        bytes |= c == 'b';
-    }
-    if (ps->p >= ps->end || (*ps->p != '\'' && *ps->p != '"'))
+    char prefix[3] = "";
+    size_t np = 0;
+    while (ps->p < ps->end && np < 2 && strchr("rRuUbB", *ps->p) != NULL)
+        prefix[np++] = (char)(*ps->p++ | 0x20);
+    prefix[np] = '\0';
+    /* Python 3's string prefixes: u, r, b, br, rb */
+    static const char *const valid[] = {"", "u", "r", "b", "br", "rb"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
+        known |= strcmp(prefix, valid[i]) == 0;
+    if (!known || ps->p >= ps->end || (*ps->p != '\'' && *ps->p != '"'))
         return fail(ps, "a name that is not a literal");
+    int raw = strchr(prefix, 'r') != NULL, bytes = strchr(prefix, 'b') != NULL;
     char quote = *ps->p++;
     if (ps->p + 1 < ps->end && ps->p[0] == quote && ps->p[1] == quote)
         return fail(ps, "a triple-quoted string");
@@ -193,7 +198,9 @@ static int string_part(parser *ps, pyval *v, int *is_bytes)
                 c = (char)o;
             } else if (e == '\n') {
                 continue; /* a continued line */
-            } else if (e == 'x' || e == 'u' || e == 'U' || e == 'N') {
+            } else if (e == 'x') {
+                return fail(ps, "a truncated \\x escape");
+            } else if (!bytes && (e == 'u' || e == 'U' || e == 'N')) {
                 /* \u, \U and \N name characters a dtype never holds */
                 c = '\x7f';
                 while (ps->p < ps->end && is_name_char(*ps->p))

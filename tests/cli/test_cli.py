@@ -617,6 +617,11 @@ NPY_HEADERS = [
     "{'descr': '>f4', 'fortran_order': False, 'shape': (3, 2), }",
     "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), "
     "[1]: 2}",
+    "{'descr': ur'<f4', 'fortran_order': False, 'shape': (3, 2), }",
+    "{'descr': '\\x3', 'descr': '<f4', 'fortran_order': False, "
+    "'shape': (3, 2), }",
+    "{'descr': Rb'<f4', 'descr': '<f4', 'fortran_order': False, "
+    "'shape': (3, 2), }",
 ]
 
 
