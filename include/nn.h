@@ -418,7 +418,10 @@ NN_API int nn_option_bounds(int option, double *lower, double *upper,
  * @param[out]    y_hat batch x sizes[last] outputs.
  * @return ::NN_OK; ::NN_EINVAL for NULL pointers or a zero batch;
  *         ::NN_ESHAPE for a batch too large to address; ::NN_ENOMEM;
- *         ::NN_ENUMERIC for a NaN or infinity in `x`.
+ *         ::NN_ENUMERIC for a NaN or infinity in `x`, or for an output
+ *         that is not finite (finite but huge inputs can overflow), the
+ *         message naming the first such row (0-based); `y_hat` is then
+ *         left unchanged, while nn_outputs() shows the failed pass.
  */
 NN_API int nn_forward(nn_net *net, const float *x, size_t batch, float *y_hat);
 
@@ -542,7 +545,14 @@ NN_API int nn_shuffle(nn_net *net, size_t *order, size_t n);
  * @param[in]  batch number of samples, >= 1.
  * @param[out] y_hat batch x sizes[last] outputs.
  * @return ::NN_OK; ::NN_EINVAL; ::NN_ESHAPE; ::NN_ENOMEM; ::NN_ENUMERIC for a
- *         NaN or infinity in `x`. Details in nn_last_error(NULL).
+ *         NaN or infinity in `x`, or for an output that is not finite
+ *         (finite but huge inputs can overflow), the message naming the
+ *         first such row (0-based: "the outputs of row 17 are not
+ *         finite"). Details in nn_last_error(NULL). Then the rows of
+ *         `y_hat` up to and including that one hold their outputs (so a
+ *         caller may look for the first non-finite row itself); beyond it,
+ *         and after any other error, the contents of `y_hat` are
+ *         unspecified.
  */
 NN_API int nn_predict(const nn_net *net, const float *x, size_t batch,
                       float *y_hat);
@@ -563,8 +573,10 @@ NN_API int nn_predict(const nn_net *net, const float *x, size_t batch,
  * @param[in]  n        number of samples, >= 1.
  * @param[out] cost     receives the mean loss; may be NULL.
  * @param[out] accuracy receives the accuracy in [0, 1]; may be NULL.
- * @return as nn_predict(); also ::NN_ENUMERIC for non-finite targets or
- *         cost. Details in nn_last_error(NULL).
+ * @return as nn_predict() (a non-finite output is ::NN_ENUMERIC naming
+ *         its row); also ::NN_ENUMERIC for non-finite targets or a mean
+ *         loss that is not finite. `cost` and `accuracy` are written only
+ *         on success. Details in nn_last_error(NULL).
  */
 NN_API int nn_evaluate(const nn_net *net, const float *x, const float *y,
                        size_t n, double *cost, double *accuracy);
@@ -828,10 +840,27 @@ NN_API int nn_layer_params(nn_net *net, size_t layer, float **weights,
 
 /**
  * @brief Save the network (architecture, parameters, settings, optimizer
- *        state, generator) to a file; see docs/format.md. Writes a temporary
- *        file beside `path` and renames it, so `path` is never half-written.
- *        Thread-safe (reads `net` only).
- * @return ::NN_OK; ::NN_EINVAL; ::NN_ENOMEM; ::NN_EIO.
+ *        state, generator) to a file; see docs/format.md.
+ *
+ * What `path` names decides how it is written, so that nothing the caller
+ * owns is destroyed:
+ * - a regular file, or nothing yet: a temporary file beside it is written,
+ *   synced and renamed over it, so `path` holds the old model or the new
+ *   one, never part of one, and a failed save removes the temporary file.
+ *   The replaced file's permissions are kept; a new file gets 0666 minus
+ *   the umask. The process must not be killed meanwhile (a caller that
+ *   handles SIGINT should hold it back around the call, as `nnet` does),
+ *   or the temporary file (`path` + ".tmp-XXXXXX") stays.
+ * - a symbolic link: followed; the file it points to is replaced (created
+ *   for a dangling link) and the link stays a link.
+ * - a character device, FIFO or socket, or an open descriptor named by
+ *   /dev/stdout, /dev/stderr, /dev/fd/N or /proc/self/fd/N: written in
+ *   place, never replaced (so "/dev/null" works for every user).
+ * - a directory: ::NN_EIO, nothing written.
+ *
+ * Thread-safe (reads `net` only).
+ * @return ::NN_OK; ::NN_EINVAL; ::NN_ENOMEM; ::NN_EIO (the detail names the
+ *         path and the step that failed).
  */
 NN_API int nn_save(const nn_net *net, const char *path);
 

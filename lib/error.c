@@ -69,3 +69,17 @@ NN__VECTORIZE int nn__all_finite(const float *v, size_t n)
     }
     return !(carry & 0x80000000u);
 }
+
+int nn__check_outputs(nn_net *err_net, const char *fn, const float *y_hat,
+                      size_t first, size_t rows, size_t n_out)
+{
+    if (nn__all_finite(y_hat, rows * n_out))
+        return NN_OK;
+    size_t i = 0;
+    while (i + 1 < rows && nn__all_finite(y_hat + i * n_out, n_out))
+        i++;
+    return nn__fail(err_net, NN_ENUMERIC,
+                    "%s: the outputs of row %zu are not finite (NaN or "
+                    "infinity): its inputs are too large for the network",
+                    fn, first + i);
+}

@@ -61,6 +61,13 @@ static inline int nn__add_ok(size_t a, size_t b, size_t *out)
 /* 1 when every value is finite (no NaN, no infinity). */
 int nn__all_finite(const float *v, size_t n);
 
+/* After a forward pass over rows [first, first + rows) of a call's data:
+ * NN_OK when all `rows` x `n_out` outputs at `y_hat` are finite, else
+ * NN_ENUMERIC naming the first row that is not (recorded on err_net;
+ * NULL: the thread's slot only). */
+int nn__check_outputs(nn_net *err_net, const char *fn, const float *y_hat,
+                      size_t first, size_t rows, size_t n_out);
+
 /* ---- nn.c ---- */
 /* Checks a batch's size and that x (and y, when not NULL) are finite;
  * failures are recorded on err_net (NULL: thread slot only). */

@@ -327,8 +327,10 @@ int nn_forward(nn_net *net, const float *x, size_t batch, float *y_hat)
     NN__TRY(nn__check_data(net, "nn_forward", net, x, NULL, batch));
     NN__TRY(nn__buffers_reserve(net, batch));
     nn__forward_train(net, x, batch, 0);
-    memcpy(y_hat, net->buf.act[net->n_sizes - 1],
-           batch * net->sizes[net->n_sizes - 1] * sizeof *y_hat);
+    size_t n_out = net->sizes[net->n_sizes - 1];
+    const float *out = net->buf.act[net->n_sizes - 1];
+    NN__TRY(nn__check_outputs(net, "nn_forward", out, 0, batch, n_out));
+    memcpy(y_hat, out, batch * n_out * sizeof *y_hat);
     return NN_OK;
 }
 

@@ -16,7 +16,8 @@
  *
  * nn_save writes a temporary file beside the target, syncs it and renames
  * it over the target: the path holds the old model or the new one, never
- * part of one, and a failed save removes its temporary file.
+ * part of one, and a failed save removes its temporary file. Devices and
+ * FIFOs are written in place, and links are followed (outfile.h).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "outfile.h"
 #include "persist.h"
 
 _Static_assert(sizeof(float) == 4, "the format stores IEEE-754 binary32");
@@ -677,118 +679,26 @@ static int io_fail(int err, const char *fmt_what, const char *path)
     return nn__fail(NULL, NN_EIO, "%s: %s: %s", path, fmt_what, msg);
 }
 
-/* The calling process's umask, read without changing it (umask(2) would
- * race with other threads); 022 when /proc is not there. */
-static mode_t process_umask(void)
+/* Writes the model to `path` by outfile.c's rules: a regular file (or the
+ * file a link points to) is replaced whole through a temporary file beside
+ * it, keeping its permissions; a device or FIFO is written in place. On
+ * failure the temporary file is removed and the file is untouched. */
+static int write_model_file(const char *path, const unsigned char *data,
+                            size_t size)
 {
-    char buf[1024];
-    mode_t mask = 022;
-    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mask;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return mask;
-    buf[n] = '\0';
-    const char *line = strstr(buf, "\nUmask:");
-    if (line != NULL)
-        mask = (mode_t)strtoul(line + 7, NULL, 8) & 0777;
-    return mask;
-}
-
-/* Permissions for the new file: the old file's when replacing one, else
- * what open(path, O_CREAT, 0666) would give. mkstemp's 0600 would make a
- * replaced model unreadable to the users who could read it before. */
-static mode_t new_file_mode(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        return st.st_mode & 07777;
-    return 0666 & ~process_umask();
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        size_t chunk = n < (size_t)SSIZE_MAX ? n : (size_t)SSIZE_MAX;
-        ssize_t k = write(fd, p, chunk);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        p += k;
-        n -= (size_t)k;
+    nn__outfile o;
+    const char *step = "";
+    int err = nn__outfile_open(&o, path, &step);
+    if (err == 0) {
+        err = nn__outfile_write(&o, data, size, &step);
+        if (err == 0)
+            err = nn__outfile_commit(&o, &step);
+        else
+            nn__outfile_abort(&o);
     }
-    return 0;
-}
-
-/* Makes the rename durable; best effort, as some file systems refuse
- * fsync on directories and the rename itself has already succeeded. */
-static void sync_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (slash == NULL) {
-        dir = malloc(2);
-        if (dir != NULL)
-            memcpy(dir, ".", 2);
-    } else {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(n + 1);
-        if (dir != NULL) {
-            memcpy(dir, path, n);
-            dir[n] = '\0';
-        }
-    }
-    if (dir == NULL)
-        return;
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
-/* Writes data to a temporary file beside path, syncs it and renames it over
- * path. On failure the temporary file is removed and path is untouched. */
-static int write_atomic(const char *path, const unsigned char *data,
-                        size_t size)
-{
-    static const char suffix[] = ".tmp-XXXXXX";
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof suffix);
-    if (tmp == NULL)
-        return nn__fail(NULL, NN_ENOMEM, "nn_save: out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int rc =
-            io_fail(errno, "cannot create a temporary file beside it", path);
-        free(tmp);
-        return rc;
-    }
-    (void)fchmod(fd, new_file_mode(path));
-
-    int rc = NN_OK, err = write_all(fd, data, size);
-    if (err != 0)
-        rc = io_fail(err, "cannot write the temporary file", path);
-    else if (fsync(fd) != 0)
-        rc = io_fail(errno, "cannot sync the temporary file", path);
-    if (close(fd) != 0 && rc == NN_OK)
-        rc = io_fail(errno, "cannot close the temporary file", path);
-    if (rc == NN_OK && rename(tmp, path) != 0)
-        rc = io_fail(errno, "cannot rename the temporary file over it", path);
-    if (rc != NN_OK)
-        (void)unlink(tmp);
-    else
-        sync_parent(path);
-    free(tmp);
-    return rc;
+    if (err == ENOMEM)
+        return nn__fail(NULL, NN_ENOMEM, "%s: out of memory", path);
+    return err == 0 ? NN_OK : io_fail(err, step, path);
 }
 
 /* Reads the whole stream, but never more than a valid header declares plus
@@ -895,7 +805,7 @@ int nn_save(const nn_net *net, const char *path)
     NN__CHECK(NULL, data != NULL, NN_ENOMEM,
               "nn_save: out of memory for a %zu-byte model", size);
     model_write(net, data, size);
-    int rc = write_atomic(path, data, size);
+    int rc = write_model_file(path, data, size);
     free(data);
     return rc;
 }

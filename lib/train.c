@@ -390,13 +390,16 @@ int nn_predict(const nn_net *net, const float *x, size_t batch, float *y_hat)
     scratch s;
     NN__CHECK(NULL, scratch_alloc(net, chunk, 0, &s), NN_ENOMEM,
               "nn_predict: cannot allocate scratch for %zu rows", chunk);
-    for (size_t start = 0; start < batch; start += chunk) {
+    int rc = NN_OK;
+    for (size_t start = 0; start < batch && rc == NN_OK; start += chunk) {
         size_t rows = batch - start < chunk ? batch - start : chunk;
         s.out[net->n_sizes - 1] = y_hat + start * n_out;
         nn__forward(net, x + start * n_in, rows, s.out, NULL, NULL, 1);
+        rc = nn__check_outputs(NULL, "nn_predict", y_hat + start * n_out,
+                               start, rows, n_out);
     }
     free(s.block);
-    return NN_OK;
+    return rc;
 }
 
 /* Index of the largest value; ties go to the lowest index. */
@@ -437,18 +440,23 @@ int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
     s.out[net->n_sizes - 1] = s.y_hat;
     double loss = 0.0;
     size_t correct = 0;
-    for (size_t start = 0; start < n; start += chunk) {
+    int rc = NN_OK;
+    for (size_t start = 0; start < n && rc == NN_OK; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         const float *yc = y + start * n_out;
         nn__forward(net, x + start * n_in, rows, s.out, s.logits, NULL, 1);
+        rc = nn__check_outputs(NULL, "nn_evaluate", s.y_hat, start, rows,
+                               n_out);
         loss += nn__loss_sum(net->set.loss, s.y_hat, s.logits, yc, rows,
                              n_out);
         correct += count_correct(s.y_hat, yc, rows, n_out);
     }
     free(s.block);
+    NN__TRY(rc);
     loss /= (double)n;
     NN__CHECK(NULL, isfinite(loss), NN_ENUMERIC,
-              "nn_evaluate: the cost is not finite");
+              "nn_evaluate: the mean loss is not finite (the outputs are, "
+              "but their loss against the targets overflows)");
     if (cost)
         *cost = loss;
     if (accuracy)

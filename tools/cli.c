@@ -7,16 +7,21 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <float.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 
 const char *cli_command = NULL;
 
@@ -65,8 +70,11 @@ int cli_usage(const char *fmt, ...)
 int cli_fail_nn(const char *what, int rc, const nn_net *net)
 {
     const char *detail = nn_last_error(net);
+    size_t n = strlen(what);
     if (!*detail)
         detail = nn_error_string(rc);
+    else if (strncmp(detail, what, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
+        detail += n + 2; /* "nn_history: nn_history: ..." says it twice */
     return cli_fail("%s: %s (%s)", what, detail, nn_error_name(rc));
 }
 
@@ -88,30 +96,61 @@ int cli_help(const char *text)
 
 /* ---- option values ---- */
 
+/* `text` without the blanks around it, into buf; 0 when it does not fit.
+ * Leading and trailing blanks are treated alike ("--layers ' 4, 8 ,3'"). */
+static int trim(const char *text, char *buf, size_t cap)
+{
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+        n--;
+    if (n >= cap)
+        return 0;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    return 1;
+}
+
+static int all_digits(const char *t)
+{
+    if (!*t)
+        return 0;
+    for (; *t; t++)
+        if (*t < '0' || *t > '9')
+            return 0;
+    return 1;
+}
+
 int cli_parse_size(const char *opt, const char *text, size_t min, size_t max,
                    size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    /* strtoull accepts a sign and wraps "-1" around: reject it here. */
-    if (!*text || *end || errno || strchr(text, '-') || v < min || v > max)
-        return max >= ((size_t)1 << 31)
-                   ? cli_usage("%s: '%s' is not an integer >= %zu", opt, text,
+    char t[64];
+    int big = max >= ((size_t)1 << 31);
+    if (!trim(text, t, sizeof t) || !all_digits(t))
+        return big ? cli_usage("%s: '%s' is not an integer >= %zu", opt, text,
                                min)
                    : cli_usage("%s: '%s' is not an integer in %zu..%zu", opt,
                                text, min, max);
+    errno = 0;
+    unsigned long long v = strtoull(t, NULL, 10);
+    if (errno == ERANGE || v < min || v > max)
+        return cli_usage("%s: %s is out of range %zu..%zu", opt, t, min, max);
     *out = (size_t)v;
     return ST_OK;
 }
 
 int cli_parse_u64(const char *opt, const char *text, uint64_t *out)
 {
-    char *end;
+    char t[64], *end;
     errno = 0;
-    unsigned long long v = strtoull(text, &end, 0);
-    if (!*text || *end || errno || strchr(text, '-'))
+    int ok = trim(text, t, sizeof t) && *t && !strchr(t, '-') && *t != '+';
+    unsigned long long v = ok ? strtoull(t, &end, 0) : 0;
+    if (!ok || *end)
         return cli_usage("%s: '%s' is not a non-negative integer", opt, text);
+    if (errno == ERANGE)
+        return cli_usage("%s: %s is out of range 0..%" PRIu64, opt, t,
+                         UINT64_MAX);
     *out = (uint64_t)v;
     return ST_OK;
 }
@@ -119,32 +158,57 @@ int cli_parse_u64(const char *opt, const char *text, uint64_t *out)
 int cli_parse_double(const char *opt, const char *text, double min,
                      double max, double *out)
 {
-    char *end;
+    char t[128], *end = NULL;
     errno = 0;
-    double v = strtod(text, &end);
-    if (!*text || *end || errno || !isfinite(v))
+    int ok = trim(text, t, sizeof t) && *t;
+    double v = ok ? strtod(t, &end) : 0;
+    if (!ok || *end)
         return cli_usage("%s: '%s' is not a number", opt, text);
+    if (isnan(v) || (isinf(v) && errno != ERANGE))
+        return cli_usage("%s: %s is not finite", opt, t);
+    if (errno == ERANGE && fabs(v) > 1)
+        return cli_usage("%s: %s is out of range (its magnitude is beyond "
+                         "%g)", opt, t, DBL_MAX);
+    if (errno == ERANGE && (v == 0 || fabs(v) < DBL_MIN))
+        return cli_usage("%s: %s is out of range (nearer to 0 than %g)", opt,
+                         t, DBL_MIN);
     if (v < min || v > max)
-        return cli_usage("%s: %s is out of range [%g, %g]", opt, text, min,
-                         max);
+        return cli_usage("%s: %s is out of range [%g, %g]", opt, t, min, max);
     *out = v;
     return ST_OK;
+}
+
+/* `names` as "a, b, c", leaving out index `skip` (-1: none). */
+static void choice_list(const char *const *names, int skip, char *list,
+                        size_t cap)
+{
+    list[0] = '\0';
+    for (int i = 0; names[i]; i++) {
+        if (i == skip || strlen(list) + strlen(names[i]) + 3 >= cap)
+            continue;
+        strcat(list, *list ? ", " : "");
+        strcat(list, names[i]);
+    }
+}
+
+static int find_choice(const char *text, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(text, names[i]) == 0)
+            return i;
+    return -1;
 }
 
 int cli_parse_choice(const char *opt, const char *text,
                      const char *const *names, int *out)
 {
-    char list[256] = "";
-    for (int i = 0; names[i]; i++) {
-        if (strcmp(text, names[i]) == 0) {
-            *out = i;
-            return ST_OK;
-        }
-        if (strlen(list) + strlen(names[i]) + 3 < sizeof list) {
-            strcat(list, i ? ", " : "");
-            strcat(list, names[i]);
-        }
+    int i = find_choice(text, names);
+    if (i >= 0) {
+        *out = i;
+        return ST_OK;
     }
+    char list[256];
+    choice_list(names, -1, list, sizeof list);
     return cli_usage("%s: '%s' is not one of: %s", opt, text, list);
 }
 
@@ -159,17 +223,18 @@ int cli_parse_sizes(const char *opt, const char *text, size_t **out,
         return cli_fail("out of memory");
     const char *p = text;
     for (size_t i = 0; i < n; i++, p++) {
-        char item[32];
+        char item[32], t[32];
         size_t len = strcspn(p, ",");
         int st = ST_USAGE;
-        if (len == 0 || len >= sizeof item)
-            cli_usage("%s: '%s' is not a comma-separated list of sizes", opt,
-                      text);
-        else {
+        if (len < sizeof item) {
             memcpy(item, p, len);
             item[len] = '\0';
-            st = cli_parse_size(opt, item, 1, (size_t)1 << 24, &v[i]);
         }
+        if (len >= sizeof item || !trim(item, t, sizeof t) || !*t)
+            cli_usage("%s: '%s' is not a comma-separated list of sizes", opt,
+                      text);
+        else
+            st = cli_parse_size(opt, t, 1, (size_t)1 << 24, &v[i]);
         if (st != ST_OK) {
             free(v);
             return st;
@@ -183,89 +248,187 @@ int cli_parse_sizes(const char *opt, const char *text, size_t **out,
 
 /* ---- files ---- */
 
-/* The directory part of `path` ("." when it has none), malloc'd. */
-static char *dir_of(const char *path)
+/* The termination signals held back while a temporary file exists, so
+ * that no signal can leave one behind; SIGUSR1 is the stop request under
+ * --mpi (progress.c). */
+static const int held_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
+#define N_HELD (sizeof held_signals / sizeof held_signals[0])
+static struct sigaction held_saved[N_HELD];
+static volatile sig_atomic_t held_pending = 0;
+
+static void hold_signal(int sig)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    size_t len = slash == path ? 1 : (size_t)(slash - path);
-    char *dir = malloc(len + 1);
-    if (dir) {
-        memcpy(dir, path, len);
-        dir[len] = '\0';
-    }
-    return dir;
+    held_pending = sig;
 }
 
-int cli_check_writable(const char *opt, const char *path)
+void cli_signals_hold(void)
 {
-    char *dir = dir_of(path);
-    if (!dir)
-        return cli_fail("out of memory");
-    int ok = access(dir, W_OK | X_OK) == 0;
-    int err = errno;
-    int st = ok ? ST_OK
-                : cli_fail("%s %s: cannot write into directory '%s': %s", opt,
-                           path, dir, strerror(err));
-    free(dir);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = hold_signal;
+    sigemptyset(&sa.sa_mask);
+    held_pending = 0;
+    for (size_t i = 0; i < N_HELD; i++)
+        sigaction(held_signals[i], &sa, &held_saved[i]);
+}
+
+void cli_signals_release(void)
+{
+    for (size_t i = 0; i < N_HELD; i++)
+        sigaction(held_signals[i], &held_saved[i], NULL);
+    int sig = held_pending;
+    held_pending = 0;
+    if (sig)
+        raise(sig); /* now with the disposition it would have met */
+}
+
+/* Checks one output path; `*id` receives its identity for comparisons. */
+typedef struct file_id {
+    int known;    /* 0: a device, a FIFO, or not reachable: not compared */
+    dev_t dev;
+    ino_t ino;
+    char *name;   /* a file not there yet: its name in directory dev:ino */
+} file_id;
+
+static void id_of(const char *path, file_id *id)
+{
+    struct stat st;
+    memset(id, 0, sizeof *id);
+    if (nn__outfile_in_place(path))
+        return;
+    if (stat(path, &st) == 0) {
+        /* devices and FIFOs may well be shared: -o /dev/null --log
+         * /dev/null */
+        if (S_ISREG(st.st_mode))
+            *id = (file_id){1, st.st_dev, st.st_ino, NULL};
+        return;
+    }
+    char *target = nn__outfile_target(path);
+    if (!target)
+        return;
+    char *slash = strrchr(target, '/');
+    const char *base = slash ? slash + 1 : target;
+    char *name = strdup(base);
+    if (slash)
+        slash[slash == target] = '\0'; /* "/" stays "/" */
+    if (name && stat(slash ? target : ".", &st) == 0)
+        *id = (file_id){1, st.st_dev, st.st_ino, name};
+    else
+        free(name);
+    free(target);
+}
+
+static int same_file(const file_id *a, const file_id *b)
+{
+    return a->known && b->known && a->dev == b->dev && a->ino == b->ino &&
+           (a->name == NULL) == (b->name == NULL) &&
+           (!a->name || strcmp(a->name, b->name) == 0);
+}
+
+static int check_writable(const cli_file *out)
+{
+    char *where = NULL;
+    int err = nn__outfile_check(out->path, &where);
+    int st = ST_OK;
+    if (err == EISDIR)
+        st = cli_fail("%s %s: is a directory (name a file in it)", out->what,
+                      out->path);
+    else if (err && where)
+        st = cli_fail("%s %s: cannot write into directory '%s': %s",
+                      out->what, out->path, where, strerror(err));
+    else if (err)
+        st = cli_fail("%s %s: %s", out->what, out->path, strerror(err));
+    free(where);
     return st;
+}
+
+int cli_check_outputs(const cli_file *outs, size_t n_out, const cli_file *ins,
+                      size_t n_in)
+{
+    size_t n = n_out + n_in;
+    file_id *ids = calloc(n ? n : 1, sizeof *ids);
+    if (!ids)
+        return cli_fail("out of memory");
+    int st = ST_OK;
+    for (size_t i = 0; i < n; i++)
+        id_of(i < n_out ? outs[i].path : ins[i - n_out].path, &ids[i]);
+    for (size_t i = 0; i < n_out && st == ST_OK; i++) {
+        st = check_writable(&outs[i]);
+        /* each pair once: outputs after i, and every input */
+        for (size_t j = i + 1; j < n && st == ST_OK; j++) {
+            if (!same_file(&ids[i], &ids[j]))
+                continue;
+            const cli_file *other = j < n_out ? &outs[j] : &ins[j - n_out];
+            st = cli_usage("%s %s is the same file as %s %s: an output "
+                           "never replaces an input or another output",
+                           outs[i].what, outs[i].path, other->what,
+                           other->path);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i].name);
+    free(ids);
+    return st;
+}
+
+int cli_write_file(const char *path, const void *data, size_t len)
+{
+    nn__outfile o;
+    const char *step = "";
+    /* in place (a device, a FIFO) there is no temporary file to protect,
+     * and Ctrl-C must still end a wait for a FIFO's reader */
+    int hold = !nn__outfile_in_place(path);
+    fflush(stdout); /* --log /dev/stdout: after the lines printed so far */
+    if (hold)
+        cli_signals_hold();
+    int err = nn__outfile_open(&o, path, &step);
+    if (!err) {
+        err = nn__outfile_write(&o, data, len, &step);
+        if (!err)
+            err = nn__outfile_commit(&o, &step);
+        else
+            nn__outfile_abort(&o);
+    }
+    if (hold)
+        cli_signals_release();
+    return err ? cli_fail("%s: %s: %s", path, step, strerror(err)) : ST_OK;
 }
 
 int cli_out_open(cli_out *out, const char *path)
 {
-    size_t len = strlen(path);
     out->path = path;
-    out->f = NULL;
-    out->tmp = malloc(len + sizeof ".tmp.XXXXXX");
-    if (!out->tmp)
-        return cli_fail("out of memory");
-    memcpy(out->tmp, path, len);
-    memcpy(out->tmp + len, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(out->tmp);
-    if (fd < 0 || !(out->f = fdopen(fd, "w"))) {
-        int err = errno;
-        if (fd >= 0) {
-            close(fd);
-            remove(out->tmp);
-        }
-        free(out->tmp);
-        out->tmp = NULL;
-        return cli_fail("%s: cannot create: %s", path, strerror(err));
-    }
-    return ST_OK;
+    out->buf = NULL;
+    out->len = 0;
+    out->f = open_memstream(&out->buf, &out->len);
+    return out->f ? ST_OK : cli_fail("out of memory");
 }
 
 int cli_out_commit(cli_out *out)
 {
     int bad = ferror(out->f);
-    int err = errno;
-    if (fclose(out->f) != 0 && !bad) {
+    if (fclose(out->f) != 0)
         bad = 1;
-        err = errno;
-    }
     out->f = NULL;
-    if (!bad && rename(out->tmp, out->path) != 0) {
-        bad = 1;
-        err = errno;
-    }
-    if (bad)
-        remove(out->tmp);
-    free(out->tmp);
-    out->tmp = NULL;
-    return bad ? cli_fail("%s: cannot write: %s", out->path, strerror(err))
-               : ST_OK;
+    int st = bad ? cli_fail("%s: out of memory", out->path)
+                 : cli_write_file(out->path, out->buf, out->len);
+    free(out->buf);
+    out->buf = NULL;
+    return st;
 }
 
 void cli_out_abort(cli_out *out)
 {
     if (out->f)
         fclose(out->f);
-    if (out->tmp)
-        remove(out->tmp);
-    free(out->tmp);
+    free(out->buf);
     out->f = NULL;
-    out->tmp = NULL;
+    out->buf = NULL;
+}
+
+const char *cli_loss(char *buf, double loss)
+{
+    snprintf(buf, 32, fabs(loss) < 1e6 ? "%.4f" : "%.4g", loss);
+    return buf;
 }
 
 double cli_now(void)
@@ -292,17 +455,20 @@ const char *cli_activation_name(nn_activation act)
 int cli_parse_activation(const char *opt, const char *text, int allow_softmax,
                          nn_activation *out)
 {
-    int i;
     if (strcmp(text, "linear") == 0)
         text = "identity";
     else if (strcmp(text, "leaky-relu") == 0)
         text = "leaky_relu";
-    int st = cli_parse_choice(opt, text, activation_names, &i);
-    if (st != ST_OK)
-        return st;
+    int i = find_choice(text, activation_names);
     if (i == NN_SOFTMAX && !allow_softmax)
         return cli_usage("%s: softmax is only for the output layer (it is "
                          "chosen by --task classify)", opt);
+    if (i < 0) {
+        char list[256];
+        choice_list(activation_names, allow_softmax ? -1 : NN_SOFTMAX, list,
+                    sizeof list);
+        return cli_usage("%s: '%s' is not one of: %s", opt, text, list);
+    }
     *out = (nn_activation)i;
     return ST_OK;
 }

@@ -32,6 +32,9 @@ enum cli_status {
 /* The running subcommand ("train", ...), for messages and --help hints. */
 extern const char *cli_command;
 
+/* "s" unless n is 1: "%zu sample%s", n, CLI_S(n). */
+#define CLI_S(n) ((n) == 1 ? "" : "s")
+
 /* "nnet: <message>" on stderr; returns ST_FAIL. */
 int cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
 
@@ -72,24 +75,52 @@ int cli_parse_choice(const char *opt, const char *text,
 int cli_parse_sizes(const char *opt, const char *text, size_t **out,
                     size_t *count);
 
-/* Checks before a long run that `path` can be created: its directory
- * exists and is writable. Returns ST_OK or ST_FAIL. */
-int cli_check_writable(const char *opt, const char *path);
+/* An output or input file with the option or operand that names it, for
+ * messages ("-o", "DATA"). */
+typedef struct cli_file {
+    const char *what;
+    const char *path;
+} cli_file;
 
-/* Writing a file whole or not at all: write to a temporary file beside
- * `path`, then cli_out_commit renames it over `path`. */
+/* Checks, before any work, that every output can be written (its directory
+ * exists and is writable, it is not a directory) and that no output is one
+ * of the inputs or another output (same device and inode, links followed;
+ * devices and FIFOs are not compared). ST_OK, ST_FAIL or ST_USAGE. */
+int cli_check_outputs(const cli_file *outs, size_t n_out, const cli_file *ins,
+                      size_t n_in);
+
+/* Holds back SIGINT, SIGTERM, SIGHUP and SIGUSR1 until
+ * cli_signals_release, which then delivers the last one held with the
+ * disposition it would have met: for the life of a temporary file, so
+ * that no signal leaves one behind. Not nested. */
+void cli_signals_hold(void);
+void cli_signals_release(void);
+
+/* Writes `len` bytes as the file `path` by lib/outfile.h's rules: a regular
+ * file is replaced whole (temporary file, rename; links followed; its mode
+ * kept, or 0666 minus the umask for a new file), with signals held
+ * meanwhile; a device or FIFO is written in place. ST_OK or ST_FAIL. */
+int cli_write_file(const char *path, const void *data, size_t len);
+
+/* A text output, collected in memory and written by cli_write_file on
+ * commit, so it appears whole or not at all. */
 typedef struct cli_out {
     FILE *f;
-    char *tmp;
+    char *buf;
+    size_t len;
     const char *path;
 } cli_out;
 
 int cli_out_open(cli_out *out, const char *path);
-/* Flushes, closes and renames; on any failure removes the temporary file.
- * Returns ST_OK or ST_FAIL (reported). */
+/* Writes the file; ST_OK or ST_FAIL (reported). */
 int cli_out_commit(cli_out *out);
-/* Abandons the file: closes and removes the temporary file. */
+/* Abandons the file: nothing is written. */
 void cli_out_abort(cli_out *out);
+
+/* A loss for a line of output: 4 decimals ("0.1234"), but "%g"-style
+ * once it is large ("3.403e+38", not a 39-digit number). Returns buf,
+ * which holds at least 32 bytes. */
+const char *cli_loss(char *buf, double loss);
 
 /* Seconds on a monotonic clock. */
 double cli_now(void);

@@ -188,6 +188,14 @@ void data_where(const dataset *d, size_t row, size_t col, char *buf,
         snprintf(buf, cap, "%s: element [%zu, %zu]", d->path, row, col);
 }
 
+void data_where_row(const dataset *d, size_t row, char *buf, size_t cap)
+{
+    if (d->line)
+        snprintf(buf, cap, "%s:%zu", d->path, d->line[row]);
+    else
+        snprintf(buf, cap, "%s: row %zu", d->path, row);
+}
+
 int data_find_column(const dataset *d, const char *spec, size_t *col)
 {
     for (size_t j = 0; d->names && j < d->cols; j++)

@@ -36,6 +36,10 @@ void data_free(dataset *d);
 void data_where(const dataset *d, size_t row, size_t col, char *buf,
                 size_t cap);
 
+/* "file.csv:LINE" for CSV, "file.npy: row ROW" (0-based) for the array
+ * formats: where sample `row` came from. */
+void data_where_row(const dataset *d, size_t row, char *buf, size_t cap);
+
 /* A column chosen by header name or by 0-based index; ST_USAGE when there
  * is no such column. */
 int data_find_column(const dataset *d, const char *spec, size_t *col);

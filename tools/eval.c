@@ -127,39 +127,44 @@ static void report_values(const float *y_hat, const targets *t)
     }
 }
 
-/* The report after loss and accuracy: needs every output. */
-static int report(const nn_net *net, const dataset *x, const targets *t,
-                  int classify)
+/* The report after loss and accuracy, from every output. */
+static int report(const float *y_hat, const targets *t, int classify)
+{
+    if (classify)
+        return report_classes(y_hat, t);
+    report_values(y_hat, t);
+    return ST_OK;
+}
+
+/* The outputs first: a sample whose outputs are not finite is then named
+ * by its file and line (model_predict), before nn_evaluate would refuse
+ * the whole set. */
+static int evaluate(const char *model, const nn_net *net, const dataset *x,
+                    const targets *t, int classify)
 {
     float *y_hat;
     int st = model_predict(net, x, &y_hat);
     if (st != ST_OK)
         return st;
-    if (classify)
-        st = report_classes(y_hat, t);
-    else
-        report_values(y_hat, t);
-    free(y_hat);
-    return st;
-}
-
-static int evaluate(const char *model, const nn_net *net, const dataset *x,
-                    const targets *t, int classify)
-{
     double loss, acc;
     int rc = nn_evaluate(net, x->x, t->y, t->n, &loss, &acc);
-    if (rc != NN_OK)
-        return cli_fail_nn("nn_evaluate", rc, NULL);
+    if (rc != NN_OK) {
+        free(y_hat);
+        return cli_fail_nn(x->path, rc, NULL);
+    }
     char layers[256];
     model_layers(net, layers, sizeof layers);
     printf("model     %s (%s, %s)\n", model, layers,
            classify ? "classifier" : "regression");
-    printf("data      %s (%zu samples)\n", x->path, x->rows);
+    printf("data      %s (%zu sample%s)\n", x->path, x->rows,
+           x->rows == 1 ? "" : "s");
     printf("loss      %.6g\n", loss);
     if (classify)
         printf("accuracy  %.4f (%zu/%zu)\n", acc,
                (size_t)llround(acc * (double)t->n), t->n);
-    return report(net, x, t, classify);
+    st = report(y_hat, t, classify);
+    free(y_hat);
+    return st;
 }
 
 int cmd_eval(int argc, char **argv)

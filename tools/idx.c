@@ -152,7 +152,8 @@ int idx_read(dataset *d, data_stream *s)
     if (st == ST_OK)
         st = count_rest(s, rest, sizeof rest, &extra);
     if (st == ST_OK && extra)
-        return cli_fail("%s: %zu bytes after the %zu x %zu values the IDX "
-                        "header promises", d->path, extra, d->rows, d->cols);
+        return cli_fail("%s: %zu byte%s after the %zu x %zu values the IDX "
+                        "header promises", d->path, extra, CLI_S(extra),
+                        d->rows, d->cols);
     return st;
 }

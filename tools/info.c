@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -145,9 +144,11 @@ int cmd_info(int argc, char **argv)
     int st = model_load(path, &net);
     if (st != ST_OK)
         return st;
-    struct stat sb;
-    printf("file             %s (%lld bytes)\n", path,
-           stat(path, &sb) == 0 ? (long long)sb.st_size : -1LL);
+    /* the model's own size: a FIFO or device has none to stat, and a
+     * file that loads holds exactly the model */
+    size_t bytes = 0;
+    (void)nn_save_buffer(net, NULL, 0, &bytes);
+    printf("file             %s (%zu bytes)\n", path, bytes);
     printf("task             %s\n",
            model_is_classifier(net)
                ? "classifier (softmax output, cross-entropy loss)"

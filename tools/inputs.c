@@ -42,9 +42,9 @@ static int find_labels(const input_spec *spec, label_need need, size_t n_in,
         return ST_OK;
     }
     if (need == LABELS_REQUIRED && !spec->label && x->cols == n_in)
-        return cli_fail("%s: %zu columns, but %s %zu inputs plus a label "
+        return cli_fail("%s: %zu column%s, but %s %zu input%s plus a label "
                         "column (or give --labels FILE)", x->path, x->cols,
-                        whose, n_in);
+                        CLI_S(x->cols), whose, n_in, CLI_S(n_in));
     /* predict: a CSV with one column more than the model's inputs carries
      * its labels; drop them so a training file can be predicted as is */
     if (need == LABELS_REQUIRED || spec->label || x->cols == n_in + 1)
@@ -57,11 +57,11 @@ static int check_sizes(const dataset *x, const dataset *y, size_t n_in,
 {
     if (x->cols != n_in)
         return cli_fail("%s: %zu input value%s per sample, but %s %zu",
-                        x->path, x->cols, x->cols == 1 ? "" : "s", whose,
-                        n_in);
+                        x->path, x->cols, CLI_S(x->cols), whose, n_in);
     if (y->x && y->rows != x->rows)
-        return cli_fail("%s has %zu label rows, but %s has %zu samples",
-                        y->path, y->rows, x->path, x->rows);
+        return cli_fail("%s has %zu label row%s, but %s has %zu sample%s",
+                        y->path, y->rows, CLI_S(y->rows), x->path, x->rows,
+                        CLI_S(x->rows));
     return ST_OK;
 }
 

@@ -3,6 +3,7 @@
  * Model files for the commands: loading with messages, the task a model
  * was trained for, its architecture, and its outputs for a data set.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,25 @@ void model_layers(const nn_net *net, char *buf, size_t cap)
     }
 }
 
+/* nn_predict's NN_ENUMERIC for an output: the rows up to the first
+ * non-finite one are written (nn.h), so the first non-finite row found is
+ * that one; reported with its file and line. ST_OK when there is none
+ * (NaN or infinity in the inputs, which data_load never lets through). */
+static int report_non_finite(const dataset *x, const float *y_hat, size_t k)
+{
+    for (size_t i = 0; i < x->rows; i++)
+        for (size_t j = 0; j < k; j++)
+            if (!isfinite(y_hat[i * k + j])) {
+                char where[512];
+                data_where_row(x, i, where, sizeof where);
+                return cli_fail("%s: the model's outputs for this sample "
+                                "are not finite (NaN or infinity): its "
+                                "inputs are too large for the model",
+                                where);
+            }
+    return ST_OK;
+}
+
 int model_predict(const nn_net *net, const dataset *x, float **y_hat)
 {
     size_t k = nn_layer_size(net, nn_num_layers(net) - 1);
@@ -52,9 +72,13 @@ int model_predict(const nn_net *net, const dataset *x, float **y_hat)
     int rc = nn_predict(net, x->x, x->rows, *y_hat);
     if (rc == NN_OK)
         return ST_OK;
+    int st = rc == NN_ENUMERIC ? report_non_finite(x, *y_hat, k)
+                               : ST_OK;
+    if (st == ST_OK)
+        st = cli_fail_nn("predicting", rc, NULL);
     free(*y_hat);
     *y_hat = NULL;
-    return cli_fail_nn("nn_predict", rc, NULL);
+    return st;
 }
 
 size_t model_predicted_class(const float *row, size_t k)

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "data.h"
+#include "npy_header.h"
 
 typedef struct dtype {
     char kind;    /* 'f', 'i', 'u' or 'b' */
@@ -27,28 +28,9 @@ typedef struct dtype {
 typedef struct header {
     dtype type;
     int fortran;
-    size_t dims[8];
+    size_t dims[NPY_MAX_DIMS];
     size_t ndim;
 } header;
-
-/* The text after `'key':`, or NULL. */
-static const char *field(const char *dict, const char *key)
-{
-    char quoted[32];
-    snprintf(quoted, sizeof quoted, "'%s'", key);
-    const char *p = strstr(dict, quoted);
-    if (!p)
-        return NULL;
-    p += strlen(quoted);
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p != ':')
-        return NULL;
-    p++;
-    while (isspace((unsigned char)*p))
-        p++;
-    return p;
-}
 
 static int supported(const dtype *t)
 {
@@ -65,23 +47,23 @@ static int supported(const dtype *t)
     }
 }
 
-/* A descr such as '<f4': byte order, kind, size. */
-static int parse_descr(const char *path, const char *p, dtype *t)
+/* A descr such as '<f4' ('f4' and '=f4': this host's order, '|u1': no
+ * order): byte order, kind, size. */
+static int parse_descr(const char *path, const char *descr, dtype *t)
 {
-    char descr[16] = "";
-    if (p && *p == '\'') {
-        size_t n = strcspn(p + 1, "'");
-        if (n < sizeof descr) {
-            memcpy(descr, p + 1, n);
-            descr[n] = '\0';
-        }
+    static const unsigned one = 1;
+    int host_big = *(const unsigned char *)&one == 0;
+    const char *p = descr;
+    t->big = host_big;
+    if (*p && strchr("<>|=", *p)) {
+        t->big = *p == '>' || (*p == '=' && host_big);
+        p++;
     }
     int ok = 0;
-    if (strlen(descr) >= 3 && strchr("<>|=", descr[0])) {
+    if (strlen(p) >= 2 && p[1] >= '1' && p[1] <= '9') {
         char *end;
-        t->kind = descr[1];
-        t->size = (size_t)strtoul(descr + 2, &end, 10);
-        t->big = descr[0] == '>';
+        t->kind = p[0];
+        t->size = (size_t)strtoul(p + 1, &end, 10);
         ok = !*end && supported(t);
     }
     if (!ok)
@@ -91,19 +73,13 @@ static int parse_descr(const char *path, const char *p, dtype *t)
     return ST_OK;
 }
 
-static int parse_shape(const char *path, const char *p, header *h)
+static int take_shape(const char *path, const npy_header *nh, header *h)
 {
-    if (!p || *p != '(')
-        return cli_fail("%s: the .npy header has no readable 'shape'", path);
-    h->ndim = 0;
-    for (p++; *p && *p != ')';) {
-        char *end;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (end == p || h->ndim == sizeof h->dims / sizeof h->dims[0])
-            return cli_fail("%s: the .npy header's 'shape' is not a tuple of "
-                            "at most 8 sizes", path);
-        h->dims[h->ndim++] = (size_t)v;
-        p = end + strspn(end, " ,L");
+    h->ndim = nh->ndim;
+    for (size_t k = 0; k < nh->ndim; k++) {
+        if (nh->dims[k] > SIZE_MAX)
+            return cli_fail("%s: shape overflows", path);
+        h->dims[k] = (size_t)nh->dims[k];
     }
     if (h->ndim == 0)
         return cli_fail("%s: the array is a scalar; it needs one row per "
@@ -111,8 +87,9 @@ static int parse_shape(const char *path, const char *p, header *h)
     return ST_OK;
 }
 
-/* The longest header read: numpy's are a few dozen bytes, padded to 64. */
-#define MAX_HEADER (1u << 20)
+/* The longest header read: numpy refuses longer ones (UTF-8 of v3 may
+ * take up to 4 bytes a character). */
+#define MAX_HEADER (4u * NPY_MAX_HEADER)
 
 /* Reads the magic, version, length and dict from the stream. */
 static int read_header(dataset *d, data_stream *s, header *h)
@@ -142,15 +119,18 @@ static int read_header(dataset *d, data_stream *s, header *h)
     st = data_read(s, dict, hlen, &got);
     if (st == ST_OK && got < hlen)
         st = cli_fail("%s: truncated .npy header", d->path);
+    npy_header nh;
+    char why[160];
+    if (st == ST_OK && !npy_parse_header(dict, hlen, pre[6], &nh, why,
+                                         sizeof why))
+        st = cli_fail("%s: %s", d->path, why);
+    free(dict);
     if (st == ST_OK) {
-        dict[hlen] = '\0';
-        const char *fo = field(dict, "fortran_order");
-        h->fortran = fo && strncmp(fo, "True", 4) == 0;
-        st = parse_descr(d->path, field(dict, "descr"), &h->type);
+        h->fortran = nh.fortran;
+        st = parse_descr(d->path, nh.descr, &h->type);
     }
     if (st == ST_OK)
-        st = parse_shape(d->path, field(dict, "shape"), h);
-    free(dict);
+        st = take_shape(d->path, &nh, h);
     return st;
 }
 

@@ -134,7 +134,9 @@ int cmd_predict(int argc, char **argv)
     int st = parse_args(argc, argv, &o, &help_asked);
     if (st != ST_OK || help_asked)
         return st == ST_OK ? cli_help(help) : st;
-    if (o.out && (st = cli_check_writable("-o", o.out)) != ST_OK)
+    cli_file out = {"-o", o.out};
+    cli_file ins[] = {{"MODEL", o.model}, {"DATA", o.in.data}};
+    if (o.out && (st = cli_check_outputs(&out, 1, ins, 2)) != ST_OK)
         return st;
     nn_net *net = NULL;
     dataset x = {0}, unused = {0};

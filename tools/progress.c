@@ -114,10 +114,12 @@ static void draw_bar(progress *p, double now)
         bar[i] = i < fill ? '#' : '.';
     bar[WIDTH] = '\0';
     char line[256];
-    snprintf(line, sizeof line, "epoch %zu/%zu [%s] %zu/%zu loss %.4f %.0f "
+    char loss[32];
+    snprintf(line, sizeof line, "epoch %zu/%zu [%s] %zu/%zu loss %s %.0f "
              "samples/s ETA %s", p->at_epoch + 1, p->epochs, bar,
              p->at_step + 1, p->steps_per_epoch,
-             p->epoch_loss / (double)p->epoch_steps, rate, eta);
+             cli_loss(loss, p->epoch_loss / (double)p->epoch_steps), rate,
+             eta);
     /* a line longer than the terminal wraps, and "\r" would then redraw
      * only its last part */
     struct winsize ws;
@@ -171,13 +173,14 @@ static double last(progress *p, const nn_net *net, nn_metric m)
 static void print_epoch(const progress *p, size_t epoch, const double *m)
 {
     int digits = snprintf(NULL, 0, "%zu", p->epochs);
-    printf("epoch %*zu/%zu  loss %.4f", digits, epoch + 1, p->epochs,
-           m[NN_HIST_TRAIN_LOSS]);
+    char loss[32];
+    printf("epoch %*zu/%zu  loss %s", digits, epoch + 1, p->epochs,
+           cli_loss(loss, m[NN_HIST_TRAIN_LOSS]));
     /* NaN under --mpi: nn_mpi_fit does not measure it */
     if (p->classify && !isnan(m[NN_HIST_TRAIN_ACCURACY]))
         printf("  acc %.4f", m[NN_HIST_TRAIN_ACCURACY]);
     if (!isnan(m[NN_HIST_VAL_LOSS])) {
-        printf("  val_loss %.4f", m[NN_HIST_VAL_LOSS]);
+        printf("  val_loss %s", cli_loss(loss, m[NN_HIST_VAL_LOSS]));
         if (p->classify)
             printf("  val_acc %.4f", m[NN_HIST_VAL_ACCURACY]);
     }

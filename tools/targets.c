@@ -35,8 +35,8 @@ static int make_classes(const dataset *labels, size_t n_out, targets *t)
 {
     if (labels->cols != 1)
         return cli_fail("%s: classification needs one label per sample, "
-                        "this has %zu values per sample", labels->path,
-                        labels->cols);
+                        "this has %zu value%s per sample", labels->path,
+                        labels->cols, CLI_S(labels->cols));
     t->y = calloc(labels->rows * n_out, sizeof *t->y);
     t->cls = malloc(labels->rows * sizeof *t->cls);
     if (!t->y || !t->cls)
@@ -54,8 +54,8 @@ static int make_values(const dataset *labels, size_t n_out, targets *t)
 {
     if (labels->cols != n_out)
         return cli_fail("%s: %zu target value%s per sample, but the output "
-                        "layer has %zu units", labels->path, labels->cols,
-                        labels->cols == 1 ? "" : "s", n_out);
+                        "layer has %zu unit%s", labels->path, labels->cols,
+                        CLI_S(labels->cols), n_out, CLI_S(n_out));
     t->y = malloc(labels->rows * n_out * sizeof *t->y);
     if (!t->y)
         return cli_fail("out of memory for %zu targets", labels->rows);

@@ -20,6 +20,7 @@
 #include "history.h"
 #include "inputs.h"
 #include "model.h"
+#include "outfile.h"
 #include "progress.h"
 #include "train.h"
 
@@ -151,9 +152,9 @@ static int split(const train_opts *o, dataset *x, targets *t, fit_data *d)
 {
     size_t n = x->rows, n_val = (size_t)llround(o->val_split * (double)n);
     if (o->val_split > 0 && (n_val == 0 || n_val == n))
-        return cli_fail("%s: %zu samples cannot be split into training and "
-                        "validation by --val-split %g", x->path, n,
-                        o->val_split);
+        return cli_fail("%s: %zu sample%s cannot be split into training "
+                        "and validation by --val-split %g", x->path, n,
+                        CLI_S(n), o->val_split);
     if (n_val > 0) {
         int st = shuffle_rows(x->x, x->cols, t->y, t->k, n, o->seed);
         if (st != ST_OK)
@@ -237,9 +238,10 @@ static void print_start(const run *r)
 {
     char layers[256];
     model_layers(r->net, layers, sizeof layers);
-    printf("training %s (%s, %zu parameters) on %zu samples of %s",
-           layers, r->classify ? "classifier" : "regression",
-           nn_param_count(r->net), r->data.n, r->o.in.data);
+    size_t params = nn_param_count(r->net);
+    printf("training %s (%s, %zu parameter%s) on %zu sample%s of %s",
+           layers, r->classify ? "classifier" : "regression", params,
+           CLI_S(params), r->data.n, CLI_S(r->data.n), r->o.in.data);
     if (r->data.n_val)
         printf(", validating on %zu", r->data.n_val);
     if (r->o.mpi)
@@ -258,9 +260,10 @@ static void print_end(const run *r, double seconds)
     else if (r->hist.n < r->o.epochs)
         printf("stopped early: no better validation loss for %zu epochs\n",
                r->o.early_stop);
+    char loss[32];
     if (best < r->hist.n)
-        printf("best validation loss %.4f at epoch %zu (weights restored)\n",
-               r->hist.val_loss[best], best + 1);
+        printf("best validation loss %s at epoch %zu (weights restored)\n",
+               cli_loss(loss, r->hist.val_loss[best]), best + 1);
     printf("trained %zu epoch%s in %.1fs; model written to %s\n", r->hist.n,
            r->hist.n == 1 ? "" : "s", seconds, r->o.out);
 }
@@ -310,9 +313,18 @@ static int fit(run *r)
 static int save(const run *r, double seconds)
 {
     const train_opts *o = &r->o;
+    /* no signal may leave nn_save's temporary file behind; in place (a
+     * device, a FIFO) there is none, and Ctrl-C must end a wait for a
+     * FIFO's reader */
+    int in_place = nn__outfile_in_place(o->out);
+    if (!in_place)
+        cli_signals_hold();
     int rc = nn_save(r->net, o->out);
+    if (!in_place)
+        cli_signals_release();
     int st = rc == NN_OK ? ST_OK : cli_fail_nn("saving the model", rc, NULL);
-    if (st == ST_OK)
+    /* a device or FIFO, written in place, cannot be read back */
+    if (st == ST_OK && !in_place)
         st = verify_saved(r->net, o->out, r->x.x, r->x.rows);
     if (st == ST_OK && !o->quiet)
         print_end(r, seconds);
@@ -349,15 +361,19 @@ static int train_and_save(run *r)
     return agree(r, st);
 }
 
-/* Output files are checked before the (possibly long) training. */
+/* Output files are checked before the (possibly long) training: each can
+ * be written, and none is an input or another output. */
 static int check_outputs(const train_opts *o)
 {
-    int st = cli_check_writable("-o", o->out);
-    if (st == ST_OK && o->plot)
-        st = cli_check_writable("--plot", o->plot);
-    if (st == ST_OK && o->log)
-        st = cli_check_writable("--log", o->log);
-    return st;
+    cli_file outs[3] = {{"-o", o->out}}, ins[2] = {{"DATA", o->in.data}};
+    size_t n_out = 1, n_in = 1;
+    if (o->plot)
+        outs[n_out++] = (cli_file){"--plot", o->plot};
+    if (o->log)
+        outs[n_out++] = (cli_file){"--log", o->log};
+    if (o->in.labels)
+        ins[n_in++] = (cli_file){"--labels", o->in.labels};
+    return cli_check_outputs(outs, n_out, ins, n_in);
 }
 
 /* --mpi: joins the MPI job, after which only rank 0 prints. */

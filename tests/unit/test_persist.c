@@ -1152,11 +1152,10 @@ static void test_file_errors(void **state)
     dir_listing(tmpdir, listing, sizeof listing);
     assert_string_equal(listing, "");
 
-    /* The target is a directory: the rename fails after the temporary
-     * file was written, and the temporary file is removed. */
+    /* The target is a directory: refused before anything is written. */
     assert_int_equal(mkdir(tmp_path("taken"), 0700), 0);
     ASSERT_RC(nn_save(net, tmp_path("taken")), NN_EIO);
-    assert_non_null(strstr(nn_last_error(NULL), "rename"));
+    assert_non_null(strstr(nn_last_error(NULL), "directory"));
     dir_listing(tmpdir, listing, sizeof listing);
     assert_string_equal(listing, "taken");
     rmdir(tmp_path("taken"));
@@ -1242,6 +1241,35 @@ static void *feed_fifo(void *arg)
     return NULL;
 }
 
+typedef struct pipe_read {
+    const char *path;
+    unsigned char *p;
+    size_t n;
+} pipe_read;
+
+/* Reads a FIFO to its end into job->p (malloc'd). */
+static void *drain_fifo(void *arg)
+{
+    pipe_read *job = arg;
+    int fd = open(job->path, O_RDONLY);
+    size_t cap = 0;
+    unsigned char chunk[4096];
+    ssize_t k;
+    while (fd >= 0 && (k = read(fd, chunk, sizeof chunk)) > 0) {
+        if (job->n + (size_t)k > cap) {
+            cap = 2 * (job->n + (size_t)k);
+            job->p = realloc(job->p, cap);
+            if (job->p == NULL)
+                break;
+        }
+        memcpy(job->p + job->n, chunk, (size_t)k);
+        job->n += (size_t)k;
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
 /* nn_load reads streams too (a FIFO: no size known in advance). */
 static void test_load_from_fifo(void **state)
 {
@@ -1276,6 +1304,85 @@ static void test_load_from_fifo(void **state)
     signal(SIGPIPE, old_handler);
     free(twice);
     unlink(path);
+    free(b);
+    nn_free(net);
+}
+
+/* What nn_save writes over: a device or FIFO is written in place (never
+ * replaced by a regular file), a symbolic link keeps being a link to the
+ * file that now holds the model, and a dangling link gets its target. */
+static void test_save_special_targets(void **state)
+{
+    (void)state;
+    char listing[1024];
+    nn_net *net = trained(4, sz_soft, act_soft, 0, NN_ADAM, NN_SCHEDULE_STEP);
+    size_t len;
+    unsigned char *b = save(net, &len);
+    struct stat before, after;
+
+    /* a character device */
+    assert_int_equal(stat("/dev/null", &before), 0);
+    ASSERT_OK(nn_save(net, "/dev/null"));
+    assert_int_equal(stat("/dev/null", &after), 0);
+    assert_true(S_ISCHR(after.st_mode));
+    assert_true(after.st_rdev == before.st_rdev &&
+                after.st_ino == before.st_ino);
+
+    /* a FIFO: the reader gets the model's bytes, the FIFO stays */
+    const char *fifo = tmp_path("fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pipe_read job = {fifo, NULL, 0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, drain_fifo, &job), 0);
+    ASSERT_OK(nn_save(net, fifo));
+    pthread_join(t, NULL);
+    assert_int_equal(job.n, len);
+    assert_memory_equal(job.p, b, len);
+    free(job.p);
+    assert_int_equal(lstat(fifo, &after), 0);
+    assert_true(S_ISFIFO(after.st_mode));
+    unlink(fifo);
+
+    /* a link to an existing model: the model is replaced, the link stays */
+    nn_net *other = tu_create(3, sz_small, act_small, 0, 3);
+    ASSERT_OK(nn_save(other, tmp_path("run1.nnm")));
+    assert_int_equal(symlink("run1.nnm", tmp_path("latest.nnm")), 0);
+    assert_int_equal(chmod(tmp_path("run1.nnm"), 0604), 0);
+    ASSERT_OK(nn_save(net, tmp_path("latest.nnm")));
+    assert_int_equal(lstat(tmp_path("latest.nnm"), &after), 0);
+    assert_true(S_ISLNK(after.st_mode));
+    size_t n;
+    unsigned char *file = read_file(tmp_path("run1.nnm"), &n);
+    assert_int_equal(n, len);
+    assert_memory_equal(file, b, len);
+    free(file);
+    assert_int_equal(stat(tmp_path("run1.nnm"), &after), 0);
+    assert_int_equal(after.st_mode & 0777, 0604);
+
+    /* a dangling link: its target is created */
+    assert_int_equal(symlink("new.nnm", tmp_path("next.nnm")), 0);
+    ASSERT_OK(nn_save(net, tmp_path("next.nnm")));
+    assert_int_equal(lstat(tmp_path("next.nnm"), &after), 0);
+    assert_true(S_ISLNK(after.st_mode));
+    file = read_file(tmp_path("new.nnm"), &n);
+    assert_int_equal(n, len);
+    free(file);
+    dir_listing(tmpdir, listing, sizeof listing);
+    assert_string_equal(listing, "latest.nnm,new.nnm,next.nnm,run1.nnm");
+
+    /* a loop of links: an error, nothing written */
+    assert_int_equal(symlink("loop2.nnm", tmp_path("loop1.nnm")), 0);
+    assert_int_equal(symlink("loop1.nnm", tmp_path("loop2.nnm")), 0);
+    ASSERT_RC(nn_save(net, tmp_path("loop1.nnm")), NN_EIO);
+    dir_listing(tmpdir, listing, sizeof listing);
+    assert_string_equal(listing, "latest.nnm,loop1.nnm,loop2.nnm,new.nnm,"
+                                 "next.nnm,run1.nnm");
+    static const char *const names[] = {"latest.nnm", "loop1.nnm",
+                                        "loop2.nnm",  "new.nnm",
+                                        "next.nnm",   "run1.nnm"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        unlink(tmp_path(names[i]));
+    nn_free(other);
     free(b);
     nn_free(net);
 }
@@ -1372,6 +1479,8 @@ int main(void)
                                         setup_tmpdir, teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_load_from_fifo, setup_tmpdir,
                                         teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_save_special_targets,
+                                        setup_tmpdir, teardown_tmpdir),
         cmocka_unit_test(test_compat_v1_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

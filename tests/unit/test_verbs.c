@@ -125,8 +125,8 @@ static void test_forward_matches_reference(void **state)
  * in double. Sigmoid within 3 ulp, softmax (a float sum and a division
  * after the exponentials) within 5, down into the subnormals;
  * sigmoid's 1 / (1 + e^-z) is 0 where e^-z overflows (z < -88.7, where
- * the true value is below FLT_MIN). Infinite and NaN inputs give sigmoid's
- * limits and NaN. */
+ * the true value is below FLT_MIN). Infinite pre-activations give
+ * sigmoid's limits; a NaN one a NaN output, which nn_forward refuses. */
 static void test_wide_exponentials(void **state)
 {
     (void)state;
@@ -174,13 +174,16 @@ static void test_wide_exponentials(void **state)
     for (size_t k = 0; k < TU_ARRAY_LEN(special); k++) {
         for (size_t j = 0; j < UNITS; j++)
             nn_params(net)[j] = special[k];
-        ASSERT_OK(nn_forward(net, &one, 1, y));
         TU_CONTEXT("sigmoid of %g", (double)special[k]);
+        if (isnan(sigmoid_of[k])) { /* a NaN output is refused */
+            y[0] = 5.0f;
+            ASSERT_RC(nn_forward(net, &one, 1, y), NN_ENUMERIC);
+            assert_true(y[0] == 5.0f);
+            continue;
+        }
+        ASSERT_OK(nn_forward(net, &one, 1, y));
         for (size_t j = 0; j < UNITS; j++)
-            if (isnan(sigmoid_of[k]))
-                assert_true(isnan(y[j]));
-            else
-                ASSERT_CLOSE(y[j], sigmoid_of[k], 0.0, FLT_MIN);
+            ASSERT_CLOSE(y[j], sigmoid_of[k], 0.0, FLT_MIN);
     }
     TU_CONTEXT_CLEAR();
     nn_free(net);
@@ -536,6 +539,61 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* Finite inputs whose outputs overflow: NN_ENUMERIC naming the first such
+ * row, in nn_predict's second chunk too; nn_forward leaves y_hat alone,
+ * nn_evaluate its results; nn_predict's rows before that one are written. */
+static void test_non_finite_outputs(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {3, 2, 2};
+    static const nn_activation acts[] = {NN_IDENTITY, NN_IDENTITY};
+    nn_net *net = tu_create(3, sizes, acts, 0, 1);
+    float *p = nn_params(net);
+    for (size_t i = 0; i < nn_param_count(net); i++)
+        p[i] = 1.0f; /* every output is 2 * (x0 + x1 + x2) + 3 */
+    enum { N = 300, BAD = 290 };
+    float *x = tu_alloc(N * 3 * sizeof *x), *y = tu_alloc(N * 2 * sizeof *y);
+    float *y_hat = tu_alloc(N * 2 * sizeof *y_hat);
+    for (size_t i = 0; i < N * 3; i++)
+        x[i] = (float)(i % 7) - 3.0f;
+    for (size_t i = 0; i < N * 2; i++)
+        y[i] = 0.0f;
+    /* 3 x 3e38 = 9e38 > FLT_MAX: infinite in layer 1 already */
+    for (size_t j = 0; j < 3; j++)
+        x[BAD * 3 + j] = 3e38f;
+    x[(BAD + 5) * 3] = 3e38f; /* finite: 3e38 + small, doubled: inf too */
+
+    ASSERT_RC(nn_predict(net, x, N, y_hat), NN_ENUMERIC);
+    assert_non_null(strstr(nn_last_error(NULL),
+                           "nn_predict: the outputs of row 290 are not "
+                           "finite"));
+    for (size_t i = 0; i < BAD; i++) {
+        double want = 2.0 * ((double)x[3 * i] + x[3 * i + 1] + x[3 * i + 2]) +
+                      3.0;
+        assert_true(y_hat[2 * i] == (float)want &&
+                    y_hat[2 * i + 1] == (float)want);
+    }
+    /* the first chunk alone is fine */
+    ASSERT_OK(nn_predict(net, x, BAD, y_hat));
+
+    float sentinel[2 * 4] = {7, 7, 7, 7, 7, 7, 7, 7};
+    ASSERT_RC(nn_forward(net, x + (BAD - 2) * 3, 4, sentinel), NN_ENUMERIC);
+    assert_non_null(strstr(nn_last_error(net), "row 2 "));
+    for (size_t i = 0; i < 8; i++)
+        assert_true(sentinel[i] == 7.0f);
+
+    double cost = -1.0, acc = -1.0;
+    ASSERT_RC(nn_evaluate(net, x, y, N, &cost, &acc), NN_ENUMERIC);
+    assert_non_null(strstr(nn_last_error(NULL),
+                           "nn_evaluate: the outputs of row 290 are not "
+                           "finite"));
+    assert_true(cost == -1.0 && acc == -1.0);
+    free(x);
+    free(y);
+    free(y_hat);
+    nn_free(net);
+}
+
 static void test_threads_share_a_handle(void **state)
 {
     (void)state;
@@ -584,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_forward_between_backprop_and_step),
         cmocka_unit_test(test_evaluate_matches_forward_and_cost),
         cmocka_unit_test(test_accuracy_ties_and_threshold),
+        cmocka_unit_test(test_non_finite_outputs),
         cmocka_unit_test(test_threads_share_a_handle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

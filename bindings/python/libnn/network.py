@@ -11,9 +11,11 @@ Conventions (STYLE.md, "Python bindings"):
 """
 
 import ctypes
+import functools
 import math
 import os
 import sys
+import threading
 import time
 
 import numpy as np
@@ -68,13 +70,90 @@ def _as_f32(data, what):
     return np.require(arr, np.float32, ["C_CONTIGUOUS", "ALIGNED"])
 
 
+#: The largest size_t: ctypes would wrap a larger int around silently.
+_SIZE_MAX = 2 ** (8 * ctypes.sizeof(ctypes.c_size_t)) - 1
+
+
 def _positive_int(value, what):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{what} must be an integer, not "
                         f"{type(value).__name__}")
     if value < 1:
         raise NNValueError(detail=f"{what} must be >= 1, got {value}")
+    if value > _SIZE_MAX:
+        raise OverflowError(f"{what} must be at most {_SIZE_MAX}, got "
+                            f"{value}")
     return int(value)
+
+
+def _path(path):
+    """A path as C takes it; a NUL would cut it short there, so it is
+    refused as Python's own open() refuses it."""
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise ValueError("embedded null byte")
+    return encoded
+
+
+class _Lock:
+    """Concurrent calls on one Network: those that only read it (predict,
+    evaluate, save, ...) share the network, as the C library allows; any
+    other call has it to itself, waiting for the calls in flight. A thread
+    may re-enter (a training callback may call history() or predict())."""
+
+    def __init__(self):
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = {}   # thread ident -> depth
+        self._writer = None  # the thread ident holding it alone
+        self._depth = 0
+
+    def acquire(self, shared):
+        me = threading.get_ident()
+        with self._cond:
+            if shared:
+                while self._writer not in (None, me):
+                    self._cond.wait()
+                self._readers[me] = self._readers.get(me, 0) + 1
+                return
+            while not (self._writer == me or (
+                    self._writer is None and set(self._readers) <= {me})):
+                self._cond.wait()
+            self._writer = me
+            self._depth += 1
+
+    def release(self, shared):
+        me = threading.get_ident()
+        with self._cond:
+            if shared:
+                self._readers[me] -= 1
+                if not self._readers[me]:
+                    del self._readers[me]
+            else:
+                self._depth -= 1
+                if not self._depth:
+                    self._writer = None
+            self._cond.notify_all()
+
+
+def _locked(shared):
+    """Runs a method of Network under the network's lock."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def call(self, *args, **kwargs):
+            lock = self._lock
+            lock.acquire(shared)
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                lock.release(shared)
+        return call
+
+    return wrap
+
+
+_reads = _locked(shared=True)
+_writes = _locked(shared=False)
 
 
 class _ProgressBar:
@@ -131,7 +210,8 @@ def _setting(option, kind, doc, readonly=False):
             raise TypeError(f"expected a number, got {type(value).__name__}")
         _lib.nn_set(self._ptr, option, float(value))
 
-    return property(fget, None if readonly else fset, doc=doc)
+    return property(_reads(fget), None if readonly else _writes(fset),
+                    doc=doc)
 
 
 class Network:
@@ -194,6 +274,8 @@ class Network:
                 setattr(self, key, settings[key])
 
     def _adopt(self, ptr):
+        if getattr(self, "_lock", None) is None:
+            self._lock = _Lock()
         self._handle = _Handle(ptr)
         self._sizes = tuple(_lib.nn_layer_size(ptr, i)
                             for i in range(_lib.nn_num_layers(ptr)))
@@ -213,6 +295,7 @@ class Network:
 
     # --- lifecycle --------------------------------------------------------
 
+    @_writes
     def close(self):
         """Release the network.  Views of its parameters keep the memory
         alive until they are gone; every other method then raises
@@ -230,6 +313,7 @@ class Network:
     def __exit__(self, *exc):
         self.close()
 
+    @_reads
     def copy(self):
         """A deep copy (nn_clone): parameters, settings, optimizer state and
         shuffling generator; it trains on exactly as this one would."""
@@ -258,6 +342,7 @@ class Network:
         return self._sizes
 
     @property
+    @_reads
     def activations(self):
         """The activation of every weight layer, by name (a tuple of
         ``len(sizes) - 1``), read from the library: also right for a
@@ -278,11 +363,13 @@ class Network:
         return self.sizes[-1]
 
     @property
+    @_reads
     def param_count(self):
         """Total number of parameters (weights and biases)."""
         return _lib.nn_param_count(self._ptr)
 
     @property
+    @_reads
     def has_bias(self):
         """False for a network created with ``bias=False``."""
         bias = _lib.c_float_p()
@@ -420,6 +507,7 @@ class Network:
 
     # --- the four verbs ---------------------------------------------------
 
+    @_writes
     def forward(self, x, out=None):
         """Forward pass (nn_forward) on a batch, or on one sample given as a
         1-D array.  Uses the network's own buffers: not for concurrent use;
@@ -435,6 +523,7 @@ class Network:
         _lib.nn_forward(self._ptr, x, x.shape[0], y_hat)
         return y_hat[0] if single and out is None else y_hat
 
+    @_writes
     def cost(self, x, y):
         """Mean loss of the batch (nn_cost), as a float."""
         x, _ = self._inputs(x)
@@ -443,6 +532,7 @@ class Network:
         _lib.nn_cost(self._ptr, x, y, x.shape[0], ctypes.byref(cost))
         return cost.value
 
+    @_writes
     def backprop(self, x, y):
         """Forward, loss and gradient (nn_backprop); the gradient is stored
         in the network (see :attr:`grads`).  Returns the mean loss."""
@@ -452,6 +542,7 @@ class Network:
         _lib.nn_backprop(self._ptr, x, y, x.shape[0], ctypes.byref(cost))
         return cost.value
 
+    @_writes
     def step(self):
         """One optimizer update from the stored gradients (nn_step)."""
         _lib.nn_step(self._ptr)
@@ -469,6 +560,7 @@ class Network:
             raise TypeError("progress must be None, a bool or a callable")
         return progress, None
 
+    @_writes
     def train(self, x, y, epochs=1, progress=None):
         """Minibatch training (nn_train) with the network's settings.
 
@@ -509,6 +601,7 @@ class Network:
             raise failure[0]
         return self.history()["train_loss"]
 
+    @_writes
     def fit(self, x, y, epochs=1, *, validation_data=None, progress=None,
             on_epoch=None):
         """Training with validation data, early stopping (the
@@ -567,17 +660,17 @@ class Network:
             raise failure[0]
         return self.history()
 
+    @_writes
     def shuffle_order(self, n):
         """A permutation of ``range(n)`` drawn from the network's generator,
         as :meth:`train` draws each epoch's order (nn_shuffle); it advances
         the generator the same way. For training loops written in Python."""
-        n = int(n)
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
+        n = _positive_int(n, "n")
         order = np.empty(n, np.uintp)
         _lib.nn_shuffle(self._ptr, order, n)
         return order.astype(np.intp)
 
+    @_reads
     def history(self):
         """Per-epoch series of the last :meth:`train` or :meth:`fit` call
         (nn_history): a dict with float64 arrays ``train_loss``,
@@ -593,12 +686,14 @@ class Network:
             out[name] = values
         return out
 
+    @_writes
     def epoch_begin(self):
         """Start an epoch of a training loop written in Python: set the
         learning rate the schedule gives it, as :meth:`fit` does before
         each epoch (nn_epoch_begin)."""
         _lib.nn_epoch_begin(self._ptr)
 
+    @_writes
     def epoch_end(self, train_loss, train_accuracy=float("nan"),
                   val_loss=float("nan"), val_accuracy=float("nan")):
         """End such an epoch as :meth:`fit` does (nn_epoch_end): append the
@@ -610,12 +705,14 @@ class Network:
                             val_accuracy], np.float64)
         _lib.nn_epoch_end(self._ptr, metrics, metrics.size)
 
+    @_writes
     def clear_history(self):
         """Empty :meth:`history`, as :meth:`train` does when it starts
         (nn_history_clear)."""
         _lib.nn_history_clear(self._ptr)
 
     @property
+    @_reads
     def outputs(self):
         """Outputs of the last forward pass on this network (nn_outputs):
         of :meth:`backprop`'s minibatch before the update, of
@@ -631,6 +728,7 @@ class Network:
         out.flags.writeable = False
         return out
 
+    @_reads
     def predict(self, x, out=None):
         """Read-only forward pass (nn_predict).  Thread-safe: several threads
         may predict with the same Network at once (the GIL is released
@@ -645,6 +743,7 @@ class Network:
         _lib.nn_predict(self._ptr, x, x.shape[0], y_hat)
         return y_hat[0] if single and out is None else y_hat
 
+    @_reads
     def evaluate(self, x, y):
         """Loss and accuracy over a data set (nn_evaluate); thread-safe.
 
@@ -660,6 +759,7 @@ class Network:
                          ctypes.byref(accuracy))
         return cost.value, accuracy.value
 
+    @_writes
     def gradcheck(self, x, y):
         """Largest relative error between backprop's gradient and central
         finite differences (nn_gradcheck); far below 1e-2 when correct."""
@@ -682,6 +782,7 @@ class Network:
         return np.ctypeslib.as_array(block).reshape(shape)
 
     @property
+    @_reads
     def params(self):
         """All parameters, a writeable float32 view (param_count,) of the
         library's memory: per weight layer, W (row-major, inputs x units)
@@ -693,6 +794,7 @@ class Network:
         self.params[...] = values
 
     @property
+    @_reads
     def grads(self):
         """The stored gradients, a writeable float32 view laid out like
         :attr:`params` (zero before the first backprop)."""
@@ -711,6 +813,7 @@ class Network:
                              ctypes.byref(bias))
         return layer, weights, bias
 
+    @_reads
     def weights(self, layer):
         """W of weight layer ``layer`` (negative counts from the end): a
         writeable float32 view (sizes[layer], sizes[layer + 1]);
@@ -719,6 +822,7 @@ class Network:
         return self._view(weights, (self._sizes[layer],
                                     self._sizes[layer + 1]))
 
+    @_reads
     def bias(self, layer):
         """b of weight layer ``layer``: a writeable float32 view
         (sizes[layer + 1],), or None for a network without biases."""
@@ -730,6 +834,7 @@ class Network:
     # --- input transform --------------------------------------------------
 
     @property
+    @_reads
     def input_transform(self):
         """``(shift, scale)`` float32 arrays of the input transform
         x' = (x - shift) * scale applied before the first layer, or None.
@@ -741,6 +846,7 @@ class Network:
         return (shift, scale) if has == 1 else None
 
     @input_transform.setter
+    @_writes
     def input_transform(self, value):
         ptr = self._ptr
         if value is None:
@@ -761,6 +867,7 @@ class Network:
         _lib.nn_set_input_transform(ptr, shift.ctypes.data,
                                     scale.ctypes.data)
 
+    @_writes
     def standardize_inputs(self, x):
         """Set the input transform to standardise features over ``x``
         (shift = mean, scale = 1/std; nn_standardize_inputs), so that the
@@ -771,17 +878,19 @@ class Network:
 
     # --- persistence ------------------------------------------------------
 
+    @_reads
     def save(self, path):
         """Write the network to a file (nn_save; never half-written)."""
-        _lib.nn_save(self._ptr, os.fsencode(path))
+        _lib.nn_save(self._ptr, _path(path))
 
     @classmethod
     def load(cls, path):
         """Read a network written by :meth:`save` (nn_load)."""
         out = ctypes.c_void_p()
-        _lib.nn_load(ctypes.byref(out), os.fsencode(path))
+        _lib.nn_load(ctypes.byref(out), _path(path))
         return cls._from_ptr(out.value)
 
+    @_reads
     def to_bytes(self):
         """The network as bytes (nn_save_buffer), same format as files."""
         ptr = self._ptr

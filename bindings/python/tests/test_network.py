@@ -222,6 +222,23 @@ def test_non_finite_inputs_are_numeric_errors(tutorial_net, xor):
         assert info.value.detail  # nn_last_error's text came through
 
 
+def test_non_finite_outputs_are_numeric_errors():
+    """Finite inputs that overflow: NNNumericError naming the first row
+    whose outputs are not finite, never NaN returned as a result."""
+    net = libnn.Network([3, 2, 2], ["identity", "identity"])
+    net.params = np.ones(net.param_count, np.float32)
+    x = np.ones((5, 3), np.float32)
+    x[3] = 3e38  # 3 * 3e38 overflows float32 in the first layer
+    y = np.zeros((5, 2), np.float32)
+    for call in (lambda: net.forward(x), lambda: net.predict(x),
+                 lambda: net.evaluate(x, y)):
+        with pytest.raises(libnn.NNNumericError,
+                           match="the outputs of row 3 are not finite"):
+            call()
+    # the rows before it are fine
+    assert np.array_equal(net.predict(x[:3]), np.full((3, 2), 9, np.float32))
+
+
 # --- input conversion and shape checks ------------------------------------
 
 class Spy:
@@ -663,6 +680,71 @@ def test_predict_from_threads_matches_serial(blobs):
     for rows, part, whole in results:
         np.testing.assert_array_equal(whole, serial)
         np.testing.assert_allclose(part, serial[rows], rtol=1e-6, atol=1e-7)
+
+
+def test_concurrent_training_is_serialised(blobs):
+    """Two threads training one Network take turns (the Network's lock):
+    the result is, bit for bit, that of the same calls one after the
+    other, and predictions meanwhile see a whole network."""
+    x, y, _ = blobs
+    x, y = np.tile(x, (10, 1)), np.tile(y, (10, 1))  # long enough to overlap
+    net = libnn.Network([4, 64, 3], ["relu", "softmax"], seed=5,
+                        optimizer="adam", learning_rate=0.01, batch_size=8)
+    serial = net.copy()
+    errors = []
+
+    def work(call):
+        try:
+            for _ in range(5):
+                call()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(call,)) for call in (
+        lambda: net.train(x, y, epochs=2, progress=False),
+        lambda: net.train(x, y, epochs=2, progress=False),
+        lambda: net.predict(x),
+        lambda: net.backprop(x[:8], y[:8]) and net.grads.sum())]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for _ in range(10):
+        serial.train(x, y, epochs=2, progress=False)
+    assert net.epochs_done == serial.epochs_done == 20
+    # backprop leaves the weights alone, so the order of the calls does
+    # not matter: each train() started from whole weights
+    np.testing.assert_array_equal(net.params, serial.params)
+
+
+def test_out_of_range_integers_are_refused(xor):
+    x, y = xor
+    for sizes in ([2, 2 ** 64 + 4, 1], [2 ** 64, 1]):
+        with pytest.raises(OverflowError):
+            libnn.Network(sizes, ["relu", "sigmoid"][-len(sizes) + 1:])
+    net = libnn.Network([2, 3, 1], ["relu", "sigmoid"])
+    before = net.params.copy()
+    with pytest.raises(OverflowError):
+        net.train(x, y, epochs=2 ** 64 + 1, progress=False)
+    with pytest.raises(OverflowError):
+        net.fit(x, y, epochs=2 ** 64)
+    with pytest.raises(OverflowError):
+        net.shuffle_order(2 ** 64 + 3)
+    with pytest.raises(ValueError):
+        net.shuffle_order(0)
+    assert net.epochs_done == 0
+    np.testing.assert_array_equal(net.params, before)
+
+
+def test_nul_in_a_path_is_refused(tmp_path):
+    net = libnn.Network([2, 1], ["identity"])
+    for path in (str(tmp_path / "a\0b.nn"), bytes(tmp_path / "a\0b.nn")):
+        with pytest.raises(ValueError, match="null byte"):
+            net.save(path)
+        with pytest.raises(ValueError, match="null byte"):
+            libnn.Network.load(path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_failures_in_threads_report_their_own_detail(tutorial_net):
