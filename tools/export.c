@@ -99,6 +99,10 @@ int cmd_export(int argc, char **argv)
         return cli_usage("nothing to do: give --onnx FILE and/or --c FILE.c");
     if (name && !c_file)
         return cli_usage("--name goes with --c");
+    size_t c_len = c_file ? strlen(c_file) : 0;
+    if (c_file && (c_len < 3 || strcmp(c_file + c_len - 2, ".c")))
+        return cli_usage("--c %s: the file name must end in .c (its header "
+                         "goes beside it, ending in .h)", c_file);
     char name_buf[64];
     if (c_file && !name) {
         if (!default_name(c_file, name_buf, sizeof name_buf))
