@@ -70,8 +70,9 @@ static void write_header(FILE *f, const nn_net *net, const char *name,
             "#ifndef %s\n#define %s\n\n"
             "#define %s_N_INPUTS %zu\n#define %s_N_OUTPUTS %zu\n\n"
             "/* Outputs y[%s_N_OUTPUTS] of one sample x[%s_N_INPUTS], as\n"
-            " * libnn's nn_predict computes them. Returns 0, or -1 (and\n"
-            " * leaves y alone) when an input is NaN or infinite.\n"
+            " * libnn's nn_predict computes them; x and y must not overlap.\n"
+            " * Returns 0, or -1 (and leaves y alone) when an input is NaN\n"
+            " * or infinite.\n"
             " * Reentrant: it keeps its two activation buffers of %zu\n"
             " * floats on the stack. */\n"
             "int %s_predict(const float *x, float *y);\n\n#endif\n",
@@ -104,24 +105,16 @@ static void write_array(FILE *f, const char *name, const char *what,
     fputs("\n};\n", f);
 }
 
-/* The weights of layer l transposed to [out][in], so that each unit's
- * inputs are contiguous for a batch of one; then its bias. */
+/* The weights of layer l as libnn keeps them, [in][out], then its bias. */
 static int write_layer(FILE *f, nn_net *net, const char *name, size_t l)
 {
     size_t in = nn_layer_size(net, l), out = nn_layer_size(net, l + 1);
     float *w = NULL, *b = NULL;
     if (nn_layer_params(net, l, &w, &b) != NN_OK)
         return cli_fail_nn("nn_layer_params", NN_EINVAL, net);
-    float *wt = malloc(in * out * sizeof *wt);
-    if (!wt)
-        return cli_fail("out of memory");
-    for (size_t i = 0; i < in; i++)
-        for (size_t j = 0; j < out; j++)
-            wt[j * in + i] = w[i * out + j];
     char what[32];
     snprintf(what, sizeof what, "w%zu", l);
-    write_array(f, name, what, wt, in * out);
-    free(wt);
+    write_array(f, name, what, w, in * out);
     if (b) {
         snprintf(what, sizeof what, "b%zu", l);
         write_array(f, name, what, b, out);
@@ -129,19 +122,24 @@ static int write_layer(FILE *f, nn_net *net, const char *name, size_t l)
     return ST_OK;
 }
 
-/* The same formulas as lib/activation.c, so outputs agree to rounding. */
+/* The same formulas as lib/activation.c, so outputs agree to rounding.
+ * z accumulates row by row of w ([in][out]): the inner loop runs over
+ * independent sums, which compilers vectorise without reordering any
+ * (restrict: the buffers never overlap). */
 static const char layer_body[] =
-    "(const float *w, const float *b, const float *a,\n"
-    "    float *z, int n_in, int n_out, int act)\n"
+    "(const float *restrict w, const float *restrict b,\n"
+    "    const float *restrict a, float *restrict z, int n_in, int n_out,\n"
+    "    int act)\n"
     "{\n"
     "    int i, j;\n"
     "    float max, sum;\n"
+    "    for (j = 0; j < n_out; j++)\n"
+    "        z[j] = 0.0f;\n"
+    "    for (i = 0; i < n_in; i++)\n"
+    "        for (j = 0; j < n_out; j++)\n"
+    "            z[j] += a[i] * w[i * n_out + j];\n"
     "    for (j = 0; j < n_out; j++) {\n"
-    "        float s = 0.0f;\n"
-    "        for (i = 0; i < n_in; i++)\n"
-    "            s += a[i] * w[j * n_in + i];\n"
-    "        if (b)\n"
-    "            s += b[j];\n"
+    "        float s = b ? z[j] + b[j] : z[j];\n"
     "        switch (act) {\n"
     "        case 1: s = 1.0f / (1.0f + expf(-s)); break;\n"
     "        case 2: s = tanhf(s); break;\n"
