@@ -105,3 +105,20 @@ def test_unwritable_destination_fails_and_leaves_nothing(tmp):
     with pytest.raises(libnn.NNIOError, match="cannot create"):
         net.to_onnx(tmp / "missing" / "x.onnx")
     assert sorted(p.name for p in tmp.iterdir()) == ["m.nn"]
+
+
+def test_permissions_are_those_nn_save_gives(tmp):
+    import os
+    net = random_net([2, 2], ["identity"])
+    old = os.umask(0o027)
+    try:
+        net.to_onnx(tmp / "new.onnx")
+        net.save(tmp / "new.nn")
+    finally:
+        os.umask(old)
+    assert (tmp / "new.onnx").stat().st_mode & 0o777 == 0o640
+    assert (tmp / "new.nn").stat().st_mode & 0o777 == 0o640
+    (tmp / "shared.onnx").write_bytes(b"")
+    (tmp / "shared.onnx").chmod(0o664)
+    net.to_onnx(tmp / "shared.onnx")
+    assert (tmp / "shared.onnx").stat().st_mode & 0o777 == 0o664
