@@ -32,10 +32,12 @@ PY
 
 for model in tutorial fashion; do
     "$build/tools/nnet" export "$model.nn" --c net.c --name net
+    params=$("$build/tools/nnet" info "$model.nn" | awk '$1 == "parameters" { print $2 }')
     for opt in -O2 -Os; do
         "$cc" -std=c99 "$opt" -c net.c -o net.o
         read -r text data bss _ < <(size net.o | tail -1)
-        echo "$model $opt: object text ${text} B, data ${data} B, bss ${bss} B"
+        echo "$model $opt: object text ${text} B = weights $((4 * params)) B" \
+             "+ code $((text - 4 * params)) B (data ${data} B, bss ${bss} B)"
     done
     "$cc" -O2 -I"$src/../include" -I. "$src/export_c_time.c" net.c \
         -L"$build/lib" -lnn -lm -o time

@@ -911,7 +911,7 @@ class Network:
     def to_onnx(self, path):
         """Write the network as an ONNX model (nn_onnx_save of
         libnn_onnx; never half-written): what :meth:`predict` computes, as
-        Gemm and activation nodes, for OpenCV, ONNX Runtime, ...  See
+        Gemm and activation nodes, which OpenCV's dnn module runs.  See
         docs/interop.md."""
         _onnx.library().nn_onnx_save(self._ptr, os.fsencode(path))
 
