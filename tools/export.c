@@ -69,8 +69,17 @@ static int export_onnx(const nn_net *net, const char *path)
                                   nn_error_name(rc));
 #else
     (void)net;
-    return cli_fail("%s: this nnet was built without ONNX support "
+    return cli_fail("--onnx %s: this nnet was built without ONNX support "
                     "(libnn_onnx needs libprotobuf-c)", path);
+#endif
+}
+
+static int onnx_supported(void)
+{
+#ifdef NN_TOOL_ONNX
+    return 1;
+#else
+    return 0;
 #endif
 }
 
@@ -113,6 +122,8 @@ int cmd_export(int argc, char **argv)
     if (name && !export_c_name_ok(name))
         return cli_usage("--name %s: not a C identifier of at most 40 "
                          "characters", name);
+    if (onnx && !onnx_supported())
+        return export_onnx(NULL, onnx); /* says so before any work */
     nn_net *net;
     int st = model_load(argv[optind], &net);
     if (st != ST_OK)
