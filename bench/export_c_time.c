@@ -65,8 +65,7 @@ int main(int argc, char **argv)
         return 1;
     for (int j = 0; j < net_N_OUTPUTS; j++)
         if (fabsf(y[j] - want[j]) > 1e-6f * fmaxf(1.0f, fabsf(want[j]))) {
-            fprintf(stderr, "outputs differ at %d: %g %g\n", j, y[j],
-                    want[j]);
+            fprintf(stderr, "outputs differ at %d: %g %g\n", j, y[j], want[j]);
             return 1;
         }
     /* about 0.2 s per run for each */

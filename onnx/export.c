@@ -166,8 +166,9 @@ static Onnx__ValueInfoProto *value_info(builder *b, const char *vname,
 }
 
 static const char *const activation_ops[] = {
-    [NN_IDENTITY] = NULL, [NN_SIGMOID] = "Sigmoid", [NN_TANH] = "Tanh",
-    [NN_RELU] = "Relu",   [NN_SOFTMAX] = "Softmax", [NN_LEAKY_RELU] = "LeakyRelu"};
+    [NN_IDENTITY] = NULL,     [NN_SIGMOID] = "Sigmoid",
+    [NN_TANH] = "Tanh",       [NN_RELU] = "Relu",
+    [NN_SOFTMAX] = "Softmax", [NN_LEAKY_RELU] = "LeakyRelu"};
 
 /* The input transform as Sub and Mul; returns the name of its output. */
 static const char *add_transform(builder *b, const nn_net *net,
@@ -210,10 +211,9 @@ static const char *add_layer(builder *b, const nn_net *net, size_t l,
     add_initializer(b, w_name, wt, out, in);
     if (bias)
         add_initializer(b, b_name, bias, 0, out);
-    Onnx__NodeProto *gemm =
-        add_node(b, "Gemm", name(b, "gemm%zu", l), z,
-                 (const char *const[]){input, w_name, bias ? b_name : NULL,
-                                       NULL});
+    Onnx__NodeProto *gemm = add_node(
+        b, "Gemm", name(b, "gemm%zu", l), z,
+        (const char *const[]){input, w_name, bias ? b_name : NULL, NULL});
     add_attribute(b, gemm, "transB", 0, 1);
     if (!op)
         return z;
@@ -255,8 +255,8 @@ static int pack(builder *b, const nn_net *net, uint8_t **bytes, size_t *len)
     Onnx__OperatorSetIdProto *opset, **opsets;
     NEW_MESSAGE(b, Onnx__ModelProto, ONNX__MODEL_PROTO__INIT, m);
     NEW_MESSAGE(b, Onnx__GraphProto, ONNX__GRAPH_PROTO__INIT, b->graph);
-    NEW_MESSAGE(b, Onnx__OperatorSetIdProto,
-                ONNX__OPERATOR_SET_ID_PROTO__INIT, opset);
+    NEW_MESSAGE(b, Onnx__OperatorSetIdProto, ONNX__OPERATOR_SET_ID_PROTO__INIT,
+                opset);
     opsets = alloc_array(b, 1, sizeof *opsets);
     char *version = nn_onnx__printf(&b->arena, "%s", nn_version_string());
     if (b->oom || !version)
@@ -289,8 +289,7 @@ static int check_net(const nn_net *net)
     return NN_OK;
 }
 
-int nn_onnx_save_buffer(const nn_net *net, void *buf, size_t cap,
-                        size_t *len)
+int nn_onnx_save_buffer(const nn_net *net, void *buf, size_t cap, size_t *len)
 {
     if (!len)
         return nn_onnx__fail(NN_EINVAL, "nn_onnx_save_buffer: len is NULL");
@@ -302,8 +301,10 @@ int nn_onnx_save_buffer(const nn_net *net, void *buf, size_t cap,
     if (rc == NN_OK && buf && cap >= *len)
         memcpy(buf, bytes, *len);
     else if (rc == NN_OK && buf)
-        rc = nn_onnx__fail(NN_ESHAPE, "nn_onnx_save_buffer: the model needs "
-                           "%zu bytes, the buffer has %zu", *len, cap);
+        rc = nn_onnx__fail(NN_ESHAPE,
+                           "nn_onnx_save_buffer: the model needs "
+                           "%zu bytes, the buffer has %zu",
+                           *len, cap);
     nn_onnx__arena_free(&b.arena);
     return rc;
 }

@@ -24,9 +24,9 @@
 #define MAX_DIM ((int64_t)1 << 31)
 
 typedef struct layer {
-    const float *w;     /* weights, [in][out] or, if w_trans, [out][in] */
+    const float *w; /* weights, [in][out] or, if w_trans, [out][in] */
     int w_trans;
-    const float *bias;  /* out floats, or NULL */
+    const float *bias; /* out floats, or NULL */
     size_t in, out;
     nn_activation act;
     int has_act;
@@ -77,10 +77,10 @@ static const Onnx__TensorProto *find_tensor(const walk *w, const char *name)
             return g->initializer[i];
     for (size_t i = 0; i < g->n_node; i++) {
         const Onnx__NodeProto *n = g->node[i];
-        if (n->op_type && !strcmp(n->op_type, "Constant") &&
-            n->n_output == 1 && !strcmp(n->output[0], name) &&
-            n->n_attribute == 1 && n->attribute[0]->t &&
-            n->attribute[0]->name && !strcmp(n->attribute[0]->name, "value"))
+        if (n->op_type && !strcmp(n->op_type, "Constant") && n->n_output == 1 &&
+            !strcmp(n->output[0], name) && n->n_attribute == 1 &&
+            n->attribute[0]->t && n->attribute[0]->name &&
+            !strcmp(n->attribute[0]->name, "value"))
             return n->attribute[0]->t;
     }
     return NULL;
@@ -88,20 +88,24 @@ static const Onnx__TensorProto *find_tensor(const walk *w, const char *name)
 
 /* The floats of tensor `t` (decoded into the arena), its rank and its
  * dimensions; `name` names it in messages. */
-static int tensor_floats(walk *w, const Onnx__TensorProto *t,
-                         const char *name, const float **data,
-                         size_t *rank, size_t dims[2])
+static int tensor_floats(walk *w, const Onnx__TensorProto *t, const char *name,
+                         const float **data, size_t *rank, size_t dims[2])
 {
-    if (!t->has_data_type || t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-        return node_fail(w, "'%.100s' is not a tensor of 32-bit floats",
+    if (!t->has_data_type ||
+        t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        return node_fail(w, "'%.100s' is not a tensor of 32-bit floats", name);
+    if (t->segment ||
+        (t->has_data_location &&
+         t->data_location != ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT))
+        return node_fail(w,
+                         "'%.100s' is stored outside the file or in "
+                         "segments",
                          name);
-    if (t->segment || (t->has_data_location &&
-                       t->data_location != ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT))
-        return node_fail(w, "'%.100s' is stored outside the file or in "
-                         "segments", name);
     if (t->n_dims > 2)
-        return node_fail(w, "'%.100s' has %zu dimensions, at most 2 are "
-                         "supported", name, t->n_dims);
+        return node_fail(w,
+                         "'%.100s' has %zu dimensions, at most 2 are "
+                         "supported",
+                         name, t->n_dims);
     size_t count = 1;
     dims[0] = dims[1] = 1;
     for (size_t i = 0; i < t->n_dims; i++) {
@@ -144,7 +148,8 @@ static int constant(walk *w, const char *name, int vector, size_t len,
 {
     const Onnx__TensorProto *t = find_tensor(w, name);
     if (!t)
-        return node_fail(w, "'%.100s' is not an initializer or a constant "
+        return node_fail(w,
+                         "'%.100s' is not an initializer or a constant "
                          "(weights computed at run time are not supported)",
                          name);
     size_t rank = 0;
@@ -157,8 +162,10 @@ static int constant(walk *w, const char *name, int vector, size_t len,
         return node_fail(w, "'%.100s' is not a vector", name);
     size_t n = rank == 1 ? dims[0] : dims[1];
     if (vector && n != len)
-        return node_fail(w, "'%.100s' has %zu values where the value it "
-                         "applies to has %zu columns", name, n, len);
+        return node_fail(w,
+                         "'%.100s' has %zu values where the value it "
+                         "applies to has %zu columns",
+                         name, n, len);
     return NN_OK;
 }
 
@@ -218,8 +225,10 @@ static int open_layer(walk *w, const float *weights, int trans, size_t in,
                       size_t out)
 {
     if (w->width && in != w->width)
-        return node_fail(w, "weights of %zu inputs follow a value of %zu "
-                         "columns: the shapes do not chain", in, w->width);
+        return node_fail(w,
+                         "weights of %zu inputs follow a value of %zu "
+                         "columns: the shapes do not chain",
+                         in, w->width);
     if (w->n_layers && w->layers[w->n_layers - 1].act == NN_SOFTMAX) {
         w->node = w->layers[w->n_layers - 1].act_node;
         return node_fail(w, "libnn has softmax on the last layer only");
@@ -243,8 +252,8 @@ static int open_layer(walk *w, const float *weights, int trans, size_t in,
 static int read_gemm(walk *w)
 {
     const Onnx__NodeProto *n = w->node;
-    int rc = only_attributes(w, (const char *const[]){
-                                    "alpha", "beta", "transA", "transB", NULL});
+    int rc = only_attributes(
+        w, (const char *const[]){"alpha", "beta", "transA", "transB", NULL});
     int64_t trans_a, trans_b;
     float alpha, beta;
     if (rc == NN_OK)
@@ -259,7 +268,7 @@ static int read_gemm(walk *w)
         return rc;
     if (trans_a != 0 || alpha != 1.0f || beta != 1.0f || (trans_b >> 1))
         return node_fail(w, "only alpha = beta = 1 and transA = 0 are "
-                         "supported");
+                            "supported");
     if (n->n_input < 2 || n->n_input > 3)
         return node_fail(w, "%zu inputs", n->n_input);
     const float *weights, *bias = NULL;
@@ -307,8 +316,10 @@ static int operand(walk *w, int commutes, const char **name)
     else if (commutes && !strcmp(n->input[1], w->cur))
         *name = n->input[0];
     else
-        return node_fail(w, "does not take '%.100s', the output of the "
-                         "node before", w->cur);
+        return node_fail(w,
+                         "does not take '%.100s', the output of the "
+                         "node before",
+                         w->cur);
     if (!w->width)
         return node_fail(w, "the graph input's columns are not known");
     return NN_OK;
@@ -331,7 +342,7 @@ static int read_add_or_sub(walk *w, int is_add, int after_matmul)
     }
     if (w->n_layers || w->shift || w->scale)
         return node_fail(w, "only a MatMul's bias, or the input transform "
-                         "(Sub or Add, then Mul, before the first layer)");
+                            "(Sub or Add, then Mul, before the first layer)");
     w->shift = v;
     w->shift_negated = is_add;
     return NN_OK;
@@ -344,7 +355,7 @@ static int read_mul(walk *w)
     int rc = operand(w, 1, &name);
     if (rc == NN_OK && (w->n_layers || w->scale))
         rc = node_fail(w, "only the input transform's scale (before the "
-                       "first layer) is supported");
+                          "first layer) is supported");
     if (rc == NN_OK)
         rc = constant(w, name, 1, w->width, &w->scale, dims);
     return rc;
@@ -367,8 +378,10 @@ static int read_activation(walk *w, nn_activation act)
         if (rc == NN_OK)
             rc = int_attribute(w, "axis", 1, &axis);
         if (rc == NN_OK && axis != 1 && axis != -1)
-            rc = node_fail(w, "axis %lld: libnn's softmax is over the "
-                           "last axis", (long long)axis);
+            rc = node_fail(w,
+                           "axis %lld: libnn's softmax is over the "
+                           "last axis",
+                           (long long)axis);
     } else {
         rc = only_attributes(w, (const char *const[]){NULL});
     }
@@ -377,7 +390,7 @@ static int read_activation(walk *w, nn_activation act)
     layer *l = w->n_layers ? &w->layers[w->n_layers - 1] : NULL;
     if (!l || l->has_act)
         return node_fail(w, "an activation must follow a Gemm or MatMul, "
-                         "one per layer");
+                            "one per layer");
     l->act = act;
     l->has_act = 1;
     l->act_node = w->node;
@@ -387,8 +400,10 @@ static int read_activation(walk *w, nn_activation act)
 static const struct {
     const char *op;
     nn_activation act;
-} activations[] = {{"Relu", NN_RELU},       {"LeakyRelu", NN_LEAKY_RELU},
-                   {"Tanh", NN_TANH},       {"Sigmoid", NN_SIGMOID},
+} activations[] = {{"Relu", NN_RELU},
+                   {"LeakyRelu", NN_LEAKY_RELU},
+                   {"Tanh", NN_TANH},
+                   {"Sigmoid", NN_SIGMOID},
                    {"Softmax", NN_SOFTMAX}};
 
 static int read_node(walk *w)
@@ -399,13 +414,13 @@ static int read_node(walk *w)
         return NN_OK; /* read where used */
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx"))
         return node_fail(w, "op of domain '%.60s' not supported", n->domain);
-    if (n->n_input < 1 || strcmp(n->input[0], w->cur) ||
-        n->n_output != 1) {
+    if (n->n_input < 1 || strcmp(n->input[0], w->cur) || n->n_output != 1) {
         /* Add and Mul may take the chain second */
         int second = n->n_input == 2 && !strcmp(n->input[1], w->cur) &&
                      (!strcmp(op, "Add") || !strcmp(op, "Mul"));
         if (!second || n->n_output != 1)
-            return node_fail(w, "not a step of a chain from the graph input "
+            return node_fail(w,
+                             "not a step of a chain from the graph input "
                              "(it must take '%.100s' and make one output)",
                              w->cur);
     }
@@ -429,7 +444,8 @@ static int read_node(walk *w)
                strcmp(op, activations[i].op))
             i++;
         if (i == sizeof activations / sizeof *activations)
-            return node_fail(w, "op not supported: libnn reads Gemm, MatMul, "
+            return node_fail(w,
+                             "op not supported: libnn reads Gemm, MatMul, "
                              "Add, Sub, Mul, Relu, LeakyRelu, Tanh, Sigmoid, "
                              "Softmax, Identity and Constant");
         if (n->n_input != 1)
@@ -450,7 +466,8 @@ static int read_input(walk *w)
         if (!g->input[i]->name || find_tensor(w, g->input[i]->name))
             continue;
         if (input)
-            return nn_onnx__fail(NN_EFORMAT, "graph inputs '%.100s' and "
+            return nn_onnx__fail(NN_EFORMAT,
+                                 "graph inputs '%.100s' and "
                                  "'%.100s': libnn networks have one",
                                  input->name, g->input[i]->name);
         input = g->input[i];
@@ -460,23 +477,27 @@ static int read_input(walk *w)
     w->cur = input->name;
     const Onnx__TypeProto *type = input->type;
     if (!type || type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
-        !type->tensor_type || type->tensor_type->elem_type !=
-                                  ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-        return nn_onnx__fail(NN_EFORMAT, "graph input '%.100s' is not a "
-                             "tensor of 32-bit floats", input->name);
+        !type->tensor_type ||
+        type->tensor_type->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        return nn_onnx__fail(NN_EFORMAT,
+                             "graph input '%.100s' is not a "
+                             "tensor of 32-bit floats",
+                             input->name);
     const Onnx__TensorShapeProto *shape = type->tensor_type->shape;
     if (!shape)
         return NN_OK;
     if (shape->n_dim != 2)
-        return nn_onnx__fail(NN_EFORMAT, "graph input '%.100s' has %zu "
+        return nn_onnx__fail(NN_EFORMAT,
+                             "graph input '%.100s' has %zu "
                              "dimensions; libnn takes [batch, features]",
                              input->name, shape->n_dim);
     const Onnx__TensorShapeProto__Dimension *d = shape->dim[1];
     if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
         if (d->dim_value < 1 || d->dim_value > MAX_DIM)
-            return nn_onnx__fail(NN_EFORMAT, "graph input '%.100s' has "
-                                 "%lld columns", input->name,
-                                 (long long)d->dim_value);
+            return nn_onnx__fail(NN_EFORMAT,
+                                 "graph input '%.100s' has "
+                                 "%lld columns",
+                                 input->name, (long long)d->dim_value);
         w->width = (size_t)d->dim_value;
     }
     return NN_OK;
@@ -494,10 +515,11 @@ static int read_graph(walk *w)
         return rc;
     if (!w->n_layers)
         return nn_onnx__fail(NN_EFORMAT, "the graph has no Gemm or MatMul "
-                             "layer");
+                                         "layer");
     if (w->g->n_output != 1 || !w->g->output[0]->name ||
         strcmp(w->g->output[0]->name, w->cur))
-        return nn_onnx__fail(NN_EFORMAT, "the graph's output must be the "
+        return nn_onnx__fail(NN_EFORMAT,
+                             "the graph's output must be the "
                              "one value at the end of the chain, '%.100s'",
                              w->cur);
     return NN_OK;
@@ -505,8 +527,8 @@ static int read_graph(walk *w)
 
 static int build_net(walk *w, nn_net **out)
 {
-    size_t n = w->n_layers, *sizes = nn_onnx__alloc(&w->arena,
-                                                     (n + 1) * sizeof *sizes);
+    size_t n = w->n_layers,
+           *sizes = nn_onnx__alloc(&w->arena, (n + 1) * sizeof *sizes);
     nn_activation *acts = nn_onnx__alloc(&w->arena, n * sizeof *acts);
     if (!sizes || !acts)
         return nn_onnx__fail(NN_ENOMEM, "out of memory");
@@ -518,8 +540,7 @@ static int build_net(walk *w, nn_net **out)
         any_bias |= w->layers[l].bias != NULL;
     }
     nn_net *net;
-    int rc = nn_create(&net, n + 1, sizes, acts, any_bias ? 0 : NN_NO_BIAS,
-                       0);
+    int rc = nn_create(&net, n + 1, sizes, acts, any_bias ? 0 : NN_NO_BIAS, 0);
     if (rc != NN_OK)
         return nn_onnx__fail(rc, "nn_create: %s", nn_last_error(NULL));
     for (size_t l = 0; l < n; l++) {
@@ -541,13 +562,13 @@ static int build_net(walk *w, nn_net **out)
             return nn_onnx__fail(NN_ENOMEM, "out of memory");
         }
         for (size_t j = 0; j < k; j++) {
-            t[j] = !w->shift ? 0.0f : w->shift_negated ? -w->shift[j]
-                                                       : w->shift[j];
+            t[j] = !w->shift          ? 0.0f
+                   : w->shift_negated ? -w->shift[j]
+                                      : w->shift[j];
             t[k + j] = w->scale ? w->scale[j] : 1.0f;
         }
         if ((rc = nn_set_input_transform(net, t, t + k)) != NN_OK) {
-            nn_onnx__fail(rc, "nn_set_input_transform: %s",
-                          nn_last_error(net));
+            nn_onnx__fail(rc, "nn_set_input_transform: %s", nn_last_error(net));
             nn_free(net);
             return rc;
         }
@@ -566,7 +587,7 @@ int nn_onnx_load_buffer(nn_net **out, const void *buf, size_t len)
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
     if (!m)
         return nn_onnx__fail(NN_EFORMAT, "not an ONNX model (the protobuf "
-                             "does not parse as a ModelProto)");
+                                         "does not parse as a ModelProto)");
     int rc = NN_OK;
     if (!m->graph)
         rc = nn_onnx__fail(NN_EFORMAT, "the ONNX model has no graph");
@@ -609,7 +630,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
         free(buf);
         return err ? nn_onnx__fail(NN_EIO, "cannot read: %s", strerror(err))
                    : nn_onnx__fail(NN_EFORMAT, "larger than 2 GiB, the "
-                                   "limit of a protobuf message");
+                                               "limit of a protobuf message");
     }
     *data = buf;
     *len = used;

@@ -64,13 +64,14 @@ static int export_onnx(const nn_net *net, const char *path)
 {
 #ifdef NN_TOOL_ONNX
     int rc = nn_onnx_save(net, path);
-    return rc == NN_OK ? ST_OK
-                       : cli_fail("%s (%s)", nn_onnx_last_error(),
-                                  nn_error_name(rc));
+    return rc == NN_OK
+               ? ST_OK
+               : cli_fail("%s (%s)", nn_onnx_last_error(), nn_error_name(rc));
 #else
     (void)net;
     return cli_fail("--onnx %s: this nnet was built without ONNX support "
-                    "(libnn_onnx needs libprotobuf-c)", path);
+                    "(libnn_onnx needs libprotobuf-c)",
+                    path);
 #endif
 }
 
@@ -111,17 +112,20 @@ int cmd_export(int argc, char **argv)
     size_t c_len = c_file ? strlen(c_file) : 0;
     if (c_file && (c_len < 3 || strcmp(c_file + c_len - 2, ".c")))
         return cli_usage("--c %s: the file name must end in .c (its header "
-                         "goes beside it, ending in .h)", c_file);
+                         "goes beside it, ending in .h)",
+                         c_file);
     char name_buf[64];
     if (c_file && !name) {
         if (!default_name(c_file, name_buf, sizeof name_buf))
             return cli_usage("--c %s: its base name is not a C identifier; "
-                             "give --name", c_file);
+                             "give --name",
+                             c_file);
         name = name_buf;
     }
     if (name && !export_c_name_ok(name))
         return cli_usage("--name %s: not a C identifier of at most 40 "
-                         "characters", name);
+                         "characters",
+                         name);
     if (onnx && !onnx_supported())
         return export_onnx(NULL, onnx); /* says so before any work */
     nn_net *net;

@@ -5,8 +5,8 @@
 
 #include <nn.h>
 
-/* 1 when `name` can prefix the generated C identifiers (a C identifier of
- * at most 40 characters), 0 if not. */
+/* 1 when `name` can prefix the generated C identifiers (a letter, then
+ * letters, digits or underscores; at most 40 characters), 0 if not. */
 int export_c_name_ok(const char *name);
 
 /* Writes `c_path` (which must end in ".c") and its header beside it, each

@@ -15,6 +15,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@
 
 int export_c_name_ok(const char *name)
 {
-    if (!name[0] || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+    /* a letter first: names starting with '_' may be the compiler's */
+    if (!isalpha((unsigned char)name[0]))
         return 0;
     for (const char *p = name; *p; p++)
         if (!(isalnum((unsigned char)*p) || *p == '_'))
@@ -164,8 +166,7 @@ static const char layer_body[] =
     "        z[j] *= sum;\n"
     "}\n\n";
 
-static void write_predict(FILE *f, nn_net *net, const char *name,
-                          int transform)
+static void write_predict(FILE *f, nn_net *net, const char *name, int transform)
 {
     size_t n_layers = nn_num_layers(net) - 1, width = widest_layer(net);
     size_t n_in = nn_layer_size(net, 0);
@@ -179,8 +180,8 @@ static void write_predict(FILE *f, nn_net *net, const char *name,
             "            return -1; /* NaN or infinite */\n",
             name, width, width, n_in);
     if (transform)
-        fprintf(f, "        a[i] = (x[i] - %s_shift[i]) * %s_scale[i];\n",
-                name, name);
+        fprintf(f, "        a[i] = (x[i] - %s_shift[i]) * %s_scale[i];\n", name,
+                name);
     else
         fputs("        a[i] = x[i];\n", f);
     fputs("    }\n", f);
@@ -191,8 +192,8 @@ static void write_predict(FILE *f, nn_net *net, const char *name,
         char bias[64] = "0";
         if (b0)
             snprintf(bias, sizeof bias, "%s_b%zu", name, l);
-        fprintf(f, "    %s_layer(%s_w%zu, %s, %s, %s, %zu, %zu, %d);\n", name, name, l,
-                bias, from, to, nn_layer_size(net, l),
+        fprintf(f, "    %s_layer(%s_w%zu, %s, %s, %s, %zu, %zu, %d);\n", name,
+                name, l, bias, from, to, nn_layer_size(net, l),
                 nn_layer_size(net, l + 1), nn_layer_activation(net, l));
     }
     fputs("    return 0;\n}\n", f);
@@ -208,8 +209,10 @@ static int write_source(FILE *f, nn_net *net, const char *name,
             nn_version_string());
     for (size_t i = 0; i < nn_num_layers(net); i++)
         fprintf(f, "%s%zu", i ? "-" : "", nn_layer_size(net, i));
-    fprintf(f, "; C99, needs only expf and tanhf (-lm). */\n"
-               "#include <math.h>\n\n#include \"%s\"\n\n", header);
+    fprintf(f,
+            "; C99, needs only expf and tanhf (-lm). */\n"
+            "#include <math.h>\n\n#include \"%s\"\n\n",
+            header);
     int transform = nn_get_input_transform(net, NULL, NULL) == 1;
     if (transform) {
         float *shift = malloc(2 * n_in * sizeof *shift);
@@ -232,17 +235,32 @@ static int write_source(FILE *f, nn_net *net, const char *name,
     return ST_OK;
 }
 
+/* A NaN or infinity has no C99 literal; libnn never trains one, but
+ * nn_params lets a caller write one. */
+static int params_finite(nn_net *net)
+{
+    const float *p = nn_params(net);
+    for (size_t i = 0; i < nn_param_count(net); i++)
+        if (!isfinite(p[i]))
+            return cli_fail("parameter %zu is %g: a C file cannot hold it", i,
+                            (double)p[i]);
+    return ST_OK;
+}
+
 int export_c(nn_net *net, const char *c_path, const char *name)
 {
+    if (params_finite(net) != ST_OK)
+        return ST_FAIL;
     char *h_path = header_path(c_path);
     if (!h_path)
         return cli_usage("--c %s: the file name must end in .c (its header "
-                         "goes beside it, ending in .h)", c_path);
-    char guard[64];
+                         "goes beside it, ending in .h)",
+                         c_path);
+    char guard[64]; /* NAME_NNET_H, NAME of at most 40 characters */
     size_t g = 0;
-    for (const char *p = name; *p && g + 3 < sizeof guard; p++)
+    for (const char *p = name; *p && g + sizeof "_NNET_H" < sizeof guard; p++)
         guard[g++] = (char)toupper((unsigned char)*p);
-    memcpy(guard + g, "_H", 3);
+    memcpy(guard + g, "_NNET_H", sizeof "_NNET_H");
 
     cli_out c_out, h_out;
     int st = cli_out_open(&h_out, h_path);

@@ -64,6 +64,7 @@ int cmd_import(int argc, char **argv)
     return rc == NN_OK ? ST_OK : cli_fail_nn("nn_save", rc, NULL);
 #else
     return cli_fail("%s: this nnet was built without ONNX support "
-                    "(libnn_onnx needs libprotobuf-c)", argv[optind]);
+                    "(libnn_onnx needs libprotobuf-c)",
+                    argv[optind]);
 #endif
 }

@@ -112,6 +112,8 @@ def test_bad_file_names_write_nothing(tmp):
             (["--c", tmp / "model.txt"], "must end in .c"),
             (["--c", tmp / "2x.c"], "not a C identifier"),
             (["--c", tmp / "ok.c", "--name", "no-dash"], "not a C identifier"),
+            (["--c", tmp / "ok.c", "--name", "_Reserved"],
+             "not a C identifier"),
             (["--onnx", tmp / "m.onnx", "--name", "x"],
              "--name goes with --c"),
             ([], "nothing to do")]:
@@ -130,4 +132,14 @@ def test_named_export_and_header(tmp):
     assert "int iris_predict(const float *x, float *y);" in header
     assert "#define iris_N_INPUTS 4" in header
     assert "#define iris_N_OUTPUTS 2" in header
+    assert "#ifndef IRIS_NNET_H" in header
     assert '#include "fw.h"' in (tmp / "fw.c").read_text()
+
+
+def test_non_finite_weights_are_refused(tmp):
+    net = random_net([2, 2], ["identity"])
+    net.params[1] = np.inf
+    net.save(tmp / "m.nn")
+    status, _, err = nnet("export", tmp / "m.nn", "--c", tmp / "model.c")
+    assert status == 1 and "parameter 1 is inf" in err
+    assert sorted(p.name for p in tmp.iterdir()) == ["m.nn"]
