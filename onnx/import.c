@@ -42,6 +42,7 @@ typedef struct walk {
     size_t n_layers;
     const float *shift, *scale;
     int shift_negated, matmul_open; /* an Add may follow the last MatMul */
+    size_t input_rank;              /* of a graph input not of rank 2, else 0 */
     const Onnx__NodeProto *node;    /* the node being read */
     size_t node_index;
 } walk;
@@ -405,6 +406,7 @@ static const struct {
                    {"Tanh", NN_TANH},
                    {"Sigmoid", NN_SIGMOID},
                    {"Softmax", NN_SOFTMAX}};
+#define N_ACTIVATIONS (sizeof activations / sizeof *activations)
 
 static int read_node(walk *w)
 {
@@ -424,6 +426,22 @@ static int read_node(walk *w)
                              "(it must take '%.100s' and make one output)",
                              w->cur);
     }
+    size_t act = 0;
+    while (act < N_ACTIVATIONS && strcmp(op, activations[act].op))
+        act++;
+    int known = act < N_ACTIVATIONS || !strcmp(op, "Gemm") ||
+                !strcmp(op, "MatMul") || !strcmp(op, "Add") ||
+                !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
+                !strcmp(op, "Identity");
+    if (!known)
+        return node_fail(w, "op not supported: libnn reads Gemm, MatMul, "
+                            "Add, Sub, Mul, Relu, LeakyRelu, Tanh, Sigmoid, "
+                            "Softmax, Identity and Constant");
+    if (w->input_rank)
+        return node_fail(w,
+                         "its input '%.100s' has %zu dimensions; libnn "
+                         "takes [batch, features]",
+                         w->cur, w->input_rank);
     /* an Add takes the bias only right after its MatMul */
     int after_matmul = w->matmul_open, rc;
     w->matmul_open = 0;
@@ -439,18 +457,8 @@ static int read_node(walk *w)
         rc = n->n_input == 1 ? NN_OK : node_fail(w, "%zu inputs", n->n_input);
         w->matmul_open = after_matmul;
     } else {
-        size_t i = 0;
-        while (i < sizeof activations / sizeof *activations &&
-               strcmp(op, activations[i].op))
-            i++;
-        if (i == sizeof activations / sizeof *activations)
-            return node_fail(w,
-                             "op not supported: libnn reads Gemm, MatMul, "
-                             "Add, Sub, Mul, Relu, LeakyRelu, Tanh, Sigmoid, "
-                             "Softmax, Identity and Constant");
-        if (n->n_input != 1)
-            return node_fail(w, "%zu inputs", n->n_input);
-        rc = read_activation(w, activations[i].act);
+        rc = n->n_input == 1 ? read_activation(w, activations[act].act)
+                             : node_fail(w, "%zu inputs", n->n_input);
     }
     w->cur = n->output[0];
     return rc;
@@ -486,11 +494,10 @@ static int read_input(walk *w)
     const Onnx__TensorShapeProto *shape = type->tensor_type->shape;
     if (!shape)
         return NN_OK;
-    if (shape->n_dim != 2)
-        return nn_onnx__fail(NN_EFORMAT,
-                             "graph input '%.100s' has %zu "
-                             "dimensions; libnn takes [batch, features]",
-                             input->name, shape->n_dim);
+    if (shape->n_dim != 2) { /* refused by the node that takes it */
+        w->input_rank = shape->n_dim;
+        return NN_OK;
+    }
     const Onnx__TensorShapeProto__Dimension *d = shape->dim[1];
     if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
         if (d->dim_value < 1 || d->dim_value > MAX_DIM)

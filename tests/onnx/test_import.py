@@ -140,21 +140,26 @@ def refused(tmp, model, node, op, detail):
 
 
 def test_convolution_is_refused(tmp):
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
-    g = helper.make_graph(
-        [helper.make_node("Conv", ["x", "k"], ["y"], name="conv1")], "g",
-        [x], [y], [numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32),
-                                           "k")])
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
-    path = tmp / "in.onnx"
-    onnx.save(model, str(path))
-    status, _, err = nnet("import", path, "-o", tmp / "new.nn")
-    assert status == 1 and "x" in err and "4 dimensions" in err
-    # with a rank-2 input, the walk reaches the node itself
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(),
+                                torch.nn.Linear(8, 2))
+    torch.onnx.export(model.eval(), torch.zeros(1, 1, 4, 4),
+                      str(tmp / "in.onnx"), opset_version=13)
+    refused(tmp, onnx.load(str(tmp / "in.onnx")), "/0/Conv", "Conv",
+            "op not supported")
+    # and a convolution on a rank-2 input, as libnn's inputs are
     refused(tmp, graph_model(
         [helper.make_node("Conv", ["x", "k"], ["y"], name="conv1")],
         {"k": np.ones((1, 1, 3))}), "conv1", "Conv", "op not supported")
+
+
+def test_inputs_of_another_rank_are_refused(tmp):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "g", [x],
+        [y], [numpy_helper.from_array(np.ones((3, 2), np.float32), "w")])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    refused(tmp, model, "mm", "MatMul", "'x' has 3 dimensions")
 
 
 def test_dynamic_weights_are_refused(tmp):
