@@ -33,13 +33,20 @@ typedef struct layer {
     const Onnx__NodeProto *act_node;
 } layer;
 
+typedef struct named {
+    const char *name;
+    const Onnx__TensorProto *tensor;
+} named;
+
 typedef struct walk {
     const Onnx__GraphProto *g;
+    named *constants; /* sorted by name */
+    size_t n_constants;
     nn_onnx__arena arena; /* decoded tensors */
     const char *cur;      /* the value the chain has reached */
     size_t width;         /* its columns; 0 until known */
     layer *layers;
-    size_t n_layers;
+    size_t n_layers, cap_layers;
     const float *shift, *scale;
     int shift_negated, matmul_open; /* an Add may follow the last MatMul */
     size_t input_rank;              /* of a graph input not of rank 2, else 0 */
@@ -70,21 +77,44 @@ static int node_fail(const walk *w, const char *fmt, ...)
                          n->op_type ? n->op_type : "", detail);
 }
 
-static const Onnx__TensorProto *find_tensor(const walk *w, const char *name)
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+/* The table of constants, by name: initializers, then Constant nodes of a
+ * tensor `value`, sorted so that each look-up is a binary search (a graph
+ * of many nodes must not take quadratic time). */
+static int index_constants(walk *w)
 {
     const Onnx__GraphProto *g = w->g;
+    size_t n = 0;
+    named *t = nn_onnx__alloc(&w->arena,
+                              (g->n_initializer + g->n_node + 1) * sizeof *t);
+    if (!t)
+        return nn_onnx__fail(NN_ENOMEM, "out of memory");
     for (size_t i = 0; i < g->n_initializer; i++)
-        if (g->initializer[i]->name && !strcmp(g->initializer[i]->name, name))
-            return g->initializer[i];
+        if (g->initializer[i]->name)
+            t[n++] = (named){g->initializer[i]->name, g->initializer[i]};
     for (size_t i = 0; i < g->n_node; i++) {
-        const Onnx__NodeProto *n = g->node[i];
-        if (n->op_type && !strcmp(n->op_type, "Constant") && n->n_output == 1 &&
-            !strcmp(n->output[0], name) && n->n_attribute == 1 &&
-            n->attribute[0]->t && n->attribute[0]->name &&
-            !strcmp(n->attribute[0]->name, "value"))
-            return n->attribute[0]->t;
+        const Onnx__NodeProto *c = g->node[i];
+        if (c->op_type && !strcmp(c->op_type, "Constant") && c->n_output == 1 &&
+            c->n_attribute == 1 && c->attribute[0]->t &&
+            c->attribute[0]->name && !strcmp(c->attribute[0]->name, "value"))
+            t[n++] = (named){c->output[0], c->attribute[0]->t};
     }
-    return NULL;
+    qsort(t, n, sizeof *t, by_name);
+    w->constants = t;
+    w->n_constants = n;
+    return NN_OK;
+}
+
+static const Onnx__TensorProto *find_tensor(const walk *w, const char *name)
+{
+    named key = {name, NULL};
+    const named *hit =
+        bsearch(&key, w->constants, w->n_constants, sizeof key, by_name);
+    return hit ? hit->tensor : NULL;
 }
 
 /* The floats of tensor `t` (decoded into the arena), its rank and its
@@ -234,12 +264,16 @@ static int open_layer(walk *w, const float *weights, int trans, size_t in,
         w->node = w->layers[w->n_layers - 1].act_node;
         return node_fail(w, "libnn has softmax on the last layer only");
     }
-    layer *grown = nn_onnx__alloc(&w->arena, (w->n_layers + 1) * sizeof *grown);
-    if (!grown)
-        return nn_onnx__fail(NN_ENOMEM, "out of memory");
-    if (w->n_layers)
-        memcpy(grown, w->layers, w->n_layers * sizeof *grown);
-    w->layers = grown;
+    if (w->n_layers == w->cap_layers) { /* doubling: O(n) in the arena */
+        size_t cap = w->cap_layers ? 2 * w->cap_layers : 8;
+        layer *grown = nn_onnx__alloc(&w->arena, cap * sizeof *grown);
+        if (!grown)
+            return nn_onnx__fail(NN_ENOMEM, "out of memory");
+        if (w->n_layers)
+            memcpy(grown, w->layers, w->n_layers * sizeof *grown);
+        w->layers = grown;
+        w->cap_layers = cap;
+    }
     layer *l = &w->layers[w->n_layers++];
     l->w = weights;
     l->w_trans = trans;
@@ -512,7 +546,9 @@ static int read_input(walk *w)
 
 static int read_graph(walk *w)
 {
-    int rc = read_input(w);
+    int rc = index_constants(w);
+    if (rc == NN_OK)
+        rc = read_input(w);
     for (size_t i = 0; rc == NN_OK && i < w->g->n_node; i++) {
         w->node = w->g->node[i];
         w->node_index = i;
