@@ -50,6 +50,8 @@ typedef struct walk {
     const float *shift, *scale;
     int shift_negated, matmul_open; /* an Add may follow the last MatMul */
     size_t input_rank;              /* of a graph input not of rank 2, else 0 */
+    const char *input_name;         /* the graph input the chain starts from */
+    const char *extra_input;        /* a second graph input, or NULL */
     const Onnx__NodeProto *node;    /* the node being read */
     size_t node_index;
 } walk;
@@ -498,8 +500,10 @@ static int read_node(walk *w)
     return rc;
 }
 
-/* The graph's single input (initializers listed as inputs aside) and its
- * columns (0 when not given). */
+/* The graph's first input (initializers listed as inputs aside), which
+ * the chain starts from, and its columns (0 when not given). A second one
+ * is refused after the walk, so that a node taking it as its weights is
+ * named first. */
 static int read_input(walk *w)
 {
     const Onnx__GraphProto *g = w->g;
@@ -507,16 +511,14 @@ static int read_input(walk *w)
     for (size_t i = 0; i < g->n_input; i++) {
         if (!g->input[i]->name || find_tensor(w, g->input[i]->name))
             continue;
-        if (input)
-            return nn_onnx__fail(NN_EFORMAT,
-                                 "graph inputs '%.100s' and "
-                                 "'%.100s': libnn networks have one",
-                                 input->name, g->input[i]->name);
-        input = g->input[i];
+        if (!input)
+            input = g->input[i];
+        else if (!w->extra_input)
+            w->extra_input = g->input[i]->name;
     }
     if (!input)
         return nn_onnx__fail(NN_EFORMAT, "the graph has no input");
-    w->cur = input->name;
+    w->cur = w->input_name = input->name;
     const Onnx__TypeProto *type = input->type;
     if (!type || type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
         !type->tensor_type ||
@@ -556,6 +558,11 @@ static int read_graph(walk *w)
     }
     if (rc != NN_OK)
         return rc;
+    if (w->extra_input)
+        return nn_onnx__fail(NN_EFORMAT,
+                             "graph inputs '%.100s' and '%.100s': libnn "
+                             "networks have one",
+                             w->input_name, w->extra_input);
     if (!w->n_layers)
         return nn_onnx__fail(NN_EFORMAT, "the graph has no Gemm or MatMul "
                                          "layer");

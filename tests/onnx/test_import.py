@@ -163,20 +163,25 @@ def test_inputs_of_another_rank_are_refused(tmp):
 
 
 def test_dynamic_weights_are_refused(tmp):
+    # weights given as a graph input
     w = helper.make_tensor_value_info("w", TensorProto.FLOAT, [3, 2])
-    model = graph_model(
+    refused(tmp, graph_model(
         [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], {},
-        inputs_extra=[w])
-    path = tmp / "in.onnx"
-    onnx.save(model, str(path))
-    status, _, err = nnet("import", path, "-o", tmp / "new.nn")
-    assert status == 1 and "graph inputs 'x' and 'w'" in err
+        inputs_extra=[w]), "mm", "MatMul", "weights computed at run time")
     # weights that a node computes
     refused(tmp, graph_model([
         helper.make_node("Gemm", ["x", "w0"], ["h"], name="g0", transB=1),
         helper.make_node("Relu", ["w0"], ["w1"], name="r"),
         helper.make_node("Gemm", ["h", "w1"], ["y"], name="g1")],
         {"w0": np.ones((3, 3))}), "r", "Relu", "not a step of a chain")
+    # a second input that no node takes
+    path = tmp / "two.onnx"
+    onnx.save(graph_model(
+        [helper.make_node("MatMul", ["x", "k"], ["y"], name="mm")],
+        {"k": np.ones((3, 2))}, inputs_extra=[w]), str(path))
+    status, _, err = nnet("import", path, "-o", tmp / "two.nn")
+    assert status == 1 and "graph inputs 'x' and 'w'" in err
+    assert not (tmp / "two.nn").exists()
 
 
 @pytest.mark.parametrize("op,attrs,detail", [
