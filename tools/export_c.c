@@ -73,8 +73,8 @@ static void write_header(FILE *f, const nn_net *net, const char *name,
             "#define %s_N_INPUTS %zu\n#define %s_N_OUTPUTS %zu\n\n"
             "/* Outputs y[%s_N_OUTPUTS] of one sample x[%s_N_INPUTS], as\n"
             " * libnn's nn_predict computes them; x and y must not overlap.\n"
-            " * Returns 0, or -1 (and leaves y alone) when an input is NaN\n"
-            " * or infinite.\n"
+            " * Returns 0; -1 when an input is NaN or infinite (y is left\n"
+            " * alone) or an output is (as nn_predict refuses them).\n"
             " * Reentrant: it keeps its two activation buffers of %zu\n"
             " * floats on the stack. */\n"
             "int %s_predict(const float *x, float *y);\n\n#endif\n",
@@ -172,13 +172,17 @@ static void write_predict(FILE *f, nn_net *net, const char *name, int transform)
     size_t n_in = nn_layer_size(net, 0);
     float *b0 = NULL;
     (void)nn_layer_params(net, 0, NULL, &b0);
+    fprintf(f, "int %s_predict(const float *x, float *y)\n{\n", name);
+    if (n_layers > 1) /* one layer goes from a straight to y */
+        fprintf(f, "    float a[%zu], z[%zu];\n", width, width);
+    else
+        fprintf(f, "    float a[%zu];\n", width);
     fprintf(f,
-            "int %s_predict(const float *x, float *y)\n{\n"
-            "    float a[%zu], z[%zu];\n    int i;\n"
+            "    int i;\n"
             "    for (i = 0; i < %zu; i++) {\n"
             "        if (x[i] != x[i] || x[i] - x[i] != 0.0f)\n"
             "            return -1; /* NaN or infinite */\n",
-            name, width, width, n_in);
+            n_in);
     if (transform)
         fprintf(f, "        a[i] = (x[i] - %s_shift[i]) * %s_scale[i];\n", name,
                 name);
@@ -196,7 +200,12 @@ static void write_predict(FILE *f, nn_net *net, const char *name, int transform)
                 name, l, bias, from, to, nn_layer_size(net, l),
                 nn_layer_size(net, l + 1), nn_layer_activation(net, l));
     }
-    fputs("    return 0;\n}\n", f);
+    fprintf(f,
+            "    for (i = 0; i < %zu; i++)\n"
+            "        if (y[i] != y[i] || y[i] - y[i] != 0.0f)\n"
+            "            return -1; /* overflowed */\n"
+            "    return 0;\n}\n",
+            nn_layer_size(net, n_layers));
 }
 
 static int write_source(FILE *f, nn_net *net, const char *name,

@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
+import libnn
 from conftest import ACTIVATIONS, inputs, nnet, random_net, rel_error
 
 COMPILERS = [cc for cc in ("gcc", "clang") if shutil.which(cc)]
@@ -104,6 +105,19 @@ def test_non_finite_inputs_are_refused(tmp):
     lines = run(exe, x)
     assert lines[:3] == ["refused"] * 3
     assert rel_error(outputs(lines[3:]), net.predict(x[3:])) < 1e-6
+
+
+@pytest.mark.skipif(not COMPILERS, reason="no C compiler")
+def test_non_finite_outputs_are_refused_as_nn_predict_does(tmp):
+    net = random_net([2, 1], ["identity"], bias=False)
+    net.params[:] = [3e38, 3e38]
+    exe = build(tmp, net, COMPILERS[0])
+    x = np.array([[1, 1], [1, -1]], dtype=np.float32)
+    with pytest.raises(libnn.NNNumericError):
+        net.predict(x[:1])
+    lines = run(exe, x)
+    assert lines[0] == "refused"
+    assert outputs(lines[1:]).tolist() == [[0.0]]
 
 
 def test_bad_file_names_write_nothing(tmp):
