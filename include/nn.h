@@ -28,6 +28,11 @@
  *   and are not batch-invariant; they agree with inference within float32
  *   rounding. Bits may differ between CPUs (vector width) and builds.
  *
+ * Companion libraries, written on this API alone: `nn_mpi.h` (libnn_mpi,
+ * data-parallel training over MPI) and `nn_onnx.h` (libnn_onnx, networks
+ * to and from ONNX files). A network can also leave as one C99 file that
+ * needs no library at all: `nnet export --c` (docs/interop.md).
+ *
  * Example (the tutorial network of docs/tutorial.md):
  * @code
  *     size_t sizes[] = {2, 3, 1};

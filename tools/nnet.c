@@ -2,7 +2,8 @@
 /*
  * `nnet`: train, evaluate and use multilayer perceptrons from the command
  * line with libnn. This file only dispatches to the subcommands; each
- * lives in its own file (train.c, eval.c, predict.c, info.c).
+ * lives in its own file (train.c, eval.c, predict.c, info.c, export.c,
+ * import.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static const struct command {
     {"eval", cmd_eval, "loss, accuracy, per-class metrics on labelled data"},
     {"predict", cmd_predict, "a model's predictions for data, as CSV"},
     {"info", cmd_info, "what a model file holds"},
+    {"export", cmd_export, "a model as ONNX, or as C source for firmware"},
+    {"import", cmd_import, "an ONNX multilayer perceptron as a model"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -66,7 +69,8 @@ static int dispatch(int argc, char **argv)
             cli_command = commands[i].name;
             return commands[i].run(argc, argv);
         }
-    return cli_usage("'%s' is not a command (train, eval, predict, info)",
+    return cli_usage("'%s' is not a command (train, eval, predict, info, "
+                     "export, import)",
                      argv[0]);
 }
 

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from . import _lib
+from . import _lib, _onnx
 from .errors import NNShapeError, NNStateError, NNValueError
 
 __all__ = ["Network"]
@@ -906,6 +906,23 @@ class Network:
         data = bytes(data)
         out = ctypes.c_void_p()
         _lib.nn_load_buffer(ctypes.byref(out), data, len(data))
+        return cls._from_ptr(out.value)
+
+    def to_onnx(self, path):
+        """Write the network as an ONNX model (nn_onnx_save of
+        libnn_onnx; never half-written): what :meth:`predict` computes, as
+        Gemm and activation nodes, which OpenCV's dnn module runs.  See
+        docs/interop.md."""
+        _onnx.library().nn_onnx_save(self._ptr, os.fsencode(path))
+
+    @classmethod
+    def from_onnx(cls, path):
+        """A network from an ONNX multilayer perceptron (nn_onnx_load), such
+        as torch.onnx.export writes for an nn.Sequential of Linear layers and
+        activations.  Anything libnn cannot compute exactly raises
+        :class:`NNFormatError` naming the node and op."""
+        out = ctypes.c_void_p()
+        _onnx.library().nn_onnx_load(ctypes.byref(out), os.fsencode(path))
         return cls._from_ptr(out.value)
 
     def __getstate__(self):
