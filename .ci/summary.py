@@ -14,7 +14,9 @@ preference, what the test's own output says:
 else the meson test itself counts as one case, by its result. A test that
 meson judged failed (crash, timeout, non-zero exit) counts at least one
 failure even when its output reported none. The hardening script's closing
-"hardening: N passed, M failed" line is added the same way.
+"hardening: N passed, M failed" line is added the same way, and so is each
+further step given with --step NAME LOG RC (its "NAME: N passed, M failed[,
+K skipped]" line; exit status 77 without one counts as one skipped case).
 
 Prints a per-source breakdown, then `N passed, M failed` as the very last
 line. Exit status: 0 only when nothing failed and at least one case ran.
@@ -97,24 +99,31 @@ def count_meson(path):
             yield (test.get("name", "?"),) + got
 
 
-def count_hardening(path, rc):
-    """(passed, failed, skipped, how) from scripts/hardening's output."""
+def count_step(name, path, rc):
+    """(passed, failed, skipped, how) from the output of a step such as
+    scripts/hardening, whose summary line starts with `name: `. Exit status
+    77 is a skipped step (the automake convention)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     except OSError:
         text = ""
-    found = re.findall(r"^hardening: (\d+) passed, (\d+) failed", text, re.M)
+    found = re.findall(r"^%s: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?"
+                       % re.escape(name), text, re.M)
+    skipped = 0
     if found:
-        passed, failed = (int(n) for n in found[-1])
+        passed, failed, skipped = (int(n or 0) for n in found[-1])
         how = "its summary"
+    elif rc == 77:
+        passed, failed, skipped = 0, 0, 1
+        how = "skipped (exit status 77)"
     else:
         passed, failed = (1, 0) if rc == 0 else (0, 1)
         how = "exit status %d (no summary line)" % rc
-    if rc != 0 and failed == 0:
+    if rc not in (0, 77) and failed == 0:
         failed = 1
         how += ", exit status %d" % rc
-    return passed, failed, 0, how
+    return passed, failed, skipped, how
 
 
 def main():
@@ -124,6 +133,9 @@ def main():
     ap.add_argument("--hardening-rc", type=int, default=0)
     ap.add_argument("--meson-rc", type=int, default=0,
                     help="exit status of meson test")
+    ap.add_argument("--step", nargs=3, action="append", default=[],
+                    metavar=("NAME", "LOG", "RC"),
+                    help="another step's output and exit status")
     args = ap.parse_args()
 
     total = [0, 0, 0]
@@ -148,11 +160,15 @@ def main():
             # e.g. a rebuild failed, or meson itself stopped
             bad_steps.append("meson test exited %d" % args.meson_rc)
             total[1] += 1
-    if args.hardening_log is not None:
-        p, f, s, how = count_hardening(args.hardening_log, args.hardening_rc)
+    steps = [("hardening", args.hardening_log, args.hardening_rc)]
+    steps += [(name, log, int(rc)) for name, log, rc in args.step]
+    for name, log, rc in steps:
+        if log is None:
+            continue
+        p, f, s, how = count_step(name, log, rc)
         mark = "FAIL" if f else "ok  "
         print("%s %-40s %5d passed %4d failed %4d skipped  (%s)"
-              % (mark, "scripts/hardening", p, f, s, how))
+              % (mark, "scripts/" + name, p, f, s, how))
         total[0] += p
         total[1] += f
         total[2] += s

@@ -114,6 +114,22 @@ typedef enum nn_error {
     NN_ERROR_MAP(NN_ERROR_ENUM_)
 #undef NN_ERROR_ENUM_
 } nn_error;
+/** @var NN_OK
+ *  0: success. */
+/** @var NN_EINVAL
+ *  -1: invalid argument (a NULL pointer, a value out of range). */
+/** @var NN_ENOMEM
+ *  -2: out of memory, or a size whose bytes overflow `size_t`. */
+/** @var NN_ESHAPE
+ *  -3: sizes do not agree (with the network, or with each other). */
+/** @var NN_ESTATE
+ *  -4: call out of order (e.g. nn_step() before any nn_backprop()). */
+/** @var NN_EIO
+ *  -5: input/output error (the detail names the file and the cause). */
+/** @var NN_EFORMAT
+ *  -6: corrupt, truncated or unknown model data. */
+/** @var NN_ENUMERIC
+ *  -7: non-finite value (a NaN or infinity in data or in training). */
 
 /**
  * @brief Static, human-readable text for an error code.
@@ -162,7 +178,7 @@ typedef enum nn_activation {
 } nn_activation;
 
 /** Flags for nn_create(). */
-enum {
+enum nn_create_flag {
     NN_NO_BIAS = 1u << 0 /**< no bias vectors: z = a W */
 };
 
@@ -296,11 +312,11 @@ typedef enum nn_option {
  *   best * (1 - 1e-4)                                  (ReduceLROnPlateau)
  */
 typedef enum nn_schedule {
-    NN_SCHEDULE_CONSTANT = 0,
-    NN_SCHEDULE_STEP = 1,
-    NN_SCHEDULE_EXPONENTIAL = 2,
-    NN_SCHEDULE_COSINE = 3,
-    NN_SCHEDULE_PLATEAU = 4
+    NN_SCHEDULE_CONSTANT = 0,    /**< constant: lr0 (the default) */
+    NN_SCHEDULE_STEP = 1,        /**< step: StepLR */
+    NN_SCHEDULE_EXPONENTIAL = 2, /**< exponential: ExponentialLR */
+    NN_SCHEDULE_COSINE = 3,      /**< cosine: CosineAnnealingLR */
+    NN_SCHEDULE_PLATEAU = 4      /**< plateau: ReduceLROnPlateau */
 } nn_schedule;
 
 /**
@@ -328,9 +344,10 @@ typedef enum nn_optimizer {
  * saturated outputs give large finite costs, not infinities.
  */
 typedef enum nn_loss {
-    NN_LOSS_MSE = 0,
-    NN_LOSS_CROSS_ENTROPY = 1,
-    NN_LOSS_BINARY_CROSS_ENTROPY = 2
+    NN_LOSS_MSE = 0,                 /**< mean squared error (the default) */
+    NN_LOSS_CROSS_ENTROPY = 1,       /**< cross-entropy, softmax outputs */
+    NN_LOSS_BINARY_CROSS_ENTROPY = 2 /**< binary cross-entropy, sigmoid
+                                          outputs */
 } nn_loss;
 
 /**

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `nnet export`: a model as an ONNX file (libnn_onnx, when the tool is
- * built with it) and/or as a C99 source file and header for firmware
+ * `nnet export`: a model as an ONNX file (libnn_onnx, loaded when asked
+ * for: onnx_lib.h) and/or as a C99 source file and header for firmware
  * (export_c.c). Each file appears whole or not at all.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -11,14 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef NN_TOOL_ONNX
-#include <nn_onnx.h>
-#endif
-
 #include "cli.h"
 #include "commands.h"
 #include "export.h"
 #include "model.h"
+#include "onnx_lib.h"
 
 static const char help[] =
     "Usage: nnet export MODEL [--onnx OUT.onnx] [--c OUT.c [--name NAME]]\n"
@@ -60,28 +57,13 @@ static int default_name(const char *c_path, char *buf, size_t cap)
     return export_c_name_ok(buf);
 }
 
-static int export_onnx(const nn_net *net, const char *path)
+static int export_onnx(const onnx_lib *lib, const nn_net *net,
+                       const char *path)
 {
-#ifdef NN_TOOL_ONNX
-    int rc = nn_onnx_save(net, path);
+    int rc = lib->save(net, path);
     return rc == NN_OK
                ? ST_OK
-               : cli_fail("%s (%s)", nn_onnx_last_error(), nn_error_name(rc));
-#else
-    (void)net;
-    return cli_fail("--onnx %s: this nnet was built without ONNX support "
-                    "(libnn_onnx needs libprotobuf-c)",
-                    path);
-#endif
-}
-
-static int onnx_supported(void)
-{
-#ifdef NN_TOOL_ONNX
-    return 1;
-#else
-    return 0;
-#endif
+               : cli_fail("%s (%s)", lib->last_error(), nn_error_name(rc));
 }
 
 int cmd_export(int argc, char **argv)
@@ -126,14 +108,16 @@ int cmd_export(int argc, char **argv)
         return cli_usage("--name %s: not a C identifier of at most 40 "
                          "characters",
                          name);
-    if (onnx && !onnx_supported())
-        return export_onnx(NULL, onnx); /* says so before any work */
+    onnx_lib lib;
+    int st;
+    if (onnx && (st = onnx_lib_open(&lib, onnx)) != ST_OK)
+        return st; /* said before any work */
     nn_net *net;
-    int st = model_load(argv[optind], &net);
+    st = model_load(argv[optind], &net);
     if (st != ST_OK)
         return st;
     if (onnx)
-        st = export_onnx(net, onnx);
+        st = export_onnx(&lib, net, onnx);
     if (st == ST_OK && c_file)
         st = export_c(net, c_file, name);
     nn_free(net);

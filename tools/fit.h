@@ -2,7 +2,8 @@
 /*
  * How `nnet train` trains: fit_run in one process (fit.c), or, with --mpi,
  * the fit_mpi_* functions, data-parallel over the ranks of an MPI job
- * (fit_mpi.c, built when Meson finds MPI). Everything before training
+ * (fit_mpi.c, in the nnet-mpi build of the tool, made when Meson finds
+ * MPI; nnet itself never links MPI). Everything before training
  * (data, network, settings, input transform) and after it (history, plot,
  * log, saving) is train.c's and the same either way, so the plain tool
  * never needs MPI.
@@ -61,13 +62,13 @@ int fit_mpi_standardize(nn_net *net, const fit_data *data);
 int fit_mpi_run(nn_net *net, const fit_data *data, size_t epochs,
                 progress *p, history *h);
 
-#else /* built without MPI: --mpi stops in fit_mpi_begin */
+#else /* nnet, without MPI: --mpi stops in fit_mpi_begin */
 
 static inline int fit_mpi_begin(int *rank)
 {
     *rank = 0;
-    return cli_usage("--mpi: this nn was built without MPI (install an MPI "
-                     "such as libopenmpi-dev and rebuild)");
+    return cli_usage("--mpi: nnet does not link MPI; run nnet-mpi under "
+                     "mpirun (built beside nnet when Meson finds MPI)");
 }
 static inline void fit_mpi_end(void) {}
 static inline int fit_mpi_size(void) { return 1; }

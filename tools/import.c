@@ -10,13 +10,10 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#ifdef NN_TOOL_ONNX
-#include <nn_onnx.h>
-#endif
-
 #include "cli.h"
 #include "commands.h"
 #include "model.h"
+#include "onnx_lib.h"
 
 static const char help[] =
     "Usage: nnet import IN.onnx -o MODEL\n"
@@ -54,17 +51,15 @@ int cmd_import(int argc, char **argv)
                                         : "one IN.onnx only");
     if (!out)
         return cli_usage("-o MODEL is missing");
-#ifdef NN_TOOL_ONNX
+    onnx_lib lib;
+    int st = onnx_lib_open(&lib, argv[optind]);
+    if (st != ST_OK)
+        return st;
     nn_net *net;
-    int rc = nn_onnx_load(&net, argv[optind]);
+    int rc = lib.load(&net, argv[optind]);
     if (rc != NN_OK)
-        return cli_fail("%s (%s)", nn_onnx_last_error(), nn_error_name(rc));
+        return cli_fail("%s (%s)", lib.last_error(), nn_error_name(rc));
     rc = nn_save(net, out);
     nn_free(net);
     return rc == NN_OK ? ST_OK : cli_fail_nn("nn_save", rc, NULL);
-#else
-    return cli_fail("%s: this nnet was built without ONNX support "
-                    "(libnn_onnx needs libprotobuf-c)",
-                    argv[optind]);
-#endif
 }

@@ -48,7 +48,7 @@ const char train_help[] =
     "                       validation split [1]\n"
     "  --threads N          BLAS threads (0: the BLAS's default) [0]\n"
     "  --mpi                data-parallel over the ranks of an MPI job, run\n"
-    "                       under mpirun (needs nn built with MPI); rank 0\n"
+    "                       under mpirun (nnet-mpi only, not nnet); rank 0\n"
     "                       prints and writes\n"
     "\n"
     "Training:\n"

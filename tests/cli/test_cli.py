@@ -115,6 +115,9 @@ def test_usage_errors():
         (["predict", "m.nn", "a", "b"], "too many arguments"),
         (["info"], "MODEL is missing"),
         (["train", "x.csv", "--layers"], "option '--layers' needs a value"),
+        # MPI training is nnet-mpi's; nnet never links MPI
+        (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--mpi"],
+         "--mpi: nnet does not link MPI; run nnet-mpi under mpirun"),
     ]
     for args, message in cases:
         p = run(*args, rc=2)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""End-to-end tests of `nnet train --mpi` (meson suite 'mpi', registered
-when the tool is built with MPI).
+"""End-to-end tests of `nnet-mpi train --mpi` (meson suite 'mpi', registered
+when nnet-mpi is built: Meson found MPI).
 
 Usage: test_cli_mpi.py NN_PROGRAM RUN_MPI MPIRUN TEST_NAME
 

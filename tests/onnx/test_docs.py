@@ -58,6 +58,10 @@ def environment(tmp):
     env["LD_LIBRARY_PATH"] = os.pathsep.join(
         str(pathlib.Path(os.environ[k]).resolve().parent)
         for k in ("NN_LIBRARY", "NN_ONNX_LIBRARY"))
+    # nn.pc spells its flags as -L${libdir} -lnn (pkgconfig/meson.build),
+    # which the uninstalled variant keeps: the linker finds the build
+    # tree's libnn.so through LIBRARY_PATH instead.
+    env["LIBRARY_PATH"] = env["LD_LIBRARY_PATH"]
     env["LC_ALL"] = "C"
     return env
 

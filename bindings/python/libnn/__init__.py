@@ -12,7 +12,8 @@ A pure-Python (ctypes) package over ``libnn.so.0``::
     y_hat = net.predict(x)
 
 The library is found through the ``NN_LIBRARY`` environment variable, then
-beside this package, then ``ctypes.util.find_library('nn')``, then
+beside this package, then in the libdir ``meson install`` recorded, then
+``ctypes.util.find_library('nn')``, then
 pkg-config's libdir, then the soname.  ``MLPClassifier`` and
 ``MLPRegressor`` are scikit-learn style estimators (scikit-learn itself is
 optional; they are imported on first use).  See docs/python.md.

@@ -38,6 +38,17 @@ def _pkg_config_libdir():
     return libdir if out.returncode == 0 and libdir else None
 
 
+def _installed_libdir():
+    """The directory `meson install` put libnn in, which it records in
+    _paths.py beside this module; None for a package from pip or a source
+    tree, which have no such file."""
+    try:
+        from ._paths import LIBDIR
+    except ImportError:
+        return None
+    return LIBDIR
+
+
 def _candidates():
     """(how it was found, path or name) in discovery order, lazily."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -45,6 +56,12 @@ def _candidates():
         path = os.path.join(here, name)
         if os.path.exists(path):
             yield "beside the package", path
+    libdir = _installed_libdir()
+    if libdir:
+        for name in _FILE_NAMES:
+            path = os.path.join(libdir, name)
+            if os.path.exists(path):
+                yield "the libdir meson install recorded", path
     found = ctypes.util.find_library("nn")
     if found:
         yield "ctypes.util.find_library('nn')", found
