@@ -25,9 +25,10 @@
 #include "train.h"
 
 /* Hidden activations: one name for all hidden layers, or one per layer. */
-static int hidden_activations(const train_opts *o, nn_activation *acts)
+static int hidden_activations(const train_opts *o, size_t hidden,
+                              nn_activation *acts)
 {
-    size_t hidden = o->n_layers - 2, n = 1;
+    size_t n = 1;
     for (const char *p = o->activation; *p; p++)
         n += *p == ',';
     if (n != 1 && n != hidden)
@@ -95,29 +96,27 @@ static int configure(nn_net *net, const train_opts *o)
                       : ST_OK;
 }
 
-static int build_net(const train_opts *o, int classify, nn_net **net)
+/* The network: hidden layers as the options say, the output layer as the
+ * task needs (softmax over the classes, a sigmoid for one output of two
+ * classes, identity for regression). */
+static int build_net(const train_opts *o, const size_t *sizes, size_t n,
+                     int classify, nn_net **net)
 {
-    nn_activation *acts = malloc((o->n_layers - 1) * sizeof *acts);
+    nn_activation *acts = malloc((n - 1) * sizeof *acts);
     if (!acts)
         return cli_fail("out of memory");
-    int st = hidden_activations(o, acts);
-    acts[o->n_layers - 2] = classify ? NN_SOFTMAX : NN_IDENTITY;
+    int st = hidden_activations(o, n - 2, acts);
+    int sigmoid = classify && sizes[n - 1] == 1;
+    acts[n - 2] = sigmoid ? NN_SIGMOID : classify ? NN_SOFTMAX : NN_IDENTITY;
     if (st == ST_OK) {
-        int rc = nn_create(net, o->n_layers, o->layers, acts, 0, o->seed);
+        int rc = nn_create(net, n, sizes, acts, 0, o->seed);
         st = rc == NN_OK ? configure(*net, o)
                          : cli_fail_nn("cannot create the network", rc, NULL);
     }
+    if (st == ST_OK && sigmoid)
+        st = set(*net, "--task", NN_OPT_LOSS, NN_LOSS_BINARY_CROSS_ENTROPY);
     free(acts);
     return st;
-}
-
-/* Decides the task: explicit, or classify when there are >= 2 outputs and
- * one label per sample. */
-static int is_classify(const train_opts *o, const dataset *labels)
-{
-    if (o->task != TASK_AUTO)
-        return o->task == TASK_CLASSIFY;
-    return o->layers[o->n_layers - 1] >= 2 && labels->cols == 1;
 }
 
 /* A seeded shuffle of the samples before the validation split, so the
@@ -173,6 +172,8 @@ typedef struct run {
     targets t;
     nn_net *net;
     int classify;
+    class_list classes;         /* classify: from the labels */
+    size_t *sizes, n_sizes;     /* the layers */
     fit_data data;
     progress prog;
     history hist;
@@ -187,7 +188,10 @@ static void run_free(run *r)
     targets_free(&r->t);
     data_free(&r->labels);
     data_free(&r->x);
+    classes_free(&r->classes);
+    free(r->sizes);
     free(r->o.layers);
+    free(r->o.hidden);
 }
 
 /* Under --mpi, the status every rank agrees on after a step that may fail
@@ -197,19 +201,144 @@ static int agree(const run *r, int st)
     return r->o.mpi ? fit_mpi_agree(st) : st;
 }
 
+/* The task, from --task or the labels; for classification the classes. */
+static int decide_task(run *r)
+{
+    r->classify = r->o.task == TASK_AUTO
+                      ? labels_look_like_classes(&r->labels)
+                      : r->o.task == TASK_CLASSIFY;
+    if (!r->classify)
+        return ST_OK;
+    return classes_from_labels(&r->labels, &r->classes);
+}
+
+/* Whether every class is one of the integers 0..k-1. */
+static int integer_classes(const class_list *c, size_t k)
+{
+    for (size_t j = 0; j < c->k; j++) {
+        char *end;
+        unsigned long v = strtoul(c->names[j], &end, 10);
+        if (*end || c->names[j][0] == '-' || v >= k)
+            return 0;
+    }
+    return 1;
+}
+
+/* The classes "0".."k-1": --layers gives k outputs, and labels that are
+ * all in 0..k-1 need not show every class. */
+static int numbered_classes(class_list *c, size_t k)
+{
+    classes_free(c);
+    c->names = calloc(k, sizeof *c->names);
+    if (!c->names)
+        return cli_fail("out of memory");
+    c->k = k;
+    for (size_t j = 0; j < k; j++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%zu", j);
+        if (!(c->names[j] = strdup(buf)))
+            return cli_fail("out of memory");
+    }
+    return ST_OK;
+}
+
+/* The layer sizes: --layers, checked against the data and the task, or
+ * the inputs, --hidden (100 by default, as scikit-learn's) and the
+ * outputs. */
+static int decide_layers(run *r)
+{
+    const train_opts *o = &r->o;
+    size_t n_out = r->classify ? r->classes.k : r->labels.cols;
+    if (r->classify && n_out < 2 &&
+        !(o->layers && integer_classes(&r->classes, o->layers[o->n_layers - 1])))
+        return cli_fail("%s: every label is '%s': classification needs at "
+                        "least 2 classes", r->labels.path,
+                        r->classes.names[0]);
+    if (o->layers) {
+        size_t last = o->layers[o->n_layers - 1];
+        if (r->classify && last > n_out && integer_classes(&r->classes, last))
+            return numbered_classes(&r->classes, last) == ST_OK
+                       ? decide_layers(r)
+                       : ST_FAIL;
+        if (r->classify && last != n_out && !(last == 1 && n_out == 2)) {
+            char list[256];
+            classes_list(&r->classes, list, sizeof list);
+            return cli_fail("%s: %zu classes (%s), but --layers gives %zu "
+                            "output%s", r->labels.path, n_out, list, last,
+                            last == 1 ? "" : "s");
+        }
+        r->n_sizes = o->n_layers;
+    } else {
+        r->n_sizes = (o->hidden ? o->n_hidden : 1) + 2;
+    }
+    r->sizes = malloc(r->n_sizes * sizeof *r->sizes);
+    if (!r->sizes)
+        return cli_fail("out of memory");
+    if (o->layers) {
+        memcpy(r->sizes, o->layers, r->n_sizes * sizeof *r->sizes);
+        return ST_OK;
+    }
+    r->sizes[0] = r->x.cols;
+    for (size_t l = 1; l + 1 < r->n_sizes; l++)
+        r->sizes[l] = o->hidden ? o->hidden[l - 1] : 100;
+    r->sizes[r->n_sizes - 1] = n_out;
+    return ST_OK;
+}
+
+/* What the model keeps about its data: task, classes, feature and label
+ * names (the header's, when DATA has one). */
+static int describe(run *r)
+{
+    nn_net *net = r->net;
+    int rc = nn_set_task(net, r->classify ? NN_TASK_CLASSIFY
+                                          : NN_TASK_REGRESS);
+    if (rc == NN_OK && r->classify)
+        rc = nn_set_classes(net, r->classes.k,
+                            (const char *const *)r->classes.names);
+    for (size_t j = 0; rc == NN_OK && r->x.names && j < r->x.cols; j++) {
+        size_t col;
+        if (data_column_named(&r->x, r->x.names[j], "both inputs", &col) !=
+            ST_OK)
+            return ST_FAIL;
+    }
+    if (rc == NN_OK && r->x.names)
+        rc = nn_set_feature_names(net, r->x.cols,
+                                  (const char *const *)r->x.names);
+    if (rc == NN_OK && r->labels.names && r->labels.cols == 1)
+        rc = nn_set_label_name(net, r->labels.names[0]);
+    return rc == NN_OK ? ST_OK
+                       : cli_fail_nn("naming the model's data", rc, net);
+}
+
+size_t train_default_epochs(size_t n)
+{
+    size_t epochs = 1000000 / (n ? n : 1);
+    return epochs < 10 ? 10 : epochs > 200 ? 200 : epochs;
+}
+
 /* Data, targets, network and split: the same on every rank under --mpi. */
 static int load(run *r)
 {
-    const train_opts *o = &r->o;
-    int st = inputs_load(&o->in, LABELS_REQUIRED, o->layers[0],
-                         "--layers asks for", &r->x, &r->labels);
-    if (st != ST_OK)
-        return st;
-    r->classify = is_classify(o, &r->labels);
-    st = targets_make(&r->labels, r->classify, o->layers[o->n_layers - 1],
-                      &r->t);
+    train_opts *o = &r->o;
+    int st = inputs_load(&o->in, LABELS_REQUIRED, NULL,
+                         o->layers ? o->layers[0] : 0, "--layers asks for",
+                         &r->x, &r->labels);
+    if (st == ST_OK && !o->epochs) /* the training rows, after the split */
+        o->epochs = train_default_epochs(
+            r->x.rows - (size_t)llround(o->val_split * (double)r->x.rows));
+    if (st == ST_OK && !o->t_max)
+        o->t_max = o->epochs;
     if (st == ST_OK)
-        st = build_net(o, r->classify, &r->net);
+        st = decide_task(r);
+    if (st == ST_OK)
+        st = decide_layers(r);
+    if (st == ST_OK)
+        st = targets_make(&r->labels, r->classify ? &r->classes : NULL,
+                          r->sizes[r->n_sizes - 1], &r->t);
+    if (st == ST_OK)
+        st = build_net(o, r->sizes, r->n_sizes, r->classify, &r->net);
+    if (st == ST_OK)
+        st = describe(r);
     if (st == ST_OK)
         st = split(o, &r->x, &r->t, &r->data);
     return st;
@@ -234,8 +363,27 @@ static int prepare(run *r)
     return st;
 }
 
+/* The first line: what the labels made of the task. */
+static void print_task(const run *r)
+{
+    if (r->classify) {
+        char list[512];
+        classes_list(&r->classes, list, sizeof list);
+        printf("classification, %zu classes: %s\n", r->classes.k, list);
+    } else if (r->labels.names && r->labels.cols == 1) {
+        printf("regression, 1 target: %s\n", r->labels.names[0]);
+    } else {
+        printf("regression, %zu target%s\n", r->labels.cols,
+               r->labels.cols == 1 ? "" : "s");
+    }
+}
+
 static void print_start(const run *r)
 {
+    print_task(r);
+    if (r->x.dropped)
+        printf("%zu rows with missing values dropped (--na drop)\n",
+               r->x.dropped);
     char layers[256];
     model_layers(r->net, layers, sizeof layers);
     size_t params = nn_param_count(r->net);

@@ -25,13 +25,18 @@ typedef struct train_opts {
     int optimizer, schedule;   /* nn_optimizer, nn_schedule */
     int standardize, quiet;
     int mpi;                   /* --mpi: data-parallel over MPI ranks */
-    size_t *layers, n_layers;  /* --layers, malloc'd */
+    size_t *layers, n_layers;  /* --layers, malloc'd, or NULL */
+    size_t *hidden, n_hidden;  /* --hidden, malloc'd, or NULL */
     size_t epochs, batch, step_size, t_max, patience, early_stop;
     size_t threads;            /* 0: leave the BLAS's default alone */
     double lr, momentum, weight_decay, dropout, clip, gamma, min_lr;
     double val_split;
     uint64_t seed;
 } train_opts;
+
+/* The default --epochs for `n` training samples: about a million sample
+ * passes, within 10..200 (small tables need many epochs, large ones few). */
+size_t train_default_epochs(size_t n);
 
 /* `nnet train --help`. */
 extern const char train_help[];

@@ -18,11 +18,10 @@
 #include "train.h"
 
 const char train_help[] =
-    "Usage: nnet train DATA [--labels FILE] [--label COL] --layers N,N,...,N\n"
-    "                -o MODEL [options]\n"
+    "Usage: nnet train DATA [--label COL] [--hidden N,...] -o MODEL [options]\n"
     "\n"
     "Train a multilayer perceptron on DATA (CSV, IDX or .npy, optionally\n"
-    "gzipped) and write it to MODEL.\n"
+    "gzipped; - for standard input) and write it to MODEL.\n"
     "\n"
     "Data:\n"
     "  --labels FILE        targets in a file of their own (needed for IDX\n"
@@ -30,18 +29,21 @@ const char train_help[] =
     "                       then inputs)\n"
     "  --label COL          CSV label column, by header name or 0-based\n"
     "                       index (default: the last column)\n"
-    "  --header, --no-header  CSV first line is / is not a header\n"
-    "                       (default: a header when a cell is not a number)\n"
-    "  --task TASK          classify (integer classes 0..K-1, softmax\n"
-    "                       output) or regress (identity output); default:\n"
-    "                       classify when the output layer has >= 2 units\n"
-    "                       and there is one label per sample\n"
+    CSV_OPTIONS_HELP
+    "  --task TASK          classify or regress; by default the labels\n"
+    "                       decide: words, or whole numbers with at most 50\n"
+    "                       distinct values, are classes (sorted: numbers\n"
+    "                       by value, words alphabetically); anything else\n"
+    "                       is regression\n"
     "  --val-split F        hold out this fraction for validation [0]\n"
     "  --no-standardize     feed raw inputs (default: the model standardises\n"
     "                       each input with the training set's mean and std)\n"
     "\n"
     "Network:\n"
-    "  --layers N,N,...,N   units per layer, inputs first, outputs last\n"
+    "  --hidden N,...       hidden layer sizes; the inputs and outputs come\n"
+    "                       from the data and the task [100]\n"
+    "  --layers N,N,...,N   all layer sizes, inputs first, outputs last\n"
+    "                       (checked against the data)\n"
     "  --activation A[,A..] hidden activation(s): relu, leaky_relu, tanh,\n"
     "                       sigmoid, identity [relu]\n"
     "  --seed N             seed of the weights, shuffling, dropout and\n"
@@ -52,7 +54,9 @@ const char train_help[] =
     "                       prints and writes\n"
     "\n"
     "Training:\n"
-    "  --epochs N           epochs [10]\n"
+    "  --epochs N           epochs [1 000 000 / training samples, within\n"
+    "                       10..200: 200 for up to 5000 samples, as\n"
+    "                       scikit-learn's max_iter, 16 for 60 000]\n"
     "  --batch N            minibatch size [64]\n"
     "  --optimizer O        sgd, momentum, nesterov, adam, adamw, rmsprop\n"
     "                       [adam]\n"
@@ -89,13 +93,14 @@ enum {
     OPT_BATCH, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_SEED, OPT_SCHEDULE,
     OPT_STEP_SIZE, OPT_GAMMA, OPT_T_MAX, OPT_MIN_LR, OPT_PATIENCE,
     OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_CLIP, OPT_VAL_SPLIT, OPT_EARLY_STOP,
-    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI
+    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI, OPT_HIDDEN
 };
 
 static const struct option long_options[] = {
     INPUT_LONG_OPTIONS,
     {"task", required_argument, NULL, OPT_TASK},
     {"layers", required_argument, NULL, OPT_LAYERS},
+    {"hidden", required_argument, NULL, OPT_HIDDEN},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
     {"epochs", required_argument, NULL, OPT_EPOCHS},
     {"batch", required_argument, NULL, OPT_BATCH},
@@ -138,7 +143,6 @@ static void set_defaults(train_opts *o)
     o->optimizer = NN_ADAM;
     o->schedule = NN_SCHEDULE_CONSTANT;
     o->standardize = 1;
-    o->epochs = 10;
     o->batch = 64;
     o->step_size = 10;
     o->patience = 10;
@@ -197,8 +201,9 @@ static int one_option(train_opts *o, int c, const char *arg)
     for (const struct option *lo = long_options; lo->name; lo++)
         if (lo->val == c)
             snprintf(name, sizeof name, "--%s", lo->name);
-    if (inputs_option(&o->in, c, arg))
-        return ST_OK;
+    int st;
+    if (inputs_option(&o->in, c, arg, &st))
+        return st;
     switch (c) {
     case 'o':
         o->out = arg;
@@ -231,6 +236,10 @@ static int one_option(train_opts *o, int c, const char *arg)
         free(o->layers);
         o->layers = NULL;
         return cli_parse_sizes(name, arg, &o->layers, &o->n_layers);
+    case OPT_HIDDEN:
+        free(o->hidden);
+        o->hidden = NULL;
+        return cli_parse_sizes(name, arg, &o->hidden, &o->n_hidden);
     default:
         return numeric_option(o, c, name, arg);
     }
@@ -239,9 +248,10 @@ static int one_option(train_opts *o, int c, const char *arg)
 /* Checks that need all options. */
 static int check_options(train_opts *o)
 {
-    if (!o->layers)
-        return cli_usage("--layers is required, e.g. --layers 784,128,10");
-    if (o->n_layers < 2)
+    if (o->layers && o->hidden)
+        return cli_usage("--layers gives every layer, --hidden the hidden "
+                         "ones: give one of them");
+    if (o->layers && o->n_layers < 2)
         return cli_usage("--layers needs at least 2 sizes (inputs and "
                          "outputs)");
     if (!o->out)
@@ -249,11 +259,6 @@ static int check_options(train_opts *o)
     if (o->early_stop && o->val_split == 0)
         return cli_usage("--early-stop needs validation data: add "
                          "--val-split, e.g. --val-split 0.1");
-    if (o->task == TASK_CLASSIFY && o->layers[o->n_layers - 1] < 2)
-        return cli_usage("--task classify needs an output layer of at least "
-                         "2 units, one per class");
-    if (o->t_max == 0)
-        o->t_max = o->epochs;
     return ST_OK;
 }
 
