@@ -363,14 +363,17 @@ static int ignore_columns(parser *ps, char **names)
 {
     const char *list = ps->opt->ignore;
     while (list && *list) {
-        size_t len = strcspn(list, ","), col;
+        size_t len = strcspn(list, ","), col = ps->width, at[2];
         char *spec = strndup(list, len);
-        int st = spec ? resolve(ps, names, "--ignore", spec, &col)
-                      : cli_fail("out of memory");
+        int st = spec ? ST_OK : cli_fail("out of memory");
+        if (st == ST_OK && (!ps->opt->ignore_absent ||
+                            columns_named(ps, names, spec, at)))
+            st = resolve(ps, names, "--ignore", spec, &col);
         free(spec);
         if (st != ST_OK)
             return st;
-        ps->role[col] = ROLE_SKIP;
+        if (col < ps->width)
+            ps->role[col] = ROLE_SKIP;
         list += len + (list[len] == ',');
     }
     return ST_OK;

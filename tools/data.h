@@ -29,6 +29,7 @@ typedef struct data_options {
     int no_label;      /* no column is kept as text (--labels FILE) */
     const char *ignore; /* --ignore: comma-separated names or indices of
                            columns not read at all; NULL for none */
+    int ignore_absent;  /* names --ignore gives may be absent (--val) */
     int na_drop;       /* --na drop: rows with a missing value are skipped */
 } data_options;
 

@@ -21,7 +21,8 @@ static data_options data_opts(const input_spec *spec, const nn_net *model)
 {
     data_options o = {spec->header, spec->delimiter, spec->label,
                       model ? nn_label_name(model) : NULL,
-                      spec->labels != NULL, spec->ignore, spec->na_drop};
+                      spec->labels != NULL, spec->ignore,
+                      spec->ignore_absent, spec->na_drop};
     return o;
 }
 
@@ -99,7 +100,7 @@ static int find_labels(const input_spec *spec, label_need need,
 {
     if (spec->labels) {
         data_options o = {spec->header, spec->delimiter, NULL, NULL, 0, NULL,
-                          0};
+                          0, 0};
         return data_load(y, spec->labels, &o);
     }
     if (x->format != DATA_CSV) {

@@ -21,6 +21,7 @@ typedef struct input_spec {
     const char *label;   /* --label COL for CSV, or NULL: the model's label
                             column, else the last column */
     const char *ignore;  /* --ignore COL,...: CSV columns not read */
+    int ignore_absent;   /* which may be absent (--val FILE) */
     csv_header header;   /* --header / --no-header */
     char delimiter;      /* --delimiter; 0: detected */
     int na_drop;         /* --na drop */

@@ -85,6 +85,9 @@ static int configure(nn_net *net, const train_opts *o)
         {"--schedule", NN_OPT_SCHEDULE, o->schedule},
     };
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        /* a model to continue keeps its settings but for those given */
+        if (o->init && !train_option_given(o, settings[i].option + 2))
+            continue;
         int st = set(net, settings[i].option, settings[i].key,
                      settings[i].value);
         if (st != ST_OK)
@@ -172,7 +175,9 @@ typedef struct run {
     targets t;
     nn_net *net;
     int classify;
-    class_list classes;         /* classify: from the labels */
+    class_list classes;         /* classify: the labels', or the model's */
+    dataset vx, vlabels;        /* --val FILE */
+    targets vt;
     size_t *sizes, n_sizes;     /* the layers */
     fit_data data;
     progress prog;
@@ -186,6 +191,9 @@ static void run_free(run *r)
     progress_free(&r->prog);
     nn_free(r->net);
     targets_free(&r->t);
+    targets_free(&r->vt);
+    data_free(&r->vlabels);
+    data_free(&r->vx);
     data_free(&r->labels);
     data_free(&r->x);
     classes_free(&r->classes);
@@ -316,31 +324,85 @@ size_t train_default_epochs(size_t n)
     return epochs < 10 ? 10 : epochs > 200 ? 200 : epochs;
 }
 
-/* Data, targets, network and split: the same on every rank under --mpi. */
-static int load(run *r)
+/* A new network for the data: task, layers, targets, settings, names. */
+static int create(run *r)
 {
-    train_opts *o = &r->o;
-    int st = inputs_load(&o->in, LABELS_REQUIRED, NULL,
-                         o->layers ? o->layers[0] : 0, "--layers asks for",
-                         &r->x, &r->labels);
-    if (st == ST_OK && !o->epochs) /* the training rows, after the split */
-        o->epochs = train_default_epochs(
-            r->x.rows - (size_t)llround(o->val_split * (double)r->x.rows));
-    if (st == ST_OK && !o->t_max)
-        o->t_max = o->epochs;
-    if (st == ST_OK)
-        st = decide_task(r);
+    int st = decide_task(r);
     if (st == ST_OK)
         st = decide_layers(r);
     if (st == ST_OK)
         st = targets_make(&r->labels, r->classify ? &r->classes : NULL,
                           r->sizes[r->n_sizes - 1], &r->t);
     if (st == ST_OK)
-        st = build_net(o, r->sizes, r->n_sizes, r->classify, &r->net);
+        st = build_net(&r->o, r->sizes, r->n_sizes, r->classify, &r->net);
     if (st == ST_OK)
         st = describe(r);
+    return st;
+}
+
+/* --init: the loaded model's task and classes, the settings given. */
+static int resume(run *r)
+{
+    r->classify = model_is_classifier(r->net);
+    int st = r->classify ? classes_from_model(r->net, &r->classes) : ST_OK;
+    if (st == ST_OK)
+        st = targets_make(&r->labels, r->classify ? &r->classes : NULL,
+                          nn_layer_size(r->net, nn_num_layers(r->net) - 1),
+                          &r->t);
+    if (st == ST_OK)
+        st = configure(r->net, &r->o);
+    return st;
+}
+
+/* --val FILE: labelled like DATA, its columns found by the names the
+ * network now keeps (or in DATA's layout without a header). */
+static int load_validation(run *r)
+{
+    input_spec spec = r->o.in;
+    spec.data = r->o.val;
+    spec.ignore_absent = 1;
+    if (spec.labels)
+        return cli_usage("--val FILE holds its labels: it cannot be used "
+                         "with --labels");
+    int st = inputs_load(&spec, LABELS_REQUIRED, r->net,
+                         nn_layer_size(r->net, 0), "the network takes",
+                         &r->vx, &r->vlabels);
+    if (st == ST_OK)
+        st = targets_make(&r->vlabels, r->classify ? &r->classes : NULL,
+                          nn_layer_size(r->net, nn_num_layers(r->net) - 1),
+                          &r->vt);
+    return st;
+}
+
+/* Data, targets, network and split: the same on every rank under --mpi. */
+static int load(run *r)
+{
+    train_opts *o = &r->o;
+    int st = o->init ? model_load(o->init, &r->net) : ST_OK;
+    if (st == ST_OK)
+        st = o->init ? inputs_load(&o->in, LABELS_REQUIRED, r->net,
+                                   nn_layer_size(r->net, 0),
+                                   "the model given to --init takes", &r->x,
+                                   &r->labels)
+                     : inputs_load(&o->in, LABELS_REQUIRED, NULL,
+                                   o->layers ? o->layers[0] : 0,
+                                   "--layers asks for", &r->x, &r->labels);
+    if (st == ST_OK && !o->epochs) /* the training rows, after the split */
+        o->epochs = train_default_epochs(
+            r->x.rows - (size_t)llround(o->val_split * (double)r->x.rows));
+    if (st == ST_OK && !o->t_max)
+        o->t_max = o->epochs;
+    if (st == ST_OK)
+        st = o->init ? resume(r) : create(r);
+    if (st == ST_OK && o->val)
+        st = load_validation(r);
     if (st == ST_OK)
         st = split(o, &r->x, &r->t, &r->data);
+    if (st == ST_OK && o->val) {
+        r->data.x_val = r->vx.x;
+        r->data.y_val = r->vt.y;
+        r->data.n_val = r->vx.rows;
+    }
     return st;
 }
 
@@ -358,9 +420,17 @@ static int standardize(run *r)
 static int prepare(run *r)
 {
     int st = agree(r, load(r));
-    if (st == ST_OK && r->o.standardize)
+    /* a model to continue keeps its transform */
+    if (st == ST_OK && r->o.standardize && !r->o.init)
         st = standardize(r);
     return st;
+}
+
+static double epochs_done(const nn_net *net)
+{
+    double v = 0;
+    (void)nn_get(net, NN_OPT_EPOCHS_DONE, &v);
+    return v;
 }
 
 /* The first line: what the labels made of the task. */
@@ -391,7 +461,11 @@ static void print_start(const run *r)
            layers, r->classify ? "classifier" : "regression", params,
            CLI_S(params), r->data.n, CLI_S(r->data.n), r->o.in.data);
     if (r->data.n_val)
-        printf(", validating on %zu", r->data.n_val);
+        printf(", validating on %zu%s%s", r->data.n_val,
+               r->o.val ? " of " : "", r->o.val ? r->o.val : "");
+    if (r->o.init)
+        printf(", continuing %s (%g epochs trained)", r->o.init,
+               epochs_done(r->net));
     if (r->o.mpi)
         printf(", over %d MPI ranks", fit_mpi_size());
     printf("\n");
@@ -553,7 +627,8 @@ int cmd_train(int argc, char **argv)
     int help_asked = 0;
     int st = train_parse_args(argc, argv, &r.o, &help_asked);
     if (st == ST_OK && help_asked)
-        st = cli_help(train_help);
+        for (const char *const *part = train_help; *part; part++)
+            st = cli_help(*part);
     else if (st == ST_OK)
         st = train(&r);
     int mpi = r.o.mpi;

@@ -17,7 +17,8 @@
 #include "cli.h"
 #include "train.h"
 
-const char train_help[] =
+/* In parts: C11 promises string literals of 4095 bytes only. */
+const char *const train_help[] = {
     "Usage: nnet train DATA [--label COL] [--hidden N,...] -o MODEL [options]\n"
     "\n"
     "Train a multilayer perceptron on DATA (CSV, IDX or .npy, optionally\n"
@@ -36,10 +37,18 @@ const char train_help[] =
     "                       by value, words alphabetically); anything else\n"
     "                       is regression\n"
     "  --val-split F        hold out this fraction for validation [0]\n"
+    "  --val FILE           validate on FILE (columns found by name, as\n"
+    "                       DATA's; or in DATA's layout)\n"
     "  --no-standardize     feed raw inputs (default: the model standardises\n"
     "                       each input with the training set's mean and std)\n"
-    "\n"
+    "\n",
     "Network:\n"
+    "  --init MODEL         continue training MODEL: its architecture,\n"
+    "                       classes, input transform, settings, optimizer\n"
+    "                       state and generator go on (so two runs of N\n"
+    "                       epochs give what one of 2N does); settings\n"
+    "                       given here replace its own (--optimizer and\n"
+    "                       --schedule restart their state)\n"
     "  --hidden N,...       hidden layer sizes; the inputs and outputs come\n"
     "                       from the data and the task [100]\n"
     "  --layers N,N,...,N   all layer sizes, inputs first, outputs last\n"
@@ -52,7 +61,7 @@ const char train_help[] =
     "  --mpi                data-parallel over the ranks of an MPI job, run\n"
     "                       under mpirun (needs nn built with MPI); rank 0\n"
     "                       prints and writes\n"
-    "\n"
+    "\n",
     "Training:\n"
     "  --epochs N           epochs [1 000 000 / training samples, within\n"
     "                       10..200: 200 for up to 5000 samples, as\n"
@@ -74,7 +83,7 @@ const char train_help[] =
     "  --patience N         plateau: epochs without improvement [10]\n"
     "  --early-stop N       stop after N epochs without a better validation\n"
     "                       loss (needs --val-split) [off]\n"
-    "\n"
+    "\n",
     "Output:\n"
     "  -o, --output MODEL   the model file (written whole, or not at all)\n"
     "  --plot FILE.svg      loss and accuracy curves\n"
@@ -85,7 +94,8 @@ const char train_help[] =
     "With validation data, the weights of the epoch with the lowest\n"
     "validation loss are the ones saved. Ctrl-C stops after the current\n"
     "step, saves the model and exits with status 130 (under mpirun, send\n"
-    "SIGUSR1 to mpirun instead: it forwards that to every rank).\n";
+    "SIGUSR1 to mpirun instead: it forwards that to every rank).\n",
+    NULL};
 
 
 enum {
@@ -93,7 +103,8 @@ enum {
     OPT_BATCH, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_SEED, OPT_SCHEDULE,
     OPT_STEP_SIZE, OPT_GAMMA, OPT_T_MAX, OPT_MIN_LR, OPT_PATIENCE,
     OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_CLIP, OPT_VAL_SPLIT, OPT_EARLY_STOP,
-    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI, OPT_HIDDEN
+    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI, OPT_HIDDEN,
+    OPT_INIT, OPT_VAL
 };
 
 static const struct option long_options[] = {
@@ -101,6 +112,8 @@ static const struct option long_options[] = {
     {"task", required_argument, NULL, OPT_TASK},
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"hidden", required_argument, NULL, OPT_HIDDEN},
+    {"init", required_argument, NULL, OPT_INIT},
+    {"val", required_argument, NULL, OPT_VAL},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
     {"epochs", required_argument, NULL, OPT_EPOCHS},
     {"batch", required_argument, NULL, OPT_BATCH},
@@ -134,6 +147,15 @@ static const char *const optimizer_names[] = {
     "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", NULL};
 static const char *const schedule_names[] = {
     "constant", "step", "exponential", "cosine", "plateau", NULL};
+
+int train_option_given(const train_opts *o, const char *option)
+{
+    for (const struct option *lo = long_options; lo->name; lo++)
+        if (strcmp(option, lo->name) == 0 && lo->val >= OPT_FIRST_FREE &&
+            lo->val - OPT_FIRST_FREE < 64)
+            return (int)(o->given >> (lo->val - OPT_FIRST_FREE) & 1);
+    return 0;
+}
 
 static void set_defaults(train_opts *o)
 {
@@ -204,7 +226,15 @@ static int one_option(train_opts *o, int c, const char *arg)
     int st;
     if (inputs_option(&o->in, c, arg, &st))
         return st;
+    if (c >= OPT_FIRST_FREE && c - OPT_FIRST_FREE < 64)
+        o->given |= 1ull << (c - OPT_FIRST_FREE);
     switch (c) {
+    case OPT_INIT:
+        o->init = arg;
+        return ST_OK;
+    case OPT_VAL:
+        o->val = arg;
+        return ST_OK;
     case 'o':
         o->out = arg;
         return ST_OK;
@@ -256,9 +286,14 @@ static int check_options(train_opts *o)
                          "outputs)");
     if (!o->out)
         return cli_usage("-o MODEL is required: where to write the model");
-    if (o->early_stop && o->val_split == 0)
+    if (o->early_stop && o->val_split == 0 && !o->val)
         return cli_usage("--early-stop needs validation data: add "
-                         "--val-split, e.g. --val-split 0.1");
+                         "--val-split, e.g. --val-split 0.1, or --val FILE");
+    if (o->val && o->val_split > 0)
+        return cli_usage("--val FILE and --val-split: give one of them");
+    if (o->init && (o->layers || o->hidden))
+        return cli_usage("--init MODEL keeps the model's layers: leave out "
+                         "--layers and --hidden");
     return ST_OK;
 }
 

@@ -1539,6 +1539,77 @@ def test_csv_rfc4180():
           "predicted names")
 
 
+@test
+def test_continue_and_validate():
+    """--init continues a model: two runs of 10 epochs write the same file
+    as one of 20, bit for bit (optimizer state, schedule, generator and
+    dropout resumed); --val validates on a file of its own."""
+    rows, labels = mkdata.blobs(120, seed=12)
+    words = ["a", "b", "c"]
+    (WORK / "t.csv").write_text("id,w,x,y,z,kind\n" + "".join(
+        "%d,%s,%s\n" % (i, ",".join("%.4f" % v for v in r), words[c])
+        for i, (r, c) in enumerate(zip(rows, labels))))
+    vrows, vlabels = mkdata.blobs(45, seed=13)
+    (WORK / "v.csv").write_text("kind,z,y,x,w\n" + "".join(
+        "%s,%s\n" % (words[c], ",".join("%.4f" % v for v in reversed(r)))
+        for r, c in zip(vrows, vlabels)))
+    common = ["--ignore", "id", "--optimizer", "momentum", "--lr", "0.02",
+              "--dropout", "0.2", "--schedule", "cosine", "--t-max", "20",
+              "--batch", "16", "-q"]
+    run("train", "t.csv", "--epochs", "20", "-o", "full.nn", *common)
+    run("train", "t.csv", "--epochs", "10", "-o", "half.nn", *common)
+    p = run("train", "t.csv", "--ignore", "id", "--init", "half.nn",
+            "--epochs", "10", "-o", "two.nn")
+    check("continuing half.nn (10 epochs trained)" in p.stdout, p.stdout)
+    check((WORK / "two.nn").read_bytes() == (WORK / "full.nn").read_bytes(),
+          "10 + 10 epochs differ from 20")
+    info = run("info", "two.nn").stdout
+    check(field(info, "epochs trained") == "20" and
+          field(info, "optimizer") == "momentum (momentum 0.9)" and
+          field(info, "learning rate").startswith("0.02 ") and
+          field(info, "dropout") == "0.2", info)
+    # a setting given replaces the model's
+    run("train", "t.csv", "--ignore", "id", "--init", "half.nn", "--epochs",
+        "1", "--lr", "0.005", "-o", "lr.nn", "-q")
+    check(field(run("info", "lr.nn").stdout, "learning rate")
+          .startswith("0.005 "), "--lr with --init")
+    # the model's names and classes hold for the data
+    bad_case({"other.csv": "w,x,y,q,kind\n1,2,3,4,a\n"},
+             ["train", "other.csv", "--init", "half.nn", "-o", "m.nn"], 1,
+             "nnet: other.csv has no column 'z', an input of the model")
+    bad_case({"new.csv": "w,x,y,z,kind\n1,2,3,4,d\n"},
+             ["train", "new.csv", "--init", "half.nn", "-o", "m.nn"], 1,
+             "nnet: new.csv:2:5: label 'd' is not one of the 3 classes "
+             "(a, b, c)")
+    bad_case({}, ["train", "t.csv", "--init", "half.nn", "--hidden", "4",
+                  "-o", "m.nn"], 2,
+             "nnet train: --init MODEL keeps the model's layers: leave out "
+             "--layers and --hidden")
+    p = run("train", "t.csv", "--init", "nope.nn", "-o", "m.nn", rc=1)
+    check("nope.nn" in p.stderr, p.stderr)
+    no_leftovers("m.nn")
+
+    # --val FILE: its columns found by name, the id column absent there
+    p = run("train", "t.csv", "--ignore", "id", "--epochs", "30", "--lr",
+            "0.02", "--val", "v.csv", "--early-stop", "5", "--log",
+            "log.csv", "-o", "val.nn")
+    check("validating on 45 of v.csv" in p.stdout, p.stdout)
+    log = list(csv.DictReader(open(WORK / "log.csv")))
+    check(all(r["val_loss"] for r in log), "validation losses logged")
+    out = run("eval", "val.nn", "v.csv").stdout
+    best = min(float(r["val_loss"]) for r in log)
+    check(abs(float(field(out, "loss")) - best) <= 1e-4 * max(1, best),
+          "the saved model is the best epoch's: %s vs %s" %
+          (field(out, "loss"), best))
+    bad_case({"bv.csv": "kind,z,y,x\na,1,2,3\n"},
+             ["train", "t.csv", "--ignore", "id", "--val", "bv.csv", "-o",
+              "m.nn"], 1,
+             "nnet: bv.csv has no column 'w', an input of the model")
+    bad_case({}, ["train", "t.csv", "--val", "v.csv", "--val-split", "0.2",
+                  "-o", "m.nn"], 2,
+             "nnet train: --val FILE and --val-split: give one of them")
+
+
 def io_lines(text):
     import io
     return io.StringIO(text)

@@ -99,10 +99,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(fwrite(data, 1, size, f) == size || size == 0);
     REQUIRE(fclose(f) == 0);
     const data_options modes[] = {
-        {CSV_HEADER_AUTO, 0, NULL, NULL, 0, NULL, 0},
-        {CSV_HEADER_NO, ';', NULL, NULL, 1, NULL, 0},
-        {CSV_HEADER_YES, 0, "0", NULL, 0, "1", 1},
-        {CSV_HEADER_AUTO, '\t', NULL, "a", 0, "b,2", 1},
+        {CSV_HEADER_AUTO, 0, NULL, NULL, 0, NULL, 0, 0},
+        {CSV_HEADER_NO, ';', NULL, NULL, 1, NULL, 0, 0},
+        {CSV_HEADER_YES, 0, "0", NULL, 0, "1", 0, 1},
+        {CSV_HEADER_AUTO, '\t', NULL, "a", 0, "b,2", 1, 1},
     };
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         dataset d;
