@@ -27,6 +27,7 @@ typedef struct train_opts {
     int task;                  /* enum task */
     int optimizer, schedule;   /* nn_optimizer, nn_schedule */
     int standardize, quiet;
+    int plot_log;              /* --plot-log: a log loss axis, always */
     int mpi;                   /* --mpi: data-parallel over MPI ranks */
     size_t *layers, n_layers;  /* --layers, malloc'd, or NULL */
     size_t *hidden, n_hidden;  /* --hidden, malloc'd, or NULL */

@@ -86,7 +86,9 @@ const char *const train_help[] = {
     "\n",
     "Output:\n"
     "  -o, --output MODEL   the model file (written whole, or not at all)\n"
-    "  --plot FILE.svg      loss and accuracy curves\n"
+    "  --plot FILE.svg      loss and accuracy curves (the loss on a log\n"
+    "                       scale when it falls tenfold or more)\n"
+    "  --plot-log           the loss on a log scale in any case\n"
     "  --log FILE.csv       the per-epoch numbers\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n"
@@ -104,7 +106,7 @@ enum {
     OPT_STEP_SIZE, OPT_GAMMA, OPT_T_MAX, OPT_MIN_LR, OPT_PATIENCE,
     OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_CLIP, OPT_VAL_SPLIT, OPT_EARLY_STOP,
     OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI, OPT_HIDDEN,
-    OPT_INIT, OPT_VAL
+    OPT_INIT, OPT_VAL, OPT_PLOT_LOG
 };
 
 static const struct option long_options[] = {
@@ -134,6 +136,7 @@ static const struct option long_options[] = {
     {"early-stop", required_argument, NULL, OPT_EARLY_STOP},
     {"no-standardize", no_argument, NULL, OPT_NO_STANDARDIZE},
     {"plot", required_argument, NULL, OPT_PLOT},
+    {"plot-log", no_argument, NULL, OPT_PLOT_LOG},
     {"log", required_argument, NULL, OPT_LOG},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"mpi", no_argument, NULL, OPT_MPI},
@@ -243,6 +246,9 @@ static int one_option(train_opts *o, int c, const char *arg)
         return ST_OK;
     case OPT_PLOT:
         o->plot = arg;
+        return ST_OK;
+    case OPT_PLOT_LOG:
+        o->plot_log = 1;
         return ST_OK;
     case OPT_LOG:
         o->log = arg;

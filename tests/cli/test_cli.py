@@ -1059,6 +1059,54 @@ def test_plot_regression():
           log[0]["val_loss"] == "", "empty cells where nothing applies")
 
 
+@test
+def test_plot_scales():
+    """The legend is a row above each plot area, never over the curves;
+    the best epoch is named there; the loss axis is logarithmic when the
+    loss falls tenfold (or with --plot-log), linear otherwise; the title
+    says what network was trained on what."""
+    rows, ys = mkdata.linear(200)
+    big = [30 * y + 100 for y in ys]   # a loss falling from ~14 000
+    mkdata.write_csv(WORK / "big.csv", rows, big, header=["a", "b", "y"])
+    run("train", "big.csv", "--hidden", "8", "--epochs", "45", "--lr",
+        "0.05", "--val-split", "0.2", "--plot", "big.svg", "--log",
+        "big.csv.log", "-o", "m.nn", "-q")
+    log = list(csv.DictReader(open(WORK / "big.csv.log")))
+    losses = [float(r["train_loss"]) for r in log]
+    check(max(losses) >= 10 * min(losses), "the loss falls tenfold")
+    best = min(range(len(log)), key=lambda i: float(log[i]["val_loss"]))
+    root = ET.parse(WORK / "big.svg").getroot()
+    check(root.find(SVG + "title").text ==
+          "big.csv: 2-8-1 regression, 160 training samples, 40 validation",
+          root.find(SVG + "title").text)
+    g = root.find(".//%sg[@id='loss']" % SVG)
+    check(g.get("class") == "log", "log loss axis")
+    texts = [t for t in g.iter(SVG + "text")]
+    check(any(t.text == "loss (log scale)" for t in texts), "axis label")
+    frame = [r for r in g.iter(SVG + "rect") if r.get("fill") == "none"][0]
+    top = float(frame.get("y"))
+    for t in texts:
+        if t.text in ("training", "validation") or \
+                t.text.startswith("best"):
+            check(float(t.get("y")) < top, "%s is inside the plot area"
+                  % t.text)
+    check(any(t.text == "best, epoch %d" % (best + 1) for t in texts),
+          "the best epoch named: %s" % [t.text for t in texts])
+    # ticks at 1, 2, 5 times powers of ten
+    ticks = [t.text for t in texts if t.get("text-anchor") == "end"]
+    check(ticks and all(re.match(r"^[125](e[+-]\d+|0*)$|^0\.0*[125]$", v)
+                        for v in ticks), "log ticks %s" % ticks)
+    # a flat loss stays linear, unless --plot-log
+    rows, labels = mkdata.blobs(60, seed=3)
+    mkdata.write_csv(WORK / "b.csv", rows, labels)
+    for extra, want in (([], None), (["--plot-log"], "log")):
+        run("train", "b.csv", "--epochs", "2", "--lr", "1e-5", "--plot",
+            "b.svg", "-o", "b.nn", "-q", *extra)
+        g = ET.parse(WORK / "b.svg").getroot().find(
+            ".//%sg[@id='loss']" % SVG)
+        check(g.get("class") == want, "%s: class %s" % (extra, g.get("class")))
+
+
 # ---- training control ----
 
 @test
