@@ -224,8 +224,11 @@ static void print_summary(const evaluation *e)
     if (e->json) {
         printf("{\n  \"model\": ");
         json_string(stdout, e->model);
-        printf(",\n  \"layers\": \"%s\",\n  \"task\": \"%s\",\n  \"data\": ",
-               layers, e->classes ? "classification" : "regression");
+        printf(",\n  \"layers\": [");
+        for (size_t i = 0; i < nn_num_layers(e->net); i++)
+            printf("%s%zu", i ? ", " : "", nn_layer_size(e->net, i));
+        printf("],\n  \"task\": \"%s\",\n  \"data\": ",
+               e->classes ? "classification" : "regression");
         json_string(stdout, e->x->path);
         printf(",\n  \"samples\": %zu,\n  \"loss\": ", e->x->rows);
         json_number(stdout, e->loss);

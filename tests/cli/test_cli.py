@@ -1513,7 +1513,8 @@ def test_names_kept():
           and info["task"] == "regression" and info["classes"] == [] and
           info["layers"] == [2, 16, 1], info)
     ev = json.loads(run("eval", "h.nn", "h.csv", "--json").stdout)
-    check(ev["samples"] == 300 and ev["outputs"][0]["r2"] > 0.99, ev)
+    check(ev["samples"] == 300 and ev["outputs"][0]["r2"] > 0.99 and
+          ev["layers"] == [2, 16, 1] and ev["task"] == "regression", ev)
 
 
 @test
