@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""`nnet train` without options does well on small tables (meson test
+"""`nnet train` without options does well on small tables, and tells
+classification from regression as a user expects (meson test
 cli/defaults_small_data).
 
 Usage: test_defaults.py NN_PROGRAM
@@ -10,6 +11,8 @@ python3-sklearn) are split 75/25, stratified, as train_test_split
 and class names as words. `nnet train TRAIN.csv -o M` with no other option
 must reach, on the test rows, at least scikit-learn's MLPClassifier() with
 its defaults on the same split, less 0.03 (one or two test samples).
+Digits' 0-9 are classes; the diabetes progression score (214 distinct
+integers) is a regression's target.
 """
 import os
 import re
@@ -19,7 +22,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.datasets import (load_breast_cancer, load_diabetes,
+                              load_digits, load_iris, load_wine)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -31,6 +35,29 @@ def write_csv(path, data, x, y):
         for row, label in zip(x, y):
             f.write(",".join(repr(float(v)) for v in row) + ","
                     + str(data.target_names[label]) + "\n")
+
+
+def task_line(nn, work, data, labels):
+    """The first line `nnet train` prints for a table of data and labels."""
+    with open(work / "t.csv", "w") as f:
+        f.write(",".join("x%d" % j for j in range(data.shape[1])) + ",y\n")
+        for row, label in zip(data, labels):
+            f.write(",".join(repr(float(v)) for v in row) + ",%s\n"
+                    % (int(label) if float(label).is_integer() else label))
+    out = subprocess.run([nn, "train", "t.csv", "--epochs", "1", "-o",
+                          "t.nn"], cwd=work, check=True, capture_output=True,
+                         text=True, timeout=300).stdout
+    return out.splitlines()[0]
+
+
+def check_tasks(nn, work):
+    digits = load_digits()
+    got = task_line(nn, work, digits.data, digits.target)
+    want = "classification, 10 classes: " + ", ".join(map(str, range(10)))
+    diabetes = load_diabetes()
+    got_d = task_line(nn, work, diabetes.data, diabetes.target)
+    print("digits: %s\ndiabetes: %s" % (got, got_d))
+    return got == want and got_d == "regression, 1 target: y"
 
 
 def main():
@@ -57,9 +84,11 @@ def main():
             got = float(re.search(r"^accuracy\s+(\S+)", out, re.M).group(1))
             print("%-14s nnet %.4f, MLPClassifier() %.4f" % (name, got, want))
             if got < want - 0.03:
-                failed.append(name)
+                failed.append("%s below MLPClassifier() - 0.03" % name)
+        if not check_tasks(nn, work):
+            failed.append("the task of digits or diabetes")
     if failed:
-        sys.exit("FAIL: below MLPClassifier() - 0.03: %s" % ", ".join(failed))
+        sys.exit("FAIL: %s" % ", ".join(failed))
 
 
 if __name__ == "__main__":
