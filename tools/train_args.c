@@ -300,6 +300,9 @@ static int check_options(train_opts *o)
     if (o->init && (o->layers || o->hidden))
         return cli_usage("--init MODEL keeps the model's layers: leave out "
                          "--layers and --hidden");
+    if (o->init && (o->task != TASK_AUTO || !o->standardize))
+        return cli_usage("--init MODEL keeps the model's task and input "
+                         "transform: leave out --task and --no-standardize");
     return ST_OK;
 }
 

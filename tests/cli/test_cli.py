@@ -1634,6 +1634,10 @@ def test_continue_and_validate():
                   "-o", "m.nn"], 2,
              "nnet train: --init MODEL keeps the model's layers: leave out "
              "--layers and --hidden")
+    bad_case({}, ["train", "t.csv", "--init", "half.nn", "--task",
+                  "regress", "-o", "m.nn"], 2,
+             "nnet train: --init MODEL keeps the model's task and input "
+             "transform: leave out --task and --no-standardize")
     p = run("train", "t.csv", "--init", "nope.nn", "-o", "m.nn", rc=1)
     check("nope.nn" in p.stderr, p.stderr)
     no_leftovers("m.nn")
