@@ -187,12 +187,9 @@ int data_read_values(dataset *d, data_stream *s, size_t count, size_t width,
     return st;
 }
 
-void data_free(dataset *d)
+/* Frees the text of the text column. */
+static void drop_text(dataset *d)
 {
-    if (d->names)
-        for (size_t j = 0; j < d->cols; j++)
-            free(d->names[j]);
-    free(d->names);
     for (size_t i = 0; d->text && i < d->n_text; i++)
         free(d->text[i]);
     free(d->text);
@@ -200,6 +197,15 @@ void data_free(dataset *d)
     d->text = NULL;
     d->text_id = NULL;
     d->n_text = 0;
+}
+
+void data_free(dataset *d)
+{
+    if (d->names)
+        for (size_t j = 0; j < d->cols; j++)
+            free(d->names[j]);
+    free(d->names);
+    drop_text(d);
     free(d->x);
     free(d->line);
     free(d->column);
@@ -230,17 +236,16 @@ void data_where_row(const dataset *d, size_t row, char *buf, size_t cap)
         snprintf(buf, cap, "%s: row %zu", d->path, row);
 }
 
-int data_check_numbers(const dataset *d)
+int data_check_numbers(dataset *d)
 {
-    if (!d->text || d->text_col >= d->cols)
-        return ST_OK;
-    for (size_t i = 0; i < d->rows; i++)
+    for (size_t i = 0; d->text && d->text_col < d->cols && i < d->rows; i++)
         if (isnan(d->x[i * d->cols + d->text_col])) {
             char where[512];
             data_where(d, i, d->text_col, where, sizeof where);
             return cli_fail("%s: '%.40s' is not a number", where,
                             d->text[d->text_id[i]]);
         }
+    drop_text(d);
     return ST_OK;
 }
 

@@ -60,8 +60,9 @@ int data_load(dataset *d, const char *path, const data_options *opt);
 void data_free(dataset *d);
 
 /* Checks that the text column, if `d` still has it, holds numbers only:
- * it is an input. ST_OK, or ST_FAIL naming the first cell that is not. */
-int data_check_numbers(const dataset *d);
+ * it is an input. ST_OK, or ST_FAIL naming the first cell that is not;
+ * on success the text, no longer needed, is freed. */
+int data_check_numbers(dataset *d);
 
 /* Index of the column named `name` in d->names, or (size_t)-1; ST_FAIL
  * when two columns have that name (the message names `what`). */
