@@ -739,6 +739,109 @@ NN_API int nn_epoch_end(nn_net *net, const double *metrics, size_t count);
 NN_API int nn_history_clear(nn_net *net);
 
 /* ======================================================================
+ * What the model knows about its data (since 0.3)
+ *
+ * Metadata that tools and bindings keep with a model so that it can be
+ * used without the script that trained it: the task, the names of the
+ * classes (what each output means), the names of the input features and
+ * of the label column. Training and inference never read them; nn_save()
+ * stores them (format version 2) and nn_clone() copies them. The setters
+ * copy their arguments; a failed call changes nothing. The getters return
+ * pointers into the handle, valid until the next setter of the same field
+ * or nn_free(); reading is thread-safe, writing is not.
+ * ====================================================================== */
+
+/** What a model predicts, for nn_set_task() and nn_get_task(). */
+typedef enum nn_task {
+    NN_TASK_AUTO = 0,     /**< nn_set_task(): decide from the loss */
+    NN_TASK_CLASSIFY = 1, /**< classes: softmax + cross-entropy (one class
+                               per sample) or sigmoid + binary cross-entropy
+                               (binary, or one yes/no per output) */
+    NN_TASK_REGRESS = 2   /**< real-valued targets */
+} nn_task;
+
+/**
+ * @brief Record what the model predicts.
+ * @param[in,out] net  the network.
+ * @param[in]     task an ::nn_task; ::NN_TASK_AUTO forgets a recorded task.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle or an unknown task.
+ * @since 0.3
+ */
+NN_API int nn_set_task(nn_net *net, int task);
+
+/**
+ * @brief What the model predicts: the recorded task, or without one
+ *        ::NN_TASK_CLASSIFY when the loss is a cross-entropy (softmax or
+ *        sigmoid output) and ::NN_TASK_REGRESS otherwise. Thread-safe.
+ * @return an ::nn_task other than ::NN_TASK_AUTO; ::NN_EINVAL for NULL.
+ * @since 0.3
+ */
+NN_API int nn_get_task(const nn_net *net);
+
+/**
+ * @brief Name the classes, in the order of the outputs.
+ * @param[in,out] net   the network.
+ * @param[in]     n     0 to remove the names; else the number of outputs,
+ *                      or 2 when the last layer has one unit (a binary
+ *                      classifier: names[1] is the class of outputs > 0.5).
+ * @param[in]     names n distinct, non-empty NUL-terminated strings (not
+ *                      kept: they are copied); may be NULL when n is 0.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle, a NULL, empty or repeated
+ *         name; ::NN_ESHAPE for a count the output layer does not allow;
+ *         ::NN_ENOMEM.
+ * @since 0.3
+ */
+NN_API int nn_set_classes(nn_net *net, size_t n, const char *const *names);
+
+/**
+ * @brief The class names set by nn_set_classes() (or loaded with the
+ *        model). Thread-safe.
+ * @param[in]  net   the network.
+ * @param[out] names receives the array of names owned by the handle, NULL
+ *                   when there are none; may be NULL.
+ * @return the number of names; 0 when there are none or `net` is NULL.
+ * @since 0.3
+ */
+NN_API size_t nn_classes(const nn_net *net, const char *const **names);
+
+/**
+ * @brief Name the input features, in the order of the inputs.
+ * @param[in,out] net   the network.
+ * @param[in]     n     0 to remove the names, else sizes[0].
+ * @param[in]     names n distinct, non-empty strings (copied); may be NULL
+ *                      when n is 0.
+ * @return as nn_set_classes(); ::NN_ESHAPE when n is neither 0 nor
+ *         sizes[0].
+ * @since 0.3
+ */
+NN_API int nn_set_feature_names(nn_net *net, size_t n,
+                                const char *const *names);
+
+/**
+ * @brief The feature names; as nn_classes(). Thread-safe.
+ * @since 0.3
+ */
+NN_API size_t nn_feature_names(const nn_net *net, const char *const **names);
+
+/**
+ * @brief Record the name of the label (target) column the model was
+ *        trained on.
+ * @param[in,out] net  the network.
+ * @param[in]     name a NUL-terminated string (copied), or NULL or "" to
+ *                     remove it.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle; ::NN_ENOMEM.
+ * @since 0.3
+ */
+NN_API int nn_set_label_name(nn_net *net, const char *name);
+
+/**
+ * @brief The label column's name, or NULL when none is recorded (or `net`
+ *        is NULL). Owned by the handle. Thread-safe.
+ * @since 0.3
+ */
+NN_API const char *nn_label_name(const nn_net *net);
+
+/* ======================================================================
  * Input transform
  * ====================================================================== */
 

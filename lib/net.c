@@ -112,6 +112,7 @@ void nn__net_free(nn_net *net)
     free(net->buf.mask);
     free(net->buf.block);
     free(net->input.shift);
+    nn__meta_free(&net->meta);
     free(net->history.block);
     free(net->best_params);
     free(net->params);

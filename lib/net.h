@@ -61,6 +61,21 @@ typedef struct nn__input_transform {
     float *shift, *scale; /* sizes[0] each, one allocation; NULL = none */
 } nn__input_transform;
 
+/* A list of distinct names, each a malloc'd string; none when n is 0. */
+typedef struct nn__names {
+    size_t n;
+    char **s;
+} nn__names;
+
+/* What the model knows about its data (nn_set_task, nn_set_classes, ...):
+ * metadata only, never read by training or inference. */
+typedef struct nn__meta {
+    int task;           /* nn_task; NN_TASK_AUTO: from the loss */
+    char *label;        /* the label column's name, or NULL */
+    nn__names classes;  /* one per output, or 2 for one sigmoid output */
+    nn__names features; /* one per input */
+} nn__meta;
+
 /* Batch buffers owned by the handle, carved from one allocation. */
 typedef struct nn__buffers {
     size_t cap;     /* largest batch the buffers hold */
@@ -106,6 +121,7 @@ struct nn_net {
     uint64_t rng[4]; /* xoshiro256** state, for shuffling */
 
     nn__input_transform input;
+    nn__meta meta;
     nn__schedule_state sched;
     nn__history history;
     float *best_params; /* nn_fit's copy of the best weights, or NULL */
@@ -131,6 +147,12 @@ void nn__schedule_restart(nn_net *net);
 
 /* Frees everything the handle owns, then the handle. */
 void nn__net_free(nn_net *net);
+
+/* Frees the metadata's strings and empties it. */
+void nn__meta_free(nn__meta *meta);
+
+/* *dst = a deep copy of *src; NN_OK or NN_ENOMEM (then *dst is empty). */
+int nn__meta_copy(nn__meta *dst, const nn__meta *src);
 
 /* Makes the batch buffers hold at least `batch` rows, with the optional
  * buffers the current settings need (transformed inputs, dropout masks).

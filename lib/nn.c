@@ -107,7 +107,8 @@ int nn_clone(const nn_net *net, nn_net **out)
         !dup_bytes(&copy->input.shift, net->input.shift,
                    2 * net->sizes[0] * sizeof(float)) ||
         !dup_bytes(&copy->history.block, net->history.block,
-                   history * sizeof(double))) {
+                   history * sizeof(double)) ||
+        nn__meta_copy(&copy->meta, &net->meta) != NN_OK) {
         nn__net_free(copy);
         return nn__fail(NULL, NN_ENOMEM, "nn_clone: out of memory");
     }

@@ -3,7 +3,8 @@
  * Model files and buffers: nn_save, nn_load, nn_save_buffer, nn_load_buffer.
  * The format is specified byte by byte in docs/format.md: a fixed header
  * (magic, version, total length), the architecture, the settings, the
- * parameters, the optimizer state, the shuffling generator, and a CRC-32
+ * parameters, the optimizer state, the shuffling generator, since version
+ * 2 what the model knows about its data (task and names), and a CRC-32
  * over everything before it. Every multi-byte value is written and read one
  * byte at a time, little-endian, so files are the same on every host.
  *
@@ -163,6 +164,28 @@ static int grow(size_t *n, size_t count, size_t width)
     return nn__mul_ok(count, width, &t) && nn__add_ok(*n, t, n);
 }
 
+/* Bytes of a counted string: u32 length, then its bytes. */
+static int grow_string(size_t *n, const char *s)
+{
+    return grow(n, 1, 4) && grow(n, s ? strlen(s) : 0, 1);
+}
+
+/* n += the bytes of a u32 count and its counted strings. */
+static int grow_names(size_t *n, const nn__names *names)
+{
+    int ok = grow(n, 1, 4);
+    for (size_t i = 0; ok && i < names->n; i++)
+        ok = grow_string(n, names->s[i]);
+    return ok;
+}
+
+/* n += the bytes of the metadata (version 2). */
+static int grow_meta(size_t *n, const nn__meta *meta)
+{
+    return grow(n, 1, 4) && grow_string(n, meta->label) &&
+           grow_names(n, &meta->classes) && grow_names(n, &meta->features);
+}
+
 /* Bytes of the serialised model of `net`; NN_ENOMEM when that overflows. */
 static int model_size(const nn_net *net, size_t *size, const char *who)
 {
@@ -175,8 +198,8 @@ static int model_size(const nn_net *net, size_t *size, const char *who)
              grow(&n, 1, 4) && grow(&n, transform, 4) && grow(&n, 1, 8) &&
              grow(&n, net->n_params, 4) && grow(&n, 1, 8 + 4) &&
              nn__mul_ok(state_slots(net), net->n_params, &state) &&
-             grow(&n, state, 4) &&
-             grow(&n, 1, SCHEDULE_LEN + RNG_LEN + NN__MODEL_CRC_LEN);
+             grow(&n, state, 4) && grow(&n, 1, SCHEDULE_LEN + RNG_LEN) &&
+             grow_meta(&n, &net->meta) && grow(&n, 1, NN__MODEL_CRC_LEN);
     if (!ok)
         return nn__fail(
             NULL, NN_ENOMEM,
@@ -184,6 +207,22 @@ static int model_size(const nn_net *net, size_t *size, const char *who)
             who);
     *size = n;
     return NN_OK;
+}
+
+static unsigned char *put_string(unsigned char *p, const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    p = put_u32(p, (uint32_t)len);
+    memcpy(p, s ? s : "", len);
+    return p + len;
+}
+
+static unsigned char *put_names(unsigned char *p, const nn__names *names)
+{
+    p = put_u32(p, (uint32_t)names->n);
+    for (size_t i = 0; i < names->n; i++)
+        p = put_string(p, names->s[i]);
+    return p;
 }
 
 /* Serialises `net` into exactly `size` bytes (from model_size). */
@@ -239,6 +278,11 @@ static void model_write(const nn_net *net, unsigned char *buf, size_t size)
     for (int i = 0; i < 4; i++)
         p = put_u64(p, net->rng[i]);
 
+    p = put_u32(p, (uint32_t)net->meta.task);
+    p = put_string(p, net->meta.label);
+    p = put_names(p, &net->meta.classes);
+    p = put_names(p, &net->meta.features);
+
     p = put_u32(p, nn__crc32(buf, (size_t)(p - buf)));
     (void)size;
 }
@@ -251,6 +295,7 @@ typedef struct reader {
     const unsigned char *p;
     const unsigned char *end;
     const char *what; /* the path, or "model buffer", for messages */
+    uint32_t version; /* of the format, from the header */
 } reader;
 
 static size_t left(const reader *r)
@@ -398,6 +443,8 @@ typedef struct parsed {
     const unsigned char *state;
     nn__schedule_state sched;
     uint64_t rng[4];
+    uint32_t task;
+    const unsigned char *meta; /* version 2: label, classes, features */
 } parsed;
 
 static int is_saved_option(uint32_t option)
@@ -512,6 +559,61 @@ static int parse_settings(reader *r, parsed *q)
     return NN_OK;
 }
 
+/* Skips a counted string, checking that it fits and holds no NUL byte
+ * (names are C strings); *s and *len receive its bytes. */
+static int get_string(reader *r, const char *field, const unsigned char **s,
+                      uint32_t *len)
+{
+    NN__TRY(get_u32(r, field, len));
+    if (*len > left(r))
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: field '%s' at byte %zu holds %" PRIu32
+                        " bytes but only %zu remain before the checksum",
+                        r->what, field, (size_t)(r->p - r->base), *len,
+                        left(r));
+    if (memchr(r->p, '\0', *len))
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: field '%s' at byte %zu holds a NUL byte",
+                        r->what, field, (size_t)(r->p - r->base));
+    *s = r->p;
+    r->p += *len;
+    return NN_OK;
+}
+
+/* Skips a u32 count of counted strings (at least 4 bytes each). */
+static int skip_names(reader *r, const char *field)
+{
+    uint32_t n, len;
+    const unsigned char *s;
+    NN__TRY(get_u32(r, field, &n));
+    if (n > left(r) / 4)
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: %" PRIu32 " %s but only %zu bytes remain before "
+                        "the checksum",
+                        r->what, n, field, left(r));
+    for (uint32_t i = 0; i < n; i++)
+        NN__TRY(get_string(r, field, &s, &len));
+    return NN_OK;
+}
+
+/* Version 2's metadata: the task, then the label name, the class names and
+ * the feature names as counted strings. Their rules (counts, distinct
+ * names) are the setters', applied in build(). */
+static int parse_meta(reader *r, parsed *q)
+{
+    NN__TRY(get_u32(r, "task", &q->task));
+    if (q->task > NN_TASK_REGRESS)
+        return nn__fail(NULL, NN_EFORMAT,
+                        "%s: task is %" PRIu32 ", not a known task", r->what,
+                        q->task);
+    q->meta = r->p;
+    uint32_t len;
+    const unsigned char *s;
+    NN__TRY(get_string(r, "label", &s, &len));
+    NN__TRY(skip_names(r, "classes"));
+    return skip_names(r, "features");
+}
+
 static int parse_body(reader *r, parsed *q)
 {
     NN__TRY(parse_architecture(r, q));
@@ -565,6 +667,8 @@ static int parse_body(reader *r, parsed *q)
                         "%s: the generator state is all zero, which "
                         "xoshiro256** never reaches",
                         r->what);
+    if (r->version >= 2)
+        NN__TRY(parse_meta(r, q));
 
     if (left(r) != 0)
         return nn__fail(NULL, NN_EFORMAT,
@@ -619,6 +723,65 @@ static int apply_settings(nn_net *net, const parsed *q, const char *what)
     return NN_OK;
 }
 
+/* A counted string at *p as a malloc'd C string; advances *p. */
+static char *take_string(const unsigned char **p)
+{
+    uint32_t len = load_u32(*p);
+    char *s = malloc((size_t)len + 1);
+    if (s) {
+        memcpy(s, *p + 4, len);
+        s[len] = '\0';
+    }
+    *p += 4 + (size_t)len;
+    return s;
+}
+
+/* The names parse_meta checked at *p, through `set` (nn_set_classes or
+ * nn_set_feature_names); advances *p. */
+static int apply_names(nn_net *net, const unsigned char **p,
+                       int (*set)(nn_net *, size_t, const char *const *),
+                       const char *what, const char *field)
+{
+    uint32_t n = load_u32(*p);
+    *p += 4;
+    char **names = calloc(n ? n : 1, sizeof *names);
+    int rc = names ? NN_OK : NN_ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        if (names && !(names[i] = take_string(p)))
+            rc = NN_ENOMEM;
+    if (rc == NN_OK)
+        rc = set(net, n, (const char *const *)names);
+    else
+        rc = nn__fail(NULL, NN_ENOMEM, "%s: out of memory for the %s", what,
+                      field);
+    for (uint32_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc == NN_OK || rc == NN_ENOMEM ? rc
+                                          : setter_failed(rc, what, field);
+}
+
+/* Applies version 2's metadata through the public setters. */
+static int apply_meta(nn_net *net, const parsed *q, const char *what)
+{
+    if (!q->meta)
+        return NN_OK;
+    const unsigned char *p = q->meta;
+    char *label = take_string(&p);
+    if (!label)
+        return nn__fail(NULL, NN_ENOMEM, "%s: out of memory", what);
+    int rc = nn_set_label_name(net, label);
+    free(label);
+    if (rc == NN_OK)
+        rc = nn_set_task(net, (int)q->task);
+    if (rc == NN_OK)
+        rc = apply_names(net, &p, nn_set_classes, what, "class names");
+    if (rc == NN_OK)
+        rc = apply_names(net, &p, nn_set_feature_names, what,
+                         "feature names");
+    return rc;
+}
+
 /* Builds the network from a validated body. */
 static int build(nn_net **out, const parsed *q, const char *what)
 {
@@ -632,6 +795,8 @@ static int build(nn_net **out, const parsed *q, const char *what)
     /* The settings first: setting the optimizer resets its state, and
      * setting the schedule restarts it. */
     rc = apply_settings(net, q, what);
+    if (rc == NN_OK)
+        rc = apply_meta(net, q, what);
     if (rc == NN_OK && state_slots(net) != q->slots)
         rc = nn__fail(NULL, NN_EFORMAT,
                       "%s: opt_slots is %" PRIu32
@@ -659,7 +824,8 @@ static int model_read(nn_net **out, const unsigned char *b, size_t len,
                       const char *what)
 {
     NN__TRY(check_envelope(b, len, what));
-    reader r = {b, b + NN__MODEL_HEADER_LEN, b + len - NN__MODEL_CRC_LEN, what};
+    reader r = {b, b + NN__MODEL_HEADER_LEN, b + len - NN__MODEL_CRC_LEN, what,
+                load_u32(b + NN__MODEL_OFF_VERSION)};
     parsed q = {0};
     int rc = parse_body(&r, &q);
     if (rc == NN_OK)

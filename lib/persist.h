@@ -14,9 +14,10 @@
 #define NN__MODEL_MAGIC "\x89LNN\r\n\x1a\n"
 #define NN__MODEL_MAGIC_LEN 8u
 
-/* The format version this library writes. It reads every version from 1 up
+/* The format version this library writes (2: version 1 and the metadata
+ * of nn_set_task, nn_set_classes, ... after the generator). It reads every version from 1 up
  * to this one (docs/format.md, "Compatibility"). */
-#define NN__MODEL_VERSION 1u
+#define NN__MODEL_VERSION 2u
 
 /* Fixed header: magic, u32 version, u32 reserved (0), u64 total length. */
 #define NN__MODEL_HEADER_LEN 24u

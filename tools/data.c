@@ -10,9 +10,11 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -87,15 +89,40 @@ static int is_npy(const unsigned char *b, size_t len)
     return len >= 6 && memcmp(b, "\x93NUMPY", 6) == 0;
 }
 
-int data_load(dataset *d, const char *path, csv_header header)
+/* Whether `path` ends with `suffix`. */
+static int ends_with(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), k = strlen(suffix);
+    return n >= k && strcmp(path + n - k, suffix) == 0;
+}
+
+/* The file, or standard input for "-" (which zlib reads through a copy of
+ * its descriptor, so that closing the stream leaves stdin open). */
+static gzFile open_data(const char *path)
+{
+    if (strcmp(path, "-") != 0)
+        return gzopen(path, "rb");
+    int fd = dup(0);
+    gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    if (!gz && fd >= 0)
+        close(fd);
+    return gz;
+}
+
+int data_load(dataset *d, const char *path, const data_options *opt)
 {
     memset(d, 0, sizeof *d);
-    d->path = path;
+    d->path = strcmp(path, "-") == 0 ? "stdin" : path;
+    data_options csv = *opt;
+    if (!csv.delimiter && (ends_with(path, ".tsv") ||
+                           ends_with(path, ".tsv.gz")))
+        csv.delimiter = '\t';
     errno = 0;
-    gzFile gz = gzopen(path, "rb");
+    gzFile gz = open_data(path);
     if (!gz)
-        return cli_fail("%s: cannot open: %s", path,
+        return cli_fail("%s: cannot open: %s", d->path,
                         errno ? strerror(errno) : "out of memory");
+    path = d->path;
     gzbuffer(gz, 1u << 17);
     unsigned char head[HEAD_BYTES];
     data_stream s = {gz, path, head, 0, 0};
@@ -108,7 +135,7 @@ int data_load(dataset *d, const char *path, csv_header header)
         st = npy_read(d, &s);
     } else if (st == ST_OK) {
         d->format = DATA_CSV;
-        st = csv_read(d, &s, header);
+        st = csv_read(d, &s, &csv);
     }
     if (gzclose_r(gz) == Z_BUF_ERROR && st == ST_OK)
         st = cli_fail("%s: cannot read: unexpected end of file", path);
@@ -160,12 +187,25 @@ int data_read_values(dataset *d, data_stream *s, size_t count, size_t width,
     return st;
 }
 
+/* Frees the text of the text column. */
+static void drop_text(dataset *d)
+{
+    for (size_t i = 0; d->text && i < d->n_text; i++)
+        free(d->text[i]);
+    free(d->text);
+    free(d->text_id);
+    d->text = NULL;
+    d->text_id = NULL;
+    d->n_text = 0;
+}
+
 void data_free(dataset *d)
 {
     if (d->names)
         for (size_t j = 0; j < d->cols; j++)
             free(d->names[j]);
     free(d->names);
+    drop_text(d);
     free(d->x);
     free(d->line);
     free(d->column);
@@ -196,25 +236,71 @@ void data_where_row(const dataset *d, size_t row, char *buf, size_t cap)
         snprintf(buf, cap, "%s: row %zu", d->path, row);
 }
 
-int data_find_column(const dataset *d, const char *spec, size_t *col)
+int data_check_numbers(dataset *d)
 {
-    for (size_t j = 0; d->names && j < d->cols; j++)
-        if (strcmp(d->names[j], spec) == 0) {
-            *col = j;
-            return ST_OK;
+    for (size_t i = 0; d->text && d->text_col < d->cols && i < d->rows; i++)
+        if (isnan(d->x[i * d->cols + d->text_col])) {
+            char where[512];
+            data_where(d, i, d->text_col, where, sizeof where);
+            return cli_fail("%s: '%.40s' is not a number", where,
+                            d->text[d->text_id[i]]);
         }
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(spec, &end, 10);
-    if (*spec && !*end && !errno && !strchr(spec, '-') && v < d->cols) {
-        *col = (size_t)v;
-        return ST_OK;
+    drop_text(d);
+    return ST_OK;
+}
+
+int data_column_named(const dataset *d, const char *name, const char *what,
+                      size_t *col)
+{
+    *col = (size_t)-1;
+    for (size_t j = 0; d->names && j < d->cols; j++) {
+        if (strcmp(d->names[j], name) != 0)
+            continue;
+        if (*col != (size_t)-1)
+            return cli_fail("%s: two columns are named '%s' (%s): rename "
+                            "one, or --ignore one by its index", d->path,
+                            name, what);
+        *col = j;
     }
-    if (d->names)
-        return cli_usage("--label %s: %s has no column of that name, and "
-                         "indices run 0..%zu", spec, d->path, d->cols - 1);
-    return cli_usage("--label %s: %s has no header, so the label column is "
-                     "a 0-based index in 0..%zu", spec, d->path, d->cols - 1);
+    return ST_OK;
+}
+
+int data_select_columns(dataset *d, const size_t *keep, size_t n)
+{
+    float *x = malloc(d->rows * n * sizeof *x);
+    size_t *column = d->column ? malloc(n * sizeof *column) : NULL;
+    char **names = d->names ? calloc(n, sizeof *names) : NULL;
+    if (!x || (d->column && !column) || (d->names && !names)) {
+        free(x);
+        free(column);
+        free(names);
+        return cli_fail("out of memory");
+    }
+    for (size_t i = 0; i < d->rows; i++)
+        for (size_t k = 0; k < n; k++)
+            x[i * n + k] = d->x[i * d->cols + keep[k]];
+    size_t text_col = (size_t)-1;
+    for (size_t k = 0; k < n; k++) {
+        if (column)
+            column[k] = d->column[keep[k]];
+        if (names) { /* moved: each column is kept at most once */
+            names[k] = d->names[keep[k]];
+            d->names[keep[k]] = NULL;
+        }
+        if (keep[k] == d->text_col)
+            text_col = k;
+    }
+    for (size_t j = 0; d->names && j < d->cols; j++)
+        free(d->names[j]);
+    free(d->names);
+    free(d->column);
+    free(d->x);
+    d->x = x;
+    d->column = column;
+    d->names = names;
+    d->cols = n;
+    d->text_col = text_col;
+    return ST_OK;
 }
 
 /* Removes column `col` from the rows of `d`, in place. */
@@ -234,6 +320,8 @@ static void drop_column(dataset *d, size_t col)
         memmove(d->column + col, d->column + col + 1,
                 (w - col - 1) * sizeof *d->column);
     d->cols = w - 1;
+    if (d->text_col > col && d->text_col != (size_t)-1)
+        d->text_col--;
 }
 
 int data_take_column(dataset *d, size_t col, dataset *out)
@@ -246,7 +334,13 @@ int data_take_column(dataset *d, size_t col, dataset *out)
     out->x = malloc(d->rows * sizeof *out->x);
     out->column = malloc(sizeof *out->column);
     out->line = d->line ? malloc(d->rows * sizeof *out->line) : NULL;
-    if (!out->x || !out->column || (d->line && !out->line)) {
+    out->names = d->names ? malloc(sizeof *out->names) : NULL;
+    if (out->names) { /* the name goes with its column */
+        out->names[0] = d->names[col];
+        d->names[col] = NULL;
+    }
+    if (!out->x || !out->column || (d->line && !out->line) ||
+        (d->names && !out->names)) {
         data_free(out);
         return cli_fail("out of memory");
     }
@@ -258,6 +352,15 @@ int data_take_column(dataset *d, size_t col, dataset *out)
     if (!d->column) {
         free(out->column);
         out->column = NULL;
+    }
+    if (d->text && col == d->text_col) { /* the text goes with its column */
+        out->text = d->text;
+        out->n_text = d->n_text;
+        out->text_id = d->text_id;
+        out->text_col = 0;
+        d->text = NULL;
+        d->text_id = NULL;
+        d->n_text = 0;
     }
     drop_column(d, col);
     return ST_OK;

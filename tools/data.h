@@ -10,26 +10,67 @@
 #define NN_TOOL_DATA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum data_format { DATA_CSV, DATA_IDX, DATA_NPY } data_format;
 
 /* How a CSV file's first line is taken. */
 typedef enum csv_header { CSV_HEADER_AUTO, CSV_HEADER_NO, CSV_HEADER_YES } csv_header;
 
+/* How to read a file: the CSV dialect, and which CSV columns are which.
+ * Zeroes are the defaults. */
+typedef struct data_options {
+    csv_header header;
+    char delimiter;    /* 0: detected (',', ';' or tab; tab for .tsv) */
+    const char *label; /* --label: the column kept as text too, by header
+                          name or 0-based index; must exist */
+    const char *label_name; /* otherwise this column when the header has
+                               it (a model's label column); else the last */
+    int no_label;      /* no column is kept as text (--labels FILE) */
+    const char *ignore; /* --ignore: comma-separated names or indices of
+                           columns not read at all; NULL for none */
+    int ignore_absent;  /* names --ignore gives may be absent (--val) */
+    int na_drop;       /* --na drop: rows with a missing value are skipped */
+} data_options;
+
 typedef struct dataset {
     const char *path;  /* as given on the command line; not owned */
     data_format format;
     size_t rows, cols;
-    float *x;          /* rows x cols, row-major, all finite */
+    float *x;          /* rows x cols, row-major, all finite but for the
+                          text column */
     char **names;      /* CSV header: one name per column; NULL without */
     size_t *line;      /* CSV: 1-based line of each row; NULL otherwise */
     size_t *column;    /* CSV: 1-based file column of each column */
+    /* CSV: the label column's cells as text (class names may be words):
+     * its x values are the numbers the cells hold, NaN for the cells that
+     * are not numbers. text is NULL when no column is kept as text. */
+    size_t text_col;   /* which column */
+    char **text;       /* its distinct cells, in order of appearance */
+    size_t n_text;
+    uint32_t *text_id; /* per row: the index of its cell in text */
+    size_t dropped;    /* rows skipped for a missing value (--na drop) */
 } dataset;
 
-/* Reads `path` (any format, gzipped or not: the content decides). Returns
- * ST_OK, or ST_FAIL after one message; on failure *d holds nothing. */
-int data_load(dataset *d, const char *path, csv_header header);
+/* Reads `path` (any format, gzipped or not: the content decides; "-" is
+ * standard input). Returns ST_OK, ST_USAGE for options that do not fit
+ * the file (--label, --ignore), or ST_FAIL, after one message; on failure
+ * *d holds nothing. */
+int data_load(dataset *d, const char *path, const data_options *opt);
 void data_free(dataset *d);
+
+/* Checks that the text column, if `d` still has it, holds numbers only:
+ * it is an input. ST_OK, or ST_FAIL naming the first cell that is not;
+ * on success the text, no longer needed, is freed. */
+int data_check_numbers(dataset *d);
+
+/* Index of the column named `name` in d->names, or (size_t)-1; ST_FAIL
+ * when two columns have that name (the message names `what`). */
+int data_column_named(const dataset *d, const char *name, const char *what,
+                      size_t *col);
+
+/* Keeps only the columns `keep[0..n)`, in that order. */
+int data_select_columns(dataset *d, const size_t *keep, size_t n);
 
 /* "file.csv:LINE:COLUMN" for CSV, "file.npy: element [ROW, COL]" for the
  * array formats: where value (row, col) came from. */
@@ -40,12 +81,9 @@ void data_where(const dataset *d, size_t row, size_t col, char *buf,
  * formats: where sample `row` came from. */
 void data_where_row(const dataset *d, size_t row, char *buf, size_t cap);
 
-/* A column chosen by header name or by 0-based index; ST_USAGE when there
- * is no such column. */
-int data_find_column(const dataset *d, const char *spec, size_t *col);
-
 /* Moves column `col` out of `d` into the one-column data set `out`, which
- * keeps the locations of its values. */
+ * keeps the locations of its values (and its text, if it is the text
+ * column). */
 int data_take_column(dataset *d, size_t col, dataset *out);
 
 /* Name of the format, for messages. */
@@ -92,7 +130,7 @@ int csv_number(const char *cell, double *value);
 
 /* Parsers behind data_load, one per format, each reading the stream as it
  * decompresses. On failure they leave *d for data_free. */
-int csv_read(dataset *d, data_stream *s, csv_header header);
+int csv_read(dataset *d, data_stream *s, const data_options *opt);
 int idx_read(dataset *d, data_stream *s);
 int npy_read(dataset *d, data_stream *s);
 

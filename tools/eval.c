@@ -17,39 +17,64 @@
 #include "cli.h"
 #include "commands.h"
 #include "inputs.h"
+#include "json.h"
 #include "model.h"
 
 static const char help[] =
-    "Usage: nnet eval MODEL DATA [--labels FILE] [--label COL]\n"
+    "Usage: nnet eval MODEL DATA [--label COL] [--json]\n"
     "\n"
     "Evaluate MODEL on labelled DATA: loss and accuracy; for classifiers\n"
-    "also per-class precision and recall and the confusion matrix; for\n"
-    "regression models RMSE, MAE and R^2 of each output.\n"
+    "also per-class precision and recall and the confusion matrix, under\n"
+    "the class names the model keeps; for regression models RMSE, MAE and\n"
+    "R^2 of each output. A CSV with a header has its columns found by the\n"
+    "names the model keeps (in any order; a missing or extra column is an\n"
+    "error).\n"
     "\n"
     "  --labels FILE        targets in a file of their own (IDX, .npy)\n"
     "  --label COL          CSV label column, by name or 0-based index\n"
-    "                       (default: the last column)\n"
-    "  --header, --no-header  CSV first line is / is not a header\n"
+    "                       (default: the model's label column, else the\n"
+    "                       last column)\n"
+    CSV_OPTIONS_HELP
+    "  --json               print the results as one JSON object\n"
     "  -h, --help           this help\n";
+
+enum { OPT_JSON = OPT_FIRST_FREE };
 
 static const struct option long_options[] = {
     INPUT_LONG_OPTIONS,
+    {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 static int parse_args(int argc, char **argv, input_spec *in,
-                      const char **model, int *help_asked)
+                      const char **model, int *json, int *help_asked)
 {
-    int c;
+    int c, st = ST_OK;
     memset(in, 0, sizeof *in);
-    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    while (st == ST_OK &&
+           (c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         if (c == 'h')
             *help_asked = 1;
-        else if (!inputs_option(in, c, optarg))
+        else if (c == OPT_JSON)
+            *json = 1;
+        else if (!inputs_option(in, c, optarg, &st))
             return cli_bad_option(c, argv);
     }
-    return *help_asked ? ST_OK : inputs_model_and_data(argc, argv, model, in);
+    if (st != ST_OK || *help_asked)
+        return st;
+    return inputs_model_and_data(argc, argv, model, in);
 }
+
+/* What the report needs besides the data. */
+typedef struct evaluation {
+    const char *model;
+    const nn_net *net;
+    const dataset *x;
+    const targets *t;
+    const class_list *classes; /* classifiers; else NULL */
+    double loss, accuracy;
+    int json;
+} evaluation;
 
 /* "0.9123", or "-" when the ratio is undefined (no samples). */
 static void ratio(char *buf, size_t cap, size_t num, size_t den)
@@ -60,53 +85,106 @@ static void ratio(char *buf, size_t cap, size_t num, size_t den)
         snprintf(buf, cap, "%.4f", (double)num / (double)den);
 }
 
-static void print_classes(const size_t *cm, size_t k)
+static double ratio_value(size_t num, size_t den)
 {
-    printf("\nclass  precision  recall  support\n");
-    for (size_t c = 0; c < k; c++) {
-        size_t tp = cm[c * k + c], predicted = 0, actual = 0;
+    return den ? (double)num / (double)den : NAN;
+}
+
+/* The widest class name, at least `min`. */
+static int name_width(const class_list *c, size_t min)
+{
+    size_t w = min;
+    for (size_t j = 0; j < c->k; j++)
+        if (strlen(c->names[j]) > w)
+            w = strlen(c->names[j]);
+    return (int)(w < 40 ? w : 40);
+}
+
+static void print_classes(const size_t *cm, const class_list *c)
+{
+    size_t k = c->k;
+    int w = name_width(c, 5);
+    printf("\n%-*s  precision  recall  support\n", w, "class");
+    for (size_t i = 0; i < k; i++) {
+        size_t tp = cm[i * k + i], predicted = 0, actual = 0;
         for (size_t j = 0; j < k; j++) {
-            predicted += cm[j * k + c];
-            actual += cm[c * k + j];
+            predicted += cm[j * k + i];
+            actual += cm[i * k + j];
         }
         char p[16], r[16];
         ratio(p, sizeof p, tp, predicted);
         ratio(r, sizeof r, tp, actual);
-        printf("%5zu  %9s  %6s  %7zu\n", c, p, r, actual);
+        printf("%-*.40s  %9s  %6s  %7zu\n", w, c->names[i], p, r, actual);
     }
 }
 
-static void print_confusion(const size_t *cm, size_t k)
+static void print_confusion(const size_t *cm, const class_list *c)
 {
+    size_t k = c->k;
+    int w = name_width(c, 9), cw = name_width(c, 6);
     printf("\nconfusion matrix (rows: true class, columns: predicted)\n");
-    printf("%9s", "true\\pred");
+    printf("%-*s", w, "true\\pred");
     for (size_t j = 0; j < k; j++)
-        printf(" %6zu", j);
+        printf(" %*.40s", cw, c->names[j]);
     printf("\n");
     for (size_t i = 0; i < k; i++) {
-        printf("%9zu", i);
+        printf("%-*.40s", w, c->names[i]);
         for (size_t j = 0; j < k; j++)
-            printf(" %6zu", cm[i * k + j]);
+            printf(" %*zu", cw, cm[i * k + j]);
         printf("\n");
     }
 }
 
-static int report_classes(const float *y_hat, const targets *t)
+static void json_classes(const size_t *cm, const class_list *c)
 {
-    size_t k = t->k, *cm = calloc(k * k, sizeof *cm);
+    size_t k = c->k;
+    printf(",\n  \"classes\": [");
+    for (size_t i = 0; i < k; i++) {
+        size_t tp = cm[i * k + i], predicted = 0, actual = 0;
+        for (size_t j = 0; j < k; j++) {
+            predicted += cm[j * k + i];
+            actual += cm[i * k + j];
+        }
+        printf("%s\n    {\"name\": ", i ? "," : "");
+        json_string(stdout, c->names[i]);
+        printf(", \"precision\": ");
+        json_number(stdout, ratio_value(tp, predicted));
+        printf(", \"recall\": ");
+        json_number(stdout, ratio_value(tp, actual));
+        printf(", \"support\": %zu}", actual);
+    }
+    printf("\n  ],\n  \"confusion\": [");
+    for (size_t i = 0; i < k; i++) {
+        printf("%s\n    [", i ? "," : "");
+        for (size_t j = 0; j < k; j++)
+            printf("%s%zu", j ? ", " : "", cm[i * k + j]);
+        printf("]");
+    }
+    printf("\n  ]");
+}
+
+static int report_classes(const evaluation *e, const float *y_hat)
+{
+    const targets *t = e->t;
+    size_t k = e->classes->k, *cm = calloc(k * k, sizeof *cm);
     if (!cm)
         return cli_fail("out of memory");
     for (size_t i = 0; i < t->n; i++)
-        cm[t->cls[i] * k + model_predicted_class(y_hat + i * k, k)]++;
-    print_classes(cm, k);
-    print_confusion(cm, k);
+        cm[t->cls[i] * k + model_predicted_class(y_hat + i * t->k, t->k)]++;
+    if (e->json) {
+        json_classes(cm, e->classes);
+    } else {
+        print_classes(cm, e->classes);
+        print_confusion(cm, e->classes);
+    }
     free(cm);
     return ST_OK;
 }
 
-static void report_values(const float *y_hat, const targets *t)
+static void report_values(const evaluation *e, const float *y_hat)
 {
-    printf("\noutput  rmse        mae         r2\n");
+    const targets *t = e->t;
+    printf(e->json ? ",\n  \"outputs\": [" : "\noutput  rmse        mae         r2\n");
     for (size_t j = 0; j < t->k; j++) {
         double mean = 0, se = 0, ae = 0, ss = 0;
         for (size_t i = 0; i < t->n; i++)
@@ -118,51 +196,81 @@ static void report_values(const float *y_hat, const targets *t)
             ae += fabs(d);
             ss += (y - mean) * (y - mean);
         }
-        printf("%6zu  %-10.6g  %-10.6g  ", j, sqrt(se / (double)t->n),
-               ae / (double)t->n);
-        if (ss > 0)
-            printf("%.4f\n", 1 - se / ss);
-        else
-            printf("-\n");
+        double rmse = sqrt(se / (double)t->n), mae = ae / (double)t->n;
+        double r2 = ss > 0 ? 1 - se / ss : NAN;
+        if (e->json) {
+            printf("%s\n    {\"rmse\": ", j ? "," : "");
+            json_number(stdout, rmse);
+            printf(", \"mae\": ");
+            json_number(stdout, mae);
+            printf(", \"r2\": ");
+            json_number(stdout, r2);
+            printf("}");
+        } else if (ss > 0) {
+            printf("%6zu  %-10.6g  %-10.6g  %.4f\n", j, rmse, mae, r2);
+        } else {
+            printf("%6zu  %-10.6g  %-10.6g  -\n", j, rmse, mae);
+        }
     }
+    if (e->json)
+        printf("\n  ]");
 }
 
-/* The report after loss and accuracy, from every output. */
-static int report(const float *y_hat, const targets *t, int classify)
+static void print_summary(const evaluation *e)
 {
-    if (classify)
-        return report_classes(y_hat, t);
-    report_values(y_hat, t);
-    return ST_OK;
+    char layers[256];
+    model_layers(e->net, layers, sizeof layers);
+    const char *kind = e->classes ? "classifier" : "regression";
+    if (e->json) {
+        printf("{\n  \"model\": ");
+        json_string(stdout, e->model);
+        printf(",\n  \"layers\": [");
+        for (size_t i = 0; i < nn_num_layers(e->net); i++)
+            printf("%s%zu", i ? ", " : "", nn_layer_size(e->net, i));
+        printf("],\n  \"task\": \"%s\",\n  \"data\": ",
+               e->classes ? "classification" : "regression");
+        json_string(stdout, e->x->path);
+        printf(",\n  \"samples\": %zu,\n  \"loss\": ", e->x->rows);
+        json_number(stdout, e->loss);
+        if (e->classes) {
+            printf(",\n  \"accuracy\": ");
+            json_number(stdout, e->accuracy);
+        }
+        return;
+    }
+    printf("model     %s (%s, %s)\n", e->model, layers, kind);
+    printf("data      %s (%zu sample%s)\n", e->x->path, e->x->rows,
+           e->x->rows == 1 ? "" : "s");
+    if (e->x->dropped)
+        printf("dropped   %zu rows with missing values\n", e->x->dropped);
+    printf("loss      %.6g\n", e->loss);
+    if (e->classes)
+        printf("accuracy  %.4f (%zu/%zu)\n", e->accuracy,
+               (size_t)llround(e->accuracy * (double)e->t->n), e->t->n);
 }
 
 /* The outputs first: a sample whose outputs are not finite is then named
  * by its file and line (model_predict), before nn_evaluate would refuse
  * the whole set. */
-static int evaluate(const char *model, const nn_net *net, const dataset *x,
-                    const targets *t, int classify)
+static int evaluate(evaluation *e)
 {
     float *y_hat;
-    int st = model_predict(net, x, &y_hat);
+    int st = model_predict(e->net, e->x, &y_hat);
     if (st != ST_OK)
         return st;
-    double loss, acc;
-    int rc = nn_evaluate(net, x->x, t->y, t->n, &loss, &acc);
+    int rc = nn_evaluate(e->net, e->x->x, e->t->y, e->t->n, &e->loss,
+                         &e->accuracy);
     if (rc != NN_OK) {
         free(y_hat);
-        return cli_fail_nn(x->path, rc, NULL);
+        return cli_fail_nn(e->x->path, rc, NULL);
     }
-    char layers[256];
-    model_layers(net, layers, sizeof layers);
-    printf("model     %s (%s, %s)\n", model, layers,
-           classify ? "classifier" : "regression");
-    printf("data      %s (%zu sample%s)\n", x->path, x->rows,
-           x->rows == 1 ? "" : "s");
-    printf("loss      %.6g\n", loss);
-    if (classify)
-        printf("accuracy  %.4f (%zu/%zu)\n", acc,
-               (size_t)llround(acc * (double)t->n), t->n);
-    st = report(y_hat, t, classify);
+    print_summary(e);
+    if (e->classes)
+        st = report_classes(e, y_hat);
+    else
+        report_values(e, y_hat);
+    if (e->json)
+        printf("\n}\n");
     free(y_hat);
     return st;
 }
@@ -171,23 +279,30 @@ int cmd_eval(int argc, char **argv)
 {
     input_spec in;
     const char *model = NULL;
-    int help_asked = 0;
-    int st = parse_args(argc, argv, &in, &model, &help_asked);
+    int help_asked = 0, json = 0;
+    int st = parse_args(argc, argv, &in, &model, &json, &help_asked);
     if (st != ST_OK || help_asked)
         return st == ST_OK ? cli_help(help) : st;
     nn_net *net = NULL;
     dataset x = {0}, labels = {0};
     targets t = {0};
+    class_list classes = {0};
     st = model_load(model, &net);
     if (st == ST_OK)
-        st = inputs_load(&in, LABELS_REQUIRED, nn_layer_size(net, 0),
+        st = inputs_load(&in, LABELS_REQUIRED, net, nn_layer_size(net, 0),
                          "the model takes", &x, &labels);
     int classify = st == ST_OK && model_is_classifier(net);
+    if (classify)
+        st = classes_from_model(net, &classes);
     if (st == ST_OK)
-        st = targets_make(&labels, classify,
+        st = targets_make(&labels, classify ? &classes : NULL,
                           nn_layer_size(net, nn_num_layers(net) - 1), &t);
-    if (st == ST_OK)
-        st = evaluate(model, net, &x, &t, classify);
+    if (st == ST_OK) {
+        evaluation e = {model, net, &x, &t, classify ? &classes : NULL,
+                        0, 0, json};
+        st = evaluate(&e);
+    }
+    classes_free(&classes);
     targets_free(&t);
     data_free(&labels);
     data_free(&x);

@@ -46,7 +46,10 @@ size_t history_best_epoch(const history *h);
 int history_write_csv(const history *h, const char *path);
 
 /* --plot FILE.svg (plot.c): loss and, for classifiers, accuracy against
- * epoch, training and validation, as a self-contained SVG. */
-int plot_write_svg(const history *h, const char *path, const char *title);
+ * epoch, training and validation, as a self-contained SVG under `title`.
+ * The loss axis is logarithmic when `log_loss` is set (--plot-log), or
+ * when the loss spans a factor of 10 or more (and is positive). */
+int plot_write_svg(const history *h, const char *path, const char *title,
+                   int log_loss);
 
 #endif

@@ -15,18 +15,25 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
 #include "model.h"
 
 static const char help[] =
-    "Usage: nnet info MODEL\n"
+    "Usage: nnet info MODEL [--json]\n"
     "\n"
-    "Describe a model file: layers, activations, parameter count, task,\n"
-    "input transform, training settings and epochs trained.\n"
+    "Describe a model file: task, classes, label and feature names, layers,\n"
+    "activations, parameter count, input transform, training settings and\n"
+    "epochs trained.\n"
     "\n"
+    "  --json               print it as one JSON object\n"
     "  -h, --help           this help\n";
 
+enum { OPT_JSON = 1 };
+
 static const struct option long_options[] = {
-    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
 static const char *const optimizer_names[] = {
     "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"};
@@ -126,13 +133,99 @@ static void print_training(const nn_net *net)
         printf("early stopping   off\n");
 }
 
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20)
+            return 1;
+    return 0;
+}
+
+/* "a, b, c", at most ~100 names, then how many more. */
+static void print_names(const char *key, const char *const *names, size_t n)
+{
+    printf("%-17s", key);
+    for (size_t i = 0; i < n && i < 100; i++) { /* quoted when ambiguous */
+        fputs(i ? ", " : "", stdout);
+        if (strpbrk(names[i], ",\"\\") || has_control(names[i]))
+            json_string(stdout, names[i]);
+        else
+            fputs(names[i], stdout);
+    }
+    if (n > 100)
+        printf(", ... (%zu in all)", n);
+    printf("\n");
+}
+
+static void print_data(const nn_net *net)
+{
+    const char *const *names;
+    size_t k = nn_classes(net, &names);
+    if (k)
+        print_names("classes", names, k);
+    const char *label = nn_label_name(net);
+    if (label)
+        printf("label            %s\n", label);
+    k = nn_feature_names(net, &names);
+    if (k)
+        print_names("features", names, k);
+}
+
+static const char *task_name(const nn_net *net)
+{
+    return model_is_classifier(net) ? "classification"
+           : nn_get_task(net) == NN_TASK_CLASSIFY
+               ? "multi-label classification"
+               : "regression";
+}
+
+static void json_info(const char *path, const nn_net *net, size_t bytes)
+{
+    const char *const *names;
+    printf("{\n  \"file\": ");
+    json_string(stdout, path);
+    printf(",\n  \"bytes\": %zu,\n  \"task\": \"%s\",\n  \"classes\": ",
+           bytes, task_name(net));
+    size_t k = nn_classes(net, &names);
+    json_strings(stdout, names, k);
+    printf(",\n  \"label\": ");
+    if (nn_label_name(net))
+        json_string(stdout, nn_label_name(net));
+    else
+        printf("null");
+    printf(",\n  \"features\": ");
+    k = nn_feature_names(net, &names);
+    json_strings(stdout, names, k);
+    printf(",\n  \"layers\": [");
+    for (size_t i = 0; i < nn_num_layers(net); i++)
+        printf("%s%zu", i ? ", " : "", nn_layer_size(net, i));
+    printf("],\n  \"activations\": [");
+    for (size_t l = 0; l + 1 < nn_num_layers(net); l++)
+        printf("%s\"%s\"", l ? ", " : "",
+               cli_activation_name(
+                   (nn_activation)nn_layer_activation(net, l)));
+    printf("],\n  \"parameters\": %zu,\n  \"input_transform\": %s,\n",
+           nn_param_count(net),
+           nn_get_input_transform(net, NULL, NULL) == 1 ? "true" : "false");
+    printf("  \"epochs_trained\": %.0f,\n  \"optimizer\": \"%s\",\n",
+           get(net, NN_OPT_EPOCHS_DONE),
+           name_of(optimizer_names, 6, get(net, NN_OPT_OPTIMIZER)));
+    printf("  \"learning_rate\": ");
+    json_number(stdout, get(net, NN_OPT_LEARNING_RATE));
+    printf(",\n  \"loss\": \"%s\"\n}\n",
+           name_of(loss_names, 3, get(net, NN_OPT_LOSS)));
+}
+
 int cmd_info(int argc, char **argv)
 {
-    int c, help_asked = 0;
+    int c, help_asked = 0, json = 0;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (c != 'h')
+        if (c == OPT_JSON)
+            json = 1;
+        else if (c != 'h')
             return cli_bad_option(c, argv);
-        help_asked = 1;
+        else
+            help_asked = 1;
     }
     if (help_asked)
         return cli_help(help);
@@ -148,11 +241,14 @@ int cmd_info(int argc, char **argv)
      * file that loads holds exactly the model */
     size_t bytes = 0;
     (void)nn_save_buffer(net, NULL, 0, &bytes);
+    if (json) {
+        json_info(path, net, bytes);
+        nn_free(net);
+        return ST_OK;
+    }
     printf("file             %s (%zu bytes)\n", path, bytes);
-    printf("task             %s\n",
-           model_is_classifier(net)
-               ? "classifier (softmax output, cross-entropy loss)"
-               : "regression");
+    printf("task             %s\n", task_name(net));
+    print_data(net);
     print_architecture(net);
     print_training(net);
     nn_free(net);

@@ -27,8 +27,10 @@ int model_load(const char *path, nn_net **net)
 int model_is_classifier(const nn_net *net)
 {
     double loss = -1.0;
-    return nn_get(net, NN_OPT_LOSS, &loss) == NN_OK &&
-           loss == NN_LOSS_CROSS_ENTROPY;
+    size_t outputs = nn_layer_size(net, nn_num_layers(net) - 1);
+    return nn_get_task(net) == NN_TASK_CLASSIFY &&
+           nn_get(net, NN_OPT_LOSS, &loss) == NN_OK &&
+           (loss != NN_LOSS_BINARY_CROSS_ENTROPY || outputs == 1);
 }
 
 void model_layers(const nn_net *net, char *buf, size_t cap)
@@ -83,6 +85,8 @@ int model_predict(const nn_net *net, const dataset *x, float **y_hat)
 
 size_t model_predicted_class(const float *row, size_t k)
 {
+    if (k == 1) /* a sigmoid: the second class above one half */
+        return row[0] > 0.5f;
     size_t best = 0;
     for (size_t j = 1; j < k; j++)
         if (row[j] > row[best])

@@ -15,9 +15,10 @@
 /* nn_load with the tool's message on failure; ST_OK or ST_FAIL. */
 int model_load(const char *path, nn_net **net);
 
-/* A classifier is a network trained with cross-entropy, which libnn allows
- * only after a softmax output layer: that is how a model file remembers
- * that `nnet train --task classify` made it. */
+/* A classifier predicts one class per sample: a model whose task
+ * (nn_get_task: recorded, or from a cross-entropy loss) is classification,
+ * with a softmax output or a single sigmoid output (binary). A sigmoid
+ * output of several units (multi-label) is evaluated output by output. */
 int model_is_classifier(const nn_net *net);
 
 /* "784-256-128-10". */
@@ -29,7 +30,8 @@ void model_layers(const nn_net *net, char *buf, size_t cap);
 int model_predict(const nn_net *net, const dataset *x, float **y_hat);
 
 /* The class a classifier's output row of `k` values predicts: the arg-max,
- * ties to the lowest index (as nn_evaluate counts accuracy). */
+ * ties to the lowest index (as nn_evaluate counts accuracy); for a single
+ * sigmoid output, class 1 when it is above 0.5. */
 size_t model_predicted_class(const float *row, size_t k);
 
 #endif

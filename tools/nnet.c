@@ -44,14 +44,16 @@ static int usage(FILE *f)
           "options)\n\nCommands:\n", f);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fputs("\nData files: CSV (header optional), IDX (MNIST) and NumPy .npy,\n"
-          "each optionally gzipped.\n"
+    fputs("\nData files: CSV (any delimiter, header optional, labels may be\n"
+          "words), IDX (MNIST) and NumPy .npy, each optionally gzipped.\n"
           "\nOptions:\n  -h, --help     this help\n"
-          "  --version      versions of nn and libnn\n"
-          "\nExample:\n"
-          "  nnet train iris.csv --layers 4,16,3 --epochs 50 -o iris.nn\n"
-          "  nnet eval iris.nn iris.csv\n"
-          "\nSee nn(1) and docs/cli.md.\n", f);
+          "  --version      versions of nnet and libnn\n"
+          "\nExample (the species column holds words; sizes come from the "
+          "data):\n"
+          "  nnet train iris.csv --label species -o iris.nn\n"
+          "  nnet eval iris.nn iris-test.csv\n"
+          "  nnet predict iris.nn new.csv\n"
+          "\nSee nnet(1) and docs/cli.md.\n", f);
     return ST_OK;
 }
 

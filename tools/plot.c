@@ -2,10 +2,13 @@
 /*
  * The training curves as a self-contained SVG: one panel for the loss and,
  * for classifiers, one for the accuracy, each with axes, ticks at "nice"
- * numbers (1, 2 or 5 times a power of ten), a legend, training as a solid
- * line and validation dashed, and the best validation epoch marked. No
- * scripts, styles or fonts from elsewhere: the file shows the same in a
- * browser, an image viewer or a document.
+ * numbers (1, 2 or 5 times a power of ten), training as a solid line and
+ * validation dashed, and the best validation epoch marked. The legend is
+ * a row above the plot area, so it never covers a curve; the loss axis is
+ * logarithmic when the loss falls by a factor of 10 or more (or with
+ * --plot-log), so that its late epochs do not flatten out. No scripts,
+ * styles or fonts from elsewhere: the file shows the same in a browser, an
+ * image viewer or a document.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,7 +18,7 @@
 #include "history.h"
 
 /* Geometry of one panel, in SVG user units. */
-enum { PANEL_W = 480, PANEL_H = 360, LEFT = 64, RIGHT = 16, TOP = 48,
+enum { PANEL_W = 480, PANEL_H = 380, LEFT = 64, RIGHT = 16, TOP = 68,
        BOTTOM = 52, TITLE_H = 28 };
 
 #define TRAIN_COLOR "#1f77b4"
@@ -24,7 +27,8 @@ enum { PANEL_W = 480, PANEL_H = 360, LEFT = 64, RIGHT = 16, TOP = 48,
 /* A data range mapped onto a panel's plot area. */
 typedef struct axes {
     double x0, y0, w, h;        /* plot area, top-left origin */
-    double xmin, xmax, ymin, ymax;
+    double xmin, xmax, ymin, ymax; /* ymin, ymax: log10 of them when log */
+    int log;                    /* a logarithmic y axis */
 } axes;
 
 static double px(const axes *a, double x)
@@ -34,7 +38,15 @@ static double px(const axes *a, double x)
 
 static double py(const axes *a, double y)
 {
+    if (a->log)
+        y = log10(y);
     return a->y0 + a->h - (y - a->ymin) / (a->ymax - a->ymin) * a->h;
+}
+
+/* A value a panel can draw: finite, and positive on a log axis. */
+static int drawable(const axes *a, double v)
+{
+    return isfinite(v) && (!a->log || v > 0);
 }
 
 /* 1, 2 or 5 times a power of ten, near range / 5. */
@@ -89,8 +101,71 @@ static void y_range(const double *a, const double *b, size_t n, int unit,
         *lo = fmax(*lo, 0), *hi = fmin(*hi, 1);
 }
 
+/* Whether the series span a factor of 10 or more, all positive: a loss
+ * that a linear axis would flatten. */
+static int spans_decade(const double *a, const double *b, size_t n)
+{
+    double lo = HUGE_VAL, hi = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int s = 0; s < 2; s++) {
+            double v = s ? (b ? b[i] : NAN) : a[i];
+            if (!isfinite(v))
+                continue;
+            if (v <= 0)
+                return 0;
+            lo = fmin(lo, v);
+            hi = fmax(hi, v);
+        }
+    return hi >= 10 * lo;
+}
+
+/* The log10 range of the positive values, padded by a twentieth. */
+static void log_range(const double *a, const double *b, size_t n,
+                      double *lo, double *hi)
+{
+    *lo = HUGE_VAL;
+    *hi = -HUGE_VAL;
+    for (size_t i = 0; i < n; i++)
+        for (int s = 0; s < 2; s++) {
+            double v = s ? (b ? b[i] : NAN) : a[i];
+            if (isfinite(v) && v > 0) {
+                *lo = fmin(*lo, log10(v));
+                *hi = fmax(*hi, log10(v));
+            }
+        }
+    if (*lo > *hi)
+        *lo = -1, *hi = 0;
+    double pad = fmax(0.05 * (*hi - *lo), 0.05);
+    *lo -= pad;
+    *hi += pad;
+}
+
+/* Log ticks: 1, 2 and 5 times the powers of ten in range (only the
+ * powers when the range spans more than three decades). */
+static void ticks_log(FILE *f, const axes *a)
+{
+    static const double mantissa[] = {1, 2, 5};
+    int only_powers = a->ymax - a->ymin > 3;
+    for (double e = floor(a->ymin); e <= ceil(a->ymax); e++)
+        for (int m = 0; m < (only_powers ? 1 : 3); m++) {
+            double v = mantissa[m] * pow(10, e);
+            if (log10(v) < a->ymin || log10(v) > a->ymax)
+                continue;
+            double y = py(a, v);
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+                    "y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n", a->x0, y,
+                    a->x0 + a->w, y);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g"
+                    "</text>\n", a->x0 - 6, y + 4, v);
+        }
+}
+
 static void ticks_y(FILE *f, const axes *a)
 {
+    if (a->log) {
+        ticks_log(f, a);
+        return;
+    }
     double step = nice_step(a->ymax - a->ymin);
     int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
     for (double v = ceil(a->ymin / step) * step; v <= a->ymax + 1e-12;
@@ -126,7 +201,7 @@ static void frame(FILE *f, const axes *a, const char *title,
             "fill=\"none\" stroke=\"#333\"/>\n", a->x0, a->y0, a->w, a->h);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
             "font-size=\"14\" font-weight=\"bold\">%s</text>\n",
-            a->x0 + a->w / 2, a->y0 - 12, title);
+            a->x0 + a->w / 2, a->y0 - 34, title);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch"
             "</text>\n", a->x0 + a->w / 2, a->y0 + a->h + 36);
     fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" "
@@ -143,7 +218,7 @@ static void curve(FILE *f, const axes *a, const double *v, size_t n,
             dashed ? " stroke-dasharray=\"6 4\"" : "");
     int pen = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(v[i])) {
+        if (!drawable(a, v[i])) {
             pen = 0;
             continue;
         }
@@ -153,77 +228,80 @@ static void curve(FILE *f, const axes *a, const double *v, size_t n,
     }
     fputs("\"/>\n", f);
     for (size_t i = 0; n <= 40 && i < n; i++)
-        if (isfinite(v[i]))
+        if (drawable(a, v[i]))
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
                     "fill=\"%s\"/>\n", px(a, (double)(i + 1)), py(a, v[i]),
                     color);
 }
 
-/* Top right for the loss, which falls; bottom right for the accuracy,
- * which rises: where the curves usually are not. */
-static void legend(FILE *f, const axes *a, int validated, int bottom)
+/* One legend entry: a line sample and its words; returns the x after. */
+static double legend_entry(FILE *f, double x, double y, const char *color,
+                           const char *dash, const char *words)
 {
-    double x = a->x0 + a->w - 110;
-    double y = bottom ? a->y0 + a->h - 10 - (validated ? 42 : 24)
-                      : a->y0 + 10;
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"102\" height=\"%d\" "
-            "fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n", x, y,
-            validated ? 42 : 24);
-    const char *names[] = {"training", "validation"};
-    for (int s = 0; s < (validated ? 2 : 1); s++) {
-        double ly = y + 14 + 18 * s;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                "stroke=\"%s\" stroke-width=\"2\"%s/>\n", x + 8, ly - 4,
-                x + 32, ly - 4, s ? VAL_COLOR : TRAIN_COLOR,
-                s ? " stroke-dasharray=\"6 4\"" : "");
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 38, ly,
-                names[s]);
-    }
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"%s\" stroke-width=\"2\"%s%s%s/>\n", x, y - 4, x + 24,
+            y - 4, color, *dash ? " stroke-dasharray=\"" : "", dash,
+            *dash ? "\"" : "");
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 30, y, words);
+    return x + 30 + 7.0 * (double)strlen(words) + 16;
+}
+
+/* A row above the plot area: it never covers a curve. The best epoch is
+ * named there, not beside its marker, where it could meet the curves. */
+static void legend(FILE *f, const axes *a, const history *h)
+{
+    double y = a->y0 - 8, x = a->x0;
+    x = legend_entry(f, x, y, TRAIN_COLOR, "", "training");
+    if (!h->validated)
+        return;
+    x = legend_entry(f, x, y, VAL_COLOR, "6 4", "validation");
+    char best[48];
+    snprintf(best, sizeof best, "best, epoch %zu", history_best_epoch(h) + 1);
+    legend_entry(f, x, y, "#2ca02c", "2 3", best);
 }
 
 static void best_marker(FILE *f, const axes *a, size_t best)
 {
     double x = px(a, (double)(best + 1));
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-            "stroke=\"#2ca02c\" stroke-dasharray=\"2 3\"/>\n", x, a->y0, x,
-            a->y0 + a->h);
-    /* keep the label inside the plot area at either edge */
-    const char *anchor = x > a->x0 + a->w - 20 ? "end"
-                         : x < a->x0 + 20      ? "start"
-                                               : "middle";
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#2ca02c\" "
-            "text-anchor=\"%s\">best</text>\n", x + (*anchor == 'e'   ? -3
-                                                   : *anchor == 's' ? 3
-                                                                    : 0),
-            a->y0 + 14, anchor);
+    fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+            "y2=\"%.1f\" stroke=\"#2ca02c\" stroke-dasharray=\"2 3\"/>\n", x,
+            a->y0, x, a->y0 + a->h);
 }
 
 static void panel(FILE *f, const history *h, int index, const double *train,
-                  const double *val, const char *title, int unit)
+                  const double *val, const char *title, int unit, int log)
 {
     axes a = {index * PANEL_W + LEFT, TOP + TITLE_H,
               PANEL_W - LEFT - RIGHT, PANEL_H - TOP - BOTTOM,
-              1, h->n > 1 ? (double)h->n : 2, 0, 1};
-    y_range(train, h->validated ? val : NULL, h->n, unit, &a.ymin, &a.ymax);
-    fprintf(f, "<g id=\"%s\">\n", title);
-    frame(f, &a, title, title);
+              1, h->n > 1 ? (double)h->n : 2, 0, 1, log};
+    const double *v = h->validated ? val : NULL;
+    if (log)
+        log_range(train, v, h->n, &a.ymin, &a.ymax);
+    else
+        y_range(train, v, h->n, unit, &a.ymin, &a.ymax);
+    fprintf(f, "<g id=\"%s\"%s>\n", title, log ? " class=\"log\"" : "");
+    frame(f, &a, title, log ? "loss (log scale)" : title);
     if (h->validated)
         best_marker(f, &a, history_best_epoch(h));
     curve(f, &a, train, h->n, TRAIN_COLOR, 0, "training");
     if (h->validated)
         curve(f, &a, val, h->n, VAL_COLOR, 1, "validation");
-    legend(f, &a, h->validated, unit);
+    legend(f, &a, h);
     fputs("</g>\n", f);
 }
 
-int plot_write_svg(const history *h, const char *path, const char *title)
+int plot_write_svg(const history *h, const char *path, const char *title,
+                   int log_loss)
 {
     cli_out out;
     int st = cli_out_open(&out, path);
     if (st != ST_OK)
         return st;
     int panels = h->classify ? 2 : 1;
+    /* wide enough for the title too (about 8 units a character) */
     int w = panels * PANEL_W, hgt = PANEL_H + TITLE_H;
+    if ((size_t)w < 8 * strlen(title) + 40 && strlen(title) < 400)
+        w = (int)(8 * strlen(title) + 40);
     fprintf(out.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "
@@ -235,9 +313,11 @@ int plot_write_svg(const history *h, const char *path, const char *title)
     xml_text(out.f, title);
     fputs("</text>\n", out.f);
     if (h->n > 0) {
-        panel(out.f, h, 0, h->train_loss, h->val_loss, "loss", 0);
+        const double *val = h->validated ? h->val_loss : NULL;
+        int log = log_loss || spans_decade(h->train_loss, val, h->n);
+        panel(out.f, h, 0, h->train_loss, h->val_loss, "loss", 0, log);
         if (h->classify)
-            panel(out.f, h, 1, h->train_acc, h->val_acc, "accuracy", 1);
+            panel(out.f, h, 1, h->train_acc, h->val_acc, "accuracy", 1, 0);
     }
     fputs("</svg>\n", out.f);
     return cli_out_commit(&out);

@@ -25,9 +25,10 @@
 #include "train.h"
 
 /* Hidden activations: one name for all hidden layers, or one per layer. */
-static int hidden_activations(const train_opts *o, nn_activation *acts)
+static int hidden_activations(const train_opts *o, size_t hidden,
+                              nn_activation *acts)
 {
-    size_t hidden = o->n_layers - 2, n = 1;
+    size_t n = 1;
     for (const char *p = o->activation; *p; p++)
         n += *p == ',';
     if (n != 1 && n != hidden)
@@ -84,6 +85,9 @@ static int configure(nn_net *net, const train_opts *o)
         {"--schedule", NN_OPT_SCHEDULE, o->schedule},
     };
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        /* a model to continue keeps its settings but for those given */
+        if (o->init && !train_option_given(o, settings[i].option + 2))
+            continue;
         int st = set(net, settings[i].option, settings[i].key,
                      settings[i].value);
         if (st != ST_OK)
@@ -95,29 +99,27 @@ static int configure(nn_net *net, const train_opts *o)
                       : ST_OK;
 }
 
-static int build_net(const train_opts *o, int classify, nn_net **net)
+/* The network: hidden layers as the options say, the output layer as the
+ * task needs (softmax over the classes, a sigmoid for one output of two
+ * classes, identity for regression). */
+static int build_net(const train_opts *o, const size_t *sizes, size_t n,
+                     int classify, nn_net **net)
 {
-    nn_activation *acts = malloc((o->n_layers - 1) * sizeof *acts);
+    nn_activation *acts = malloc((n - 1) * sizeof *acts);
     if (!acts)
         return cli_fail("out of memory");
-    int st = hidden_activations(o, acts);
-    acts[o->n_layers - 2] = classify ? NN_SOFTMAX : NN_IDENTITY;
+    int st = hidden_activations(o, n - 2, acts);
+    int sigmoid = classify && sizes[n - 1] == 1;
+    acts[n - 2] = sigmoid ? NN_SIGMOID : classify ? NN_SOFTMAX : NN_IDENTITY;
     if (st == ST_OK) {
-        int rc = nn_create(net, o->n_layers, o->layers, acts, 0, o->seed);
+        int rc = nn_create(net, n, sizes, acts, 0, o->seed);
         st = rc == NN_OK ? configure(*net, o)
                          : cli_fail_nn("cannot create the network", rc, NULL);
     }
+    if (st == ST_OK && sigmoid)
+        st = set(*net, "--task", NN_OPT_LOSS, NN_LOSS_BINARY_CROSS_ENTROPY);
     free(acts);
     return st;
-}
-
-/* Decides the task: explicit, or classify when there are >= 2 outputs and
- * one label per sample. */
-static int is_classify(const train_opts *o, const dataset *labels)
-{
-    if (o->task != TASK_AUTO)
-        return o->task == TASK_CLASSIFY;
-    return o->layers[o->n_layers - 1] >= 2 && labels->cols == 1;
 }
 
 /* A seeded shuffle of the samples before the validation split, so the
@@ -173,6 +175,10 @@ typedef struct run {
     targets t;
     nn_net *net;
     int classify;
+    class_list classes;         /* classify: the labels', or the model's */
+    dataset vx, vlabels;        /* --val FILE */
+    targets vt;
+    size_t *sizes, n_sizes;     /* the layers */
     fit_data data;
     progress prog;
     history hist;
@@ -185,9 +191,15 @@ static void run_free(run *r)
     progress_free(&r->prog);
     nn_free(r->net);
     targets_free(&r->t);
+    targets_free(&r->vt);
+    data_free(&r->vlabels);
+    data_free(&r->vx);
     data_free(&r->labels);
     data_free(&r->x);
+    classes_free(&r->classes);
+    free(r->sizes);
     free(r->o.layers);
+    free(r->o.hidden);
 }
 
 /* Under --mpi, the status every rank agrees on after a step that may fail
@@ -197,21 +209,200 @@ static int agree(const run *r, int st)
     return r->o.mpi ? fit_mpi_agree(st) : st;
 }
 
+/* The task, from --task or the labels; for classification the classes. */
+static int decide_task(run *r)
+{
+    r->classify = r->o.task == TASK_AUTO
+                      ? labels_look_like_classes(&r->labels)
+                      : r->o.task == TASK_CLASSIFY;
+    if (!r->classify)
+        return ST_OK;
+    return classes_from_labels(&r->labels, &r->classes);
+}
+
+/* Whether every class is one of the integers 0..k-1. */
+static int integer_classes(const class_list *c, size_t k)
+{
+    for (size_t j = 0; j < c->k; j++) {
+        char *end;
+        unsigned long v = strtoul(c->names[j], &end, 10);
+        if (*end || c->names[j][0] == '-' || v >= k)
+            return 0;
+    }
+    return 1;
+}
+
+/* The classes "0".."k-1": --layers gives k outputs, and labels that are
+ * all in 0..k-1 need not show every class. */
+static int numbered_classes(class_list *c, size_t k)
+{
+    classes_free(c);
+    c->names = calloc(k, sizeof *c->names);
+    if (!c->names)
+        return cli_fail("out of memory");
+    c->k = k;
+    for (size_t j = 0; j < k; j++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%zu", j);
+        if (!(c->names[j] = strdup(buf)))
+            return cli_fail("out of memory");
+    }
+    return ST_OK;
+}
+
+/* The layer sizes: --layers, checked against the data and the task, or
+ * the inputs, --hidden (100 by default, as scikit-learn's) and the
+ * outputs. */
+static int decide_layers(run *r)
+{
+    const train_opts *o = &r->o;
+    size_t n_out = r->classify ? r->classes.k : r->labels.cols;
+    if (r->classify && n_out < 2 &&
+        !(o->layers && integer_classes(&r->classes, o->layers[o->n_layers - 1])))
+        return cli_fail("%s: every label is '%s': classification needs at "
+                        "least 2 classes", r->labels.path,
+                        r->classes.names[0]);
+    if (o->layers) {
+        size_t last = o->layers[o->n_layers - 1];
+        if (r->classify && last > n_out && integer_classes(&r->classes, last))
+            return numbered_classes(&r->classes, last) == ST_OK
+                       ? decide_layers(r)
+                       : ST_FAIL;
+        if (r->classify && last != n_out && !(last == 1 && n_out == 2)) {
+            char list[256];
+            classes_list(&r->classes, list, sizeof list);
+            return cli_fail("%s: %zu classes (%s), but --layers gives %zu "
+                            "output%s", r->labels.path, n_out, list, last,
+                            last == 1 ? "" : "s");
+        }
+        r->n_sizes = o->n_layers;
+    } else {
+        r->n_sizes = (o->hidden ? o->n_hidden : 1) + 2;
+    }
+    r->sizes = malloc(r->n_sizes * sizeof *r->sizes);
+    if (!r->sizes)
+        return cli_fail("out of memory");
+    if (o->layers) {
+        memcpy(r->sizes, o->layers, r->n_sizes * sizeof *r->sizes);
+        return ST_OK;
+    }
+    r->sizes[0] = r->x.cols;
+    for (size_t l = 1; l + 1 < r->n_sizes; l++)
+        r->sizes[l] = o->hidden ? o->hidden[l - 1] : 100;
+    r->sizes[r->n_sizes - 1] = n_out;
+    return ST_OK;
+}
+
+/* What the model keeps about its data: task, classes, feature and label
+ * names (the header's, when DATA has one). */
+static int describe(run *r)
+{
+    nn_net *net = r->net;
+    int rc = nn_set_task(net, r->classify ? NN_TASK_CLASSIFY
+                                          : NN_TASK_REGRESS);
+    if (rc == NN_OK && r->classify)
+        rc = nn_set_classes(net, r->classes.k,
+                            (const char *const *)r->classes.names);
+    for (size_t j = 0; rc == NN_OK && r->x.names && j < r->x.cols; j++) {
+        size_t col;
+        if (data_column_named(&r->x, r->x.names[j], "both inputs", &col) !=
+            ST_OK)
+            return ST_FAIL;
+    }
+    if (rc == NN_OK && r->x.names)
+        rc = nn_set_feature_names(net, r->x.cols,
+                                  (const char *const *)r->x.names);
+    if (rc == NN_OK && r->labels.names && r->labels.cols == 1)
+        rc = nn_set_label_name(net, r->labels.names[0]);
+    return rc == NN_OK ? ST_OK
+                       : cli_fail_nn("naming the model's data", rc, net);
+}
+
+size_t train_default_epochs(size_t n)
+{
+    size_t epochs = 1000000 / (n ? n : 1);
+    return epochs < 10 ? 10 : epochs > 200 ? 200 : epochs;
+}
+
+/* A new network for the data: task, layers, targets, settings, names. */
+static int create(run *r)
+{
+    int st = decide_task(r);
+    if (st == ST_OK)
+        st = decide_layers(r);
+    if (st == ST_OK)
+        st = targets_make(&r->labels, r->classify ? &r->classes : NULL,
+                          r->sizes[r->n_sizes - 1], &r->t);
+    if (st == ST_OK)
+        st = build_net(&r->o, r->sizes, r->n_sizes, r->classify, &r->net);
+    if (st == ST_OK)
+        st = describe(r);
+    return st;
+}
+
+/* --init: the loaded model's task and classes, the settings given. */
+static int resume(run *r)
+{
+    r->classify = model_is_classifier(r->net);
+    int st = r->classify ? classes_from_model(r->net, &r->classes) : ST_OK;
+    if (st == ST_OK)
+        st = targets_make(&r->labels, r->classify ? &r->classes : NULL,
+                          nn_layer_size(r->net, nn_num_layers(r->net) - 1),
+                          &r->t);
+    if (st == ST_OK)
+        st = configure(r->net, &r->o);
+    return st;
+}
+
+/* --val FILE: labelled like DATA, its columns found by the names the
+ * network now keeps (or in DATA's layout without a header). */
+static int load_validation(run *r)
+{
+    input_spec spec = r->o.in;
+    spec.data = r->o.val;
+    spec.ignore_absent = 1;
+    if (spec.labels)
+        return cli_usage("--val FILE holds its labels: it cannot be used "
+                         "with --labels");
+    int st = inputs_load(&spec, LABELS_REQUIRED, r->net,
+                         nn_layer_size(r->net, 0), "the network takes",
+                         &r->vx, &r->vlabels);
+    if (st == ST_OK)
+        st = targets_make(&r->vlabels, r->classify ? &r->classes : NULL,
+                          nn_layer_size(r->net, nn_num_layers(r->net) - 1),
+                          &r->vt);
+    return st;
+}
+
 /* Data, targets, network and split: the same on every rank under --mpi. */
 static int load(run *r)
 {
-    const train_opts *o = &r->o;
-    int st = inputs_load(&o->in, LABELS_REQUIRED, o->layers[0],
-                         "--layers asks for", &r->x, &r->labels);
-    if (st != ST_OK)
-        return st;
-    r->classify = is_classify(o, &r->labels);
-    st = targets_make(&r->labels, r->classify, o->layers[o->n_layers - 1],
-                      &r->t);
+    train_opts *o = &r->o;
+    int st = o->init ? model_load(o->init, &r->net) : ST_OK;
     if (st == ST_OK)
-        st = build_net(o, r->classify, &r->net);
+        st = o->init ? inputs_load(&o->in, LABELS_REQUIRED, r->net,
+                                   nn_layer_size(r->net, 0),
+                                   "the model given to --init takes", &r->x,
+                                   &r->labels)
+                     : inputs_load(&o->in, LABELS_REQUIRED, NULL,
+                                   o->layers ? o->layers[0] : 0,
+                                   "--layers asks for", &r->x, &r->labels);
+    if (st == ST_OK && !o->epochs) /* the training rows, after the split */
+        o->epochs = train_default_epochs(
+            r->x.rows - (size_t)llround(o->val_split * (double)r->x.rows));
+    if (st == ST_OK && !o->t_max)
+        o->t_max = o->epochs;
+    if (st == ST_OK)
+        st = o->init ? resume(r) : create(r);
+    if (st == ST_OK && o->val)
+        st = load_validation(r);
     if (st == ST_OK)
         st = split(o, &r->x, &r->t, &r->data);
+    if (st == ST_OK && o->val) {
+        r->data.x_val = r->vx.x;
+        r->data.y_val = r->vt.y;
+        r->data.n_val = r->vx.rows;
+    }
     return st;
 }
 
@@ -229,13 +420,40 @@ static int standardize(run *r)
 static int prepare(run *r)
 {
     int st = agree(r, load(r));
-    if (st == ST_OK && r->o.standardize)
+    /* a model to continue keeps its transform */
+    if (st == ST_OK && r->o.standardize && !r->o.init)
         st = standardize(r);
     return st;
 }
 
+static double epochs_done(const nn_net *net)
+{
+    double v = 0;
+    (void)nn_get(net, NN_OPT_EPOCHS_DONE, &v);
+    return v;
+}
+
+/* The first line: what the labels made of the task. */
+static void print_task(const run *r)
+{
+    if (r->classify) {
+        char list[512];
+        classes_list(&r->classes, list, sizeof list);
+        printf("classification, %zu classes: %s\n", r->classes.k, list);
+    } else if (r->labels.names && r->labels.cols == 1) {
+        printf("regression, 1 target: %s\n", r->labels.names[0]);
+    } else {
+        printf("regression, %zu target%s\n", r->labels.cols,
+               r->labels.cols == 1 ? "" : "s");
+    }
+}
+
 static void print_start(const run *r)
 {
+    print_task(r);
+    if (r->x.dropped)
+        printf("%zu rows with missing values dropped (--na drop)\n",
+               r->x.dropped);
     char layers[256];
     model_layers(r->net, layers, sizeof layers);
     size_t params = nn_param_count(r->net);
@@ -243,7 +461,11 @@ static void print_start(const run *r)
            layers, r->classify ? "classifier" : "regression", params,
            CLI_S(params), r->data.n, CLI_S(r->data.n), r->o.in.data);
     if (r->data.n_val)
-        printf(", validating on %zu", r->data.n_val);
+        printf(", validating on %zu%s%s", r->data.n_val,
+               r->o.val ? " of " : "", r->o.val ? r->o.val : "");
+    if (r->o.init)
+        printf(", continuing %s (%g epochs trained)", r->o.init,
+               epochs_done(r->net));
     if (r->o.mpi)
         printf(", over %d MPI ranks", fit_mpi_size());
     printf("\n");
@@ -331,9 +553,18 @@ static int save(const run *r, double seconds)
     if (st == ST_OK && o->log)
         st = history_write_csv(&r->hist, o->log);
     if (st == ST_OK && o->plot) {
-        char title[512];
-        snprintf(title, sizeof title, "nnet train %s", o->in.data);
-        st = plot_write_svg(&r->hist, o->plot, title);
+        /* what was trained on what: "flowers.csv: 4-100-3 classifier,
+         * 120 training samples, 30 validation" */
+        char title[512], layers[256];
+        model_layers(r->net, layers, sizeof layers);
+        int n = snprintf(title, sizeof title, "%s: %s %s, %zu training "
+                         "samples", o->in.data, layers,
+                         r->classify ? "classifier" : "regression",
+                         r->data.n);
+        if (r->data.n_val && n > 0 && (size_t)n < sizeof title)
+            snprintf(title + n, sizeof title - (size_t)n, ", %zu validation",
+                     r->data.n_val);
+        st = plot_write_svg(&r->hist, o->plot, title, o->plot_log);
     }
     return st;
 }
@@ -405,7 +636,8 @@ int cmd_train(int argc, char **argv)
     int help_asked = 0;
     int st = train_parse_args(argc, argv, &r.o, &help_asked);
     if (st == ST_OK && help_asked)
-        st = cli_help(train_help);
+        for (const char *const *part = train_help; *part; part++)
+            st = cli_help(*part);
     else if (st == ST_OK)
         st = train(&r);
     int mpi = r.o.mpi;

@@ -17,12 +17,12 @@
 #include "cli.h"
 #include "train.h"
 
-const char train_help[] =
-    "Usage: nnet train DATA [--labels FILE] [--label COL] --layers N,N,...,N\n"
-    "                -o MODEL [options]\n"
+/* In parts: C11 promises string literals of 4095 bytes only. */
+const char *const train_help[] = {
+    "Usage: nnet train DATA [--label COL] [--hidden N,...] -o MODEL [options]\n"
     "\n"
     "Train a multilayer perceptron on DATA (CSV, IDX or .npy, optionally\n"
-    "gzipped) and write it to MODEL.\n"
+    "gzipped; - for standard input) and write it to MODEL.\n"
     "\n"
     "Data:\n"
     "  --labels FILE        targets in a file of their own (needed for IDX\n"
@@ -30,18 +30,29 @@ const char train_help[] =
     "                       then inputs)\n"
     "  --label COL          CSV label column, by header name or 0-based\n"
     "                       index (default: the last column)\n"
-    "  --header, --no-header  CSV first line is / is not a header\n"
-    "                       (default: a header when a cell is not a number)\n"
-    "  --task TASK          classify (integer classes 0..K-1, softmax\n"
-    "                       output) or regress (identity output); default:\n"
-    "                       classify when the output layer has >= 2 units\n"
-    "                       and there is one label per sample\n"
+    CSV_OPTIONS_HELP
+    "  --task TASK          classify or regress; by default the labels\n"
+    "                       decide: words, or whole numbers with at most 50\n"
+    "                       distinct values, are classes (sorted: numbers\n"
+    "                       by value, words alphabetically); anything else\n"
+    "                       is regression\n"
     "  --val-split F        hold out this fraction for validation [0]\n"
+    "  --val FILE           validate on FILE (columns found by name, as\n"
+    "                       DATA's; or in DATA's layout)\n"
     "  --no-standardize     feed raw inputs (default: the model standardises\n"
     "                       each input with the training set's mean and std)\n"
-    "\n"
+    "\n",
     "Network:\n"
-    "  --layers N,N,...,N   units per layer, inputs first, outputs last\n"
+    "  --init MODEL         continue training MODEL: its architecture,\n"
+    "                       classes, input transform, settings, optimizer\n"
+    "                       state and generator go on (so two runs of N\n"
+    "                       epochs give what one of 2N does); settings\n"
+    "                       given here replace its own (--optimizer and\n"
+    "                       --schedule restart their state)\n"
+    "  --hidden N,...       hidden layer sizes; the inputs and outputs come\n"
+    "                       from the data and the task [100]\n"
+    "  --layers N,N,...,N   all layer sizes, inputs first, outputs last\n"
+    "                       (checked against the data)\n"
     "  --activation A[,A..] hidden activation(s): relu, leaky_relu, tanh,\n"
     "                       sigmoid, identity [relu]\n"
     "  --seed N             seed of the weights, shuffling, dropout and\n"
@@ -50,9 +61,11 @@ const char train_help[] =
     "  --mpi                data-parallel over the ranks of an MPI job, run\n"
     "                       under mpirun (nnet-mpi only, not nnet); rank 0\n"
     "                       prints and writes\n"
-    "\n"
+    "\n",
     "Training:\n"
-    "  --epochs N           epochs [10]\n"
+    "  --epochs N           epochs [1 000 000 / training samples, within\n"
+    "                       10..200: 200 for up to 5000 samples, as\n"
+    "                       scikit-learn's max_iter, 16 for 60 000]\n"
     "  --batch N            minibatch size [64]\n"
     "  --optimizer O        sgd, momentum, nesterov, adam, adamw, rmsprop\n"
     "                       [adam]\n"
@@ -70,10 +83,12 @@ const char train_help[] =
     "  --patience N         plateau: epochs without improvement [10]\n"
     "  --early-stop N       stop after N epochs without a better validation\n"
     "                       loss (needs --val-split) [off]\n"
-    "\n"
+    "\n",
     "Output:\n"
     "  -o, --output MODEL   the model file (written whole, or not at all)\n"
-    "  --plot FILE.svg      loss and accuracy curves\n"
+    "  --plot FILE.svg      loss and accuracy curves (the loss on a log\n"
+    "                       scale when it falls tenfold or more)\n"
+    "  --plot-log           the loss on a log scale in any case\n"
     "  --log FILE.csv       the per-epoch numbers\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n"
@@ -81,7 +96,8 @@ const char train_help[] =
     "With validation data, the weights of the epoch with the lowest\n"
     "validation loss are the ones saved. Ctrl-C stops after the current\n"
     "step, saves the model and exits with status 130 (under mpirun, send\n"
-    "SIGUSR1 to mpirun instead: it forwards that to every rank).\n";
+    "SIGUSR1 to mpirun instead: it forwards that to every rank).\n",
+    NULL};
 
 
 enum {
@@ -89,13 +105,17 @@ enum {
     OPT_BATCH, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_SEED, OPT_SCHEDULE,
     OPT_STEP_SIZE, OPT_GAMMA, OPT_T_MAX, OPT_MIN_LR, OPT_PATIENCE,
     OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_CLIP, OPT_VAL_SPLIT, OPT_EARLY_STOP,
-    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI
+    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI, OPT_HIDDEN,
+    OPT_INIT, OPT_VAL, OPT_PLOT_LOG
 };
 
 static const struct option long_options[] = {
     INPUT_LONG_OPTIONS,
     {"task", required_argument, NULL, OPT_TASK},
     {"layers", required_argument, NULL, OPT_LAYERS},
+    {"hidden", required_argument, NULL, OPT_HIDDEN},
+    {"init", required_argument, NULL, OPT_INIT},
+    {"val", required_argument, NULL, OPT_VAL},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
     {"epochs", required_argument, NULL, OPT_EPOCHS},
     {"batch", required_argument, NULL, OPT_BATCH},
@@ -116,6 +136,7 @@ static const struct option long_options[] = {
     {"early-stop", required_argument, NULL, OPT_EARLY_STOP},
     {"no-standardize", no_argument, NULL, OPT_NO_STANDARDIZE},
     {"plot", required_argument, NULL, OPT_PLOT},
+    {"plot-log", no_argument, NULL, OPT_PLOT_LOG},
     {"log", required_argument, NULL, OPT_LOG},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"mpi", no_argument, NULL, OPT_MPI},
@@ -130,6 +151,15 @@ static const char *const optimizer_names[] = {
 static const char *const schedule_names[] = {
     "constant", "step", "exponential", "cosine", "plateau", NULL};
 
+int train_option_given(const train_opts *o, const char *option)
+{
+    for (const struct option *lo = long_options; lo->name; lo++)
+        if (strcmp(option, lo->name) == 0 && lo->val >= OPT_FIRST_FREE &&
+            lo->val - OPT_FIRST_FREE < 64)
+            return (int)(o->given >> (lo->val - OPT_FIRST_FREE) & 1);
+    return 0;
+}
+
 static void set_defaults(train_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -138,7 +168,6 @@ static void set_defaults(train_opts *o)
     o->optimizer = NN_ADAM;
     o->schedule = NN_SCHEDULE_CONSTANT;
     o->standardize = 1;
-    o->epochs = 10;
     o->batch = 64;
     o->step_size = 10;
     o->patience = 10;
@@ -197,9 +226,18 @@ static int one_option(train_opts *o, int c, const char *arg)
     for (const struct option *lo = long_options; lo->name; lo++)
         if (lo->val == c)
             snprintf(name, sizeof name, "--%s", lo->name);
-    if (inputs_option(&o->in, c, arg))
-        return ST_OK;
+    int st;
+    if (inputs_option(&o->in, c, arg, &st))
+        return st;
+    if (c >= OPT_FIRST_FREE && c - OPT_FIRST_FREE < 64)
+        o->given |= 1ull << (c - OPT_FIRST_FREE);
     switch (c) {
+    case OPT_INIT:
+        o->init = arg;
+        return ST_OK;
+    case OPT_VAL:
+        o->val = arg;
+        return ST_OK;
     case 'o':
         o->out = arg;
         return ST_OK;
@@ -208,6 +246,9 @@ static int one_option(train_opts *o, int c, const char *arg)
         return ST_OK;
     case OPT_PLOT:
         o->plot = arg;
+        return ST_OK;
+    case OPT_PLOT_LOG:
+        o->plot_log = 1;
         return ST_OK;
     case OPT_LOG:
         o->log = arg;
@@ -231,6 +272,10 @@ static int one_option(train_opts *o, int c, const char *arg)
         free(o->layers);
         o->layers = NULL;
         return cli_parse_sizes(name, arg, &o->layers, &o->n_layers);
+    case OPT_HIDDEN:
+        free(o->hidden);
+        o->hidden = NULL;
+        return cli_parse_sizes(name, arg, &o->hidden, &o->n_hidden);
     default:
         return numeric_option(o, c, name, arg);
     }
@@ -239,21 +284,25 @@ static int one_option(train_opts *o, int c, const char *arg)
 /* Checks that need all options. */
 static int check_options(train_opts *o)
 {
-    if (!o->layers)
-        return cli_usage("--layers is required, e.g. --layers 784,128,10");
-    if (o->n_layers < 2)
+    if (o->layers && o->hidden)
+        return cli_usage("--layers gives every layer, --hidden the hidden "
+                         "ones: give one of them");
+    if (o->layers && o->n_layers < 2)
         return cli_usage("--layers needs at least 2 sizes (inputs and "
                          "outputs)");
     if (!o->out)
         return cli_usage("-o MODEL is required: where to write the model");
-    if (o->early_stop && o->val_split == 0)
+    if (o->early_stop && o->val_split == 0 && !o->val)
         return cli_usage("--early-stop needs validation data: add "
-                         "--val-split, e.g. --val-split 0.1");
-    if (o->task == TASK_CLASSIFY && o->layers[o->n_layers - 1] < 2)
-        return cli_usage("--task classify needs an output layer of at least "
-                         "2 units, one per class");
-    if (o->t_max == 0)
-        o->t_max = o->epochs;
+                         "--val-split, e.g. --val-split 0.1, or --val FILE");
+    if (o->val && o->val_split > 0)
+        return cli_usage("--val FILE and --val-split: give one of them");
+    if (o->init && (o->layers || o->hidden))
+        return cli_usage("--init MODEL keeps the model's layers: leave out "
+                         "--layers and --hidden");
+    if (o->init && (o->task != TASK_AUTO || !o->standardize))
+        return cli_usage("--init MODEL keeps the model's task and input "
+                         "transform: leave out --task and --no-standardize");
     return ST_OK;
 }
 

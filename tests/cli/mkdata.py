@@ -97,9 +97,44 @@ def flat(rows):
     return [v for row in rows for v in row]
 
 
+SPECIES = ["setosa", "versicolor", "virginica"]
+FLOWER_COLUMNS = ["sepal length, cm", "sepal width, cm", "petal length, cm",
+                  "petal width, cm"]
+
+
+def csv_cell(text):
+    """A CSV cell, quoted as RFC 4180 asks when it holds a comma."""
+    return '"%s"' % text.replace('"', '""') if "," in text else text
+
+
+def write_flowers(path, n, seed, ids=True, species=True, order=None,
+                  eol="\r\n"):
+    """A table as people download them: quoted header names with commas,
+    an id column, class names as words, CRLF line ends. `order` reorders
+    the columns by index (id excluded)."""
+    rows, labels = blobs(n, seed=seed, offset=3.0, spread=1.8)
+    names = FLOWER_COLUMNS + (["species"] if species else [])
+    table = [["%.1f" % v for v in row] + ([SPECIES[c]] if species else [])
+             for row, c in zip(rows, labels)]
+    if order:
+        names = [names[k] for k in order]
+        table = [[row[k] for k in order] for row in table]
+    if ids:
+        names = ["id"] + names
+        table = [[str(i + 1)] + row for i, row in enumerate(table)]
+    with open(path, "w", newline="") as f:
+        for cells in [names] + table:
+            f.write(",".join(csv_cell(c) for c in cells) + eol)
+
+
 def docs_data(directory):
     """The files docs/cli.md's examples read."""
     d = Path(directory)
+    write_flowers(d / "flowers.csv", 150, seed=5)
+    write_flowers(d / "flowers-test.csv", 60, seed=6, ids=False,
+                  order=[4, 2, 3, 0, 1])
+    write_flowers(d / "flowers-new.csv", 5, seed=7, ids=False,
+                  species=False)
     rows, labels = blobs(300, seed=1, spread=1.8)
     write_csv(d / "blobs.csv", rows, labels,
               header=["sepal", "petal", "stem", "leaf", "species"])

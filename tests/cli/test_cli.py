@@ -91,7 +91,8 @@ def test_usage_errors():
         ([], None),
         (["frobnicate"], "'frobnicate' is not a command"),
         (["train"], "DATA is missing"),
-        (["train", "x.csv", "-o", "m.nn"], "--layers is required"),
+        (["train", "x.csv", "--layers", "4,3", "--hidden", "8", "-o",
+          "m.nn"], "--layers gives every layer, --hidden the hidden ones"),
         (["train", "x.csv", "--layers", "4,3"], "-o MODEL is required"),
         (["train", "x.csv", "--layers", "4,,3", "-o", "m.nn"],
          "--layers: '4,,3' is not a comma-separated list of sizes"),
@@ -107,8 +108,10 @@ def test_usage_errors():
          "unknown option '--frob'"),
         (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--early-stop",
           "3"], "--early-stop needs validation data"),
-        (["train", "x.csv", "--layers", "4,1", "-o", "m.nn", "--task",
-          "classify"], "--task classify needs an output layer of at least"),
+        (["train", "x.csv", "-o", "m.nn", "--na", "maybe"],
+         "--na: 'maybe' is not one of: error, drop"),
+        (["train", "x.csv", "-o", "m.nn", "--delimiter", "ab"],
+         "--delimiter: 'ab' is not one character (or 'tab')"),
         (["train", "x.csv", "--layers", "4,3", "-o", "m.nn", "--val-split",
           "1.5"], "--val-split: 1.5 is out of range"),
         (["eval", "m.nn"], "MODEL and DATA are needed"),
@@ -161,8 +164,8 @@ def test_messages():
     # one sample, one column
     (WORK / "one.csv").write_text("a,b,c,d,y\n1,2,3,4,0\n")
     p = run("train", "one.csv", "--layers", "4,8,3", "-o", "one.nn")
-    check(p.stdout.startswith("training 4-8-3 (classifier, 67 parameters) "
-                              "on 1 sample of one.csv\n"), p.stdout)
+    check(p.stdout.splitlines()[1] == "training 4-8-3 (classifier, 67 "
+          "parameters) on 1 sample of one.csv", p.stdout)
     p = run("eval", "one.nn", "one.csv")
     check(field(p.stdout, "data") == "one.csv (1 sample)", p.stdout)
     (WORK / "col.csv").write_text("1\n2\n")
@@ -223,7 +226,7 @@ def test_csv_classify_roundtrip():
     check(re.search(r"^class\s+precision\s+recall\s+support$", out, re.M),
           out)
     check("confusion matrix" in out, out)
-    cm = re.findall(r"^\s+(\d)((?:\s+\d+){3})$", out, re.M)
+    cm = re.findall(r"^\s*(\d)((?:\s+\d+){3})$", out, re.M)
     check(len(cm) == 3, "3 confusion rows:\n" + out)
     check(sum(sum(map(int, r[1].split())) for r in cm) == 300,
           "the confusion matrix counts every sample")
@@ -231,7 +234,7 @@ def test_csv_classify_roundtrip():
     run("predict", "m.nn", "blobs.csv", "-o", "pred.csv")
     with open(WORK / "pred.csv") as f:
         pred = list(csv.reader(f))
-    check(pred[0] == ["class", "p0", "p1", "p2"], "header %s" % pred[0])
+    check(pred[0] == ["class", "p_0", "p_1", "p_2"], "header %s" % pred[0])
     check(len(pred) == 301, "%d prediction rows" % (len(pred) - 1))
     right = 0
     for row, label in zip(pred[1:], labels):
@@ -251,7 +254,7 @@ def test_csv_classify_roundtrip():
     check(field(info, "layers") == "4-16-3", info)
     check(field(info, "activations") == "relu, softmax", info)
     check(field(info, "parameters") == str(4 * 16 + 16 + 16 * 3 + 3), info)
-    check(field(info, "task").startswith("classifier"), info)
+    check(field(info, "task") == "classification", info)
     check(field(info, "input transform").startswith("yes"), info)
     check(int(field(info, "epochs trained")) == 40, info)
     check(field(info, "optimizer").startswith("adam"), info)
@@ -733,13 +736,17 @@ def test_bad_not_a_number():
 @test
 def test_bad_empty_cell():
     bad_case({"d.csv": HEAD + "1,2,0\n3,,1\n"}, TRAIN, 1,
-             "nnet: d.csv:3:2: empty cell, expected a number")
+             "nnet: d.csv:3:2: empty cell in column 'b', expected a number "
+             "(--na drop skips rows with missing values)")
+    bad_case({"d.csv": "1,2,0\n3,NA,1\n"}, TRAIN, 1,
+             "nnet: d.csv:2:2: 'NA' is a missing value (--na drop skips rows "
+             "with missing values)")
 
 
 @test
 def test_bad_nan():
-    bad_case({"d.csv": HEAD + "1,2,0\n\nnan,4,1\n"}, TRAIN, 1,
-             "nnet: d.csv:4:1: 'nan' is not a finite number (NaN or infinity, "
+    bad_case({"d.csv": HEAD + "1,2,0\n\ninf,4,1\n"}, TRAIN, 1,
+             "nnet: d.csv:4:1: 'inf' is not a finite number (NaN or infinity, "
              "or too large for a float)")
     bad_case({"d.csv": HEAD + "1,2,0\n1e39,4,1\n"}, TRAIN, 1,
              "nnet: d.csv:3:1: '1e39' is not a finite number (NaN or infinity, "
@@ -756,21 +763,28 @@ def test_bad_ragged():
 
 @test
 def test_bad_label_out_of_range():
-    bad_case({"d.csv": HEAD + "1,2,0\n3,4,1\n5,6,3\n"}, TRAIN, 1,
-             "nnet: d.csv:4:3: label 3 is out of range: the output layer has "
-             "3 units, so classes are 0..2")
-    bad_case({"d.csv": HEAD + "1,2,-1\n"}, TRAIN, 1,
-             "nnet: d.csv:2:3: label -1 is out of range: the output layer has "
-             "3 units, so classes are 0..2")
+    """Classes come from the labels; --layers must agree with them."""
+    bad_case({"d.csv": HEAD + "1,2,0\n3,4,1\n5,6,3\n7,8,5\n"}, TRAIN, 1,
+             "nnet: d.csv: 4 classes (0, 1, 3, 5), but --layers gives 3 "
+             "outputs")
+    bad_case({"d.csv": HEAD + "1,2,-1\n3,4,0\n"}, TRAIN, 1,
+             "nnet: d.csv: 2 classes (-1, 0), but --layers gives 3 outputs")
     bad_case({"d.csv": HEAD + "1,2,0.5\n"}, TRAIN, 1,
-             "nnet: d.csv:2:3: label 0.5 is not an integer class (classes are "
-             "0..2; for real-valued targets use --task regress)")
+             "nnet: d.csv: 1 target value per sample, but the output layer "
+             "has 3 units")
+    bad_case({"d.csv": HEAD + "1,2,a\n3,4,a\n"},
+             ["train", "d.csv", "-o", "m.nn"], 1,
+             "nnet: d.csv: every label is 'a': classification needs at least "
+             "2 classes")
+    bad_case({"d.csv": HEAD + "1,2,a\n3,4,b\n"},
+             ["train", "d.csv", "--task", "regress", "-o", "m.nn"], 1,
+             "nnet: d.csv:2:3: 'a' is not a number, and regression needs "
+             "numbers (for classes: --task classify)")
     mkdata.write_idx(WORK / "x.idx", [1, 2, 3, 4], [2, 2])
     bad_case({"y.idx": mkdata.idx_bytes([0, 9], [2])},
              ["train", "x.idx", "--labels", "y.idx", "--layers", "2,3", "-o",
               "m.nn"], 1,
-             "nnet: y.idx: element [1]: label 9 is out of range: the output "
-             "layer has 3 units, so classes are 0..2")
+             "nnet: y.idx: 2 classes (0, 9), but --layers gives 3 outputs")
 
 
 @test
@@ -792,9 +806,19 @@ def test_bad_shape():
     # a model fed data of the wrong width
     (WORK / "ok.csv").write_text(HEAD + "1,2,0\n3,4,1\n")
     run("train", "ok.csv", "--layers", "2,3", "-o", "ok.nn", "-q")
+    # by the names the model keeps when DATA has a header
     bad_case({"w.csv": "a,b,c,label\n1,2,3,0\n"}, ["eval", "ok.nn", "w.csv"],
-             1, "nnet: w.csv: 3 input values per sample, but the model takes 2")
+             1, "nnet: w.csv: column 'c' is not an input of the model (skip "
+             "it with --ignore 'c')")
     bad_case({"u.csv": "a,b\n1,2\n"}, ["eval", "ok.nn", "u.csv"], 1,
+             "nnet: u.csv has no column 'label', the model's label column "
+             "(give --label COL)")
+    bad_case({"v.csv": "a,label\n1,0\n"}, ["eval", "ok.nn", "v.csv"], 1,
+             "nnet: v.csv has no column 'b', an input of the model")
+    # and by position without one
+    bad_case({"w.csv": "1,2,3,0\n"}, ["eval", "ok.nn", "w.csv"],
+             1, "nnet: w.csv: 3 input values per sample, but the model takes 2")
+    bad_case({"u.csv": "1,2\n"}, ["eval", "ok.nn", "u.csv"], 1,
              "nnet: u.csv: 2 columns, but the model takes 2 inputs plus a "
              "label column (or give --labels FILE)")
     bad_case({"d.csv": HEAD + "1,2,0\n"},
@@ -1038,6 +1062,54 @@ def test_plot_regression():
           log[0]["val_loss"] == "", "empty cells where nothing applies")
 
 
+@test
+def test_plot_scales():
+    """The legend is a row above each plot area, never over the curves;
+    the best epoch is named there; the loss axis is logarithmic when the
+    loss falls tenfold (or with --plot-log), linear otherwise; the title
+    says what network was trained on what."""
+    rows, ys = mkdata.linear(200)
+    big = [30 * y + 100 for y in ys]   # a loss falling from ~14 000
+    mkdata.write_csv(WORK / "big.csv", rows, big, header=["a", "b", "y"])
+    run("train", "big.csv", "--hidden", "8", "--epochs", "45", "--lr",
+        "0.05", "--val-split", "0.2", "--plot", "big.svg", "--log",
+        "big.csv.log", "-o", "m.nn", "-q")
+    log = list(csv.DictReader(open(WORK / "big.csv.log")))
+    losses = [float(r["train_loss"]) for r in log]
+    check(max(losses) >= 10 * min(losses), "the loss falls tenfold")
+    best = min(range(len(log)), key=lambda i: float(log[i]["val_loss"]))
+    root = ET.parse(WORK / "big.svg").getroot()
+    check(root.find(SVG + "title").text ==
+          "big.csv: 2-8-1 regression, 160 training samples, 40 validation",
+          root.find(SVG + "title").text)
+    g = root.find(".//%sg[@id='loss']" % SVG)
+    check(g.get("class") == "log", "log loss axis")
+    texts = [t for t in g.iter(SVG + "text")]
+    check(any(t.text == "loss (log scale)" for t in texts), "axis label")
+    frame = [r for r in g.iter(SVG + "rect") if r.get("fill") == "none"][0]
+    top = float(frame.get("y"))
+    for t in texts:
+        if t.text in ("training", "validation") or \
+                t.text.startswith("best"):
+            check(float(t.get("y")) < top, "%s is inside the plot area"
+                  % t.text)
+    check(any(t.text == "best, epoch %d" % (best + 1) for t in texts),
+          "the best epoch named: %s" % [t.text for t in texts])
+    # ticks at 1, 2, 5 times powers of ten
+    ticks = [t.text for t in texts if t.get("text-anchor") == "end"]
+    check(ticks and all(re.match(r"^[125](e[+-]\d+|0*)$|^0\.0*[125]$", v)
+                        for v in ticks), "log ticks %s" % ticks)
+    # a flat loss stays linear, unless --plot-log
+    rows, labels = mkdata.blobs(60, seed=3)
+    mkdata.write_csv(WORK / "b.csv", rows, labels)
+    for extra, want in (([], None), (["--plot-log"], "log")):
+        run("train", "b.csv", "--epochs", "2", "--lr", "1e-5", "--plot",
+            "b.svg", "-o", "b.nn", "-q", *extra)
+        g = ET.parse(WORK / "b.svg").getroot().find(
+            ".//%sg[@id='loss']" % SVG)
+        check(g.get("class") == want, "%s: class %s" % (extra, g.get("class")))
+
+
 # ---- training control ----
 
 @test
@@ -1134,6 +1206,8 @@ def test_interrupt_during_save():
             [NN, "train", "big.csv", "--layers", "4,1500,1500,3",
              "--epochs", "1000", "--batch", "1", "-o", "m.nn"], cwd=WORK,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        check(proc.stdout.readline().startswith("classification, "),
+              "the task line")
         check(proc.stdout.readline().startswith("training "), "started")
         time.sleep(0.5)  # the handler is installed just after that line
         proc.send_signal(signal.SIGINT)
@@ -1266,6 +1340,335 @@ def test_demo_script():
     p = subprocess.run(["bash", str(script)], env=env, capture_output=True,
                        text=True, timeout=300)
     check(p.returncode == 1 and "is below 1.01" in p.stderr, p.stderr)
+
+
+# ---- the user's own data ----
+
+def first_line(p):
+    return p.stdout.splitlines()[0]
+
+
+@test
+def test_labels_of_any_kind():
+    """Words, 1-based integers and digits are classes, sorted as
+    scikit-learn sorts them; fractions and hundreds of distinct integers
+    are regression targets; --task decides otherwise. The classes live in
+    the model: predict writes their names, eval reports under them, info
+    lists them."""
+    rows, labels = mkdata.blobs(150, seed=8)
+    words = ["virginica", "setosa", "versicolor"]  # sorted: s, ve, vi
+    (WORK / "w.csv").write_text("a,b,c,d,species\n" + "".join(
+        ",".join("%.4f" % v for v in r) + ",%s\n" % words[c]
+        for r, c in zip(rows, labels)))
+    p = run("train", "w.csv", "--hidden", "8", "--epochs", "40", "--lr",
+            "0.02", "-o", "w.nn")
+    check(first_line(p) == "classification, 3 classes: setosa, versicolor, "
+          "virginica", p.stdout)
+    check("training 4-8-3 (classifier" in p.stdout, p.stdout)
+    out = run("eval", "w.nn", "w.csv").stdout
+    check(float(field(out, "accuracy").split()[0]) >= 0.9, out)
+    check(re.search(r"^setosa\s+1\.0000\s+1\.0000\s+50$", out, re.M), out)
+    check(re.search(r"^true\\pred\s+setosa\s+versicolor\s+virginica$", out,
+                    re.M), out)
+    pred = list(csv.reader(run("predict", "w.nn", "w.csv").stdout
+                           .splitlines()))
+    check(pred[0] == ["class", "p_setosa", "p_versicolor", "p_virginica"],
+          pred[0])
+    right = sum(row[0] == words[c] for row, c in zip(pred[1:], labels))
+    check(right >= 135, "%d of 150 predicted names right" % right)
+    info = run("info", "w.nn").stdout
+    check(field(info, "classes") == "setosa, versicolor, virginica", info)
+    check(field(info, "label") == "species", info)
+    check(field(info, "features") == "a, b, c, d", info)
+
+    # 1-based integers (UCI style): classes 1, 2, 3 by value, no phantom
+    (WORK / "u.csv").write_text("".join(
+        ",".join("%.4f" % v for v in r) + ",%d\n" % (c + 1)
+        for r, c in zip(rows, labels)))
+    p = run("train", "u.csv", "--epochs", "30", "--lr", "0.02", "-o", "u.nn")
+    check(first_line(p) == "classification, 3 classes: 1, 2, 3", p.stdout)
+    out = run("eval", "u.nn", "u.csv").stdout
+    check(len(re.findall(r"^[123]\s+\d", out, re.M)) == 6, out)
+    # numbers sort by value, not as text; "2.0" is the class "2"
+    (WORK / "n.csv").write_text("x,y\n" + "".join(
+        "%d,%s\n" % (i, ["10", "9", "2.0"][i % 3]) for i in range(30)))
+    p = run("train", "n.csv", "--epochs", "1", "-o", "n.nn")
+    check(first_line(p) == "classification, 3 classes: 2, 9, 10", p.stdout)
+    # digits 0-9 classify; fractions and 300 distinct integers regress
+    for name, values, want in (
+            ("digits", [i % 10 for i in range(200)],
+             "classification, 10 classes: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9"),
+            ("frac", [i / 7 for i in range(200)],
+             "regression, 1 target: y"),
+            ("score", [25 + (i * 37) % 300 for i in range(400)],
+             "regression, 1 target: y")):
+        (WORK / (name + ".csv")).write_text("a,b,y\n" + "".join(
+            "%d,%d,%s\n" % (i % 7, i % 5, v) for i, v in enumerate(values)))
+        p = run("train", name + ".csv", "--epochs", "1", "-o", name + ".nn")
+        check(first_line(p) == want, "%s: %s" % (name, p.stdout))
+    p = run("train", "digits.csv", "--task", "regress", "--epochs", "1",
+            "-o", "d.nn")
+    check(first_line(p) == "regression, 1 target: y", p.stdout)
+    p = run("train", "score.csv", "--task", "classify", "--epochs", "1",
+            "-o", "s.nn")
+    check(first_line(p).startswith("classification, 300 classes: 25, 26,"),
+          p.stdout)
+    # two classes with one sigmoid output: binary cross-entropy
+    (WORK / "bin.csv").write_text("a,b,ok\n" + "".join(
+        "%.3f,%.3f,%s\n" % (r[0], r[1], "yes" if c else "no")
+        for r, c in zip(rows, labels)))
+    run("train", "bin.csv", "--layers", "2,8,1", "--epochs", "60", "--lr",
+        "0.02", "-o", "bin.nn", "-q")
+    info = run("info", "bin.nn").stdout
+    check(field(info, "loss") == "binary cross-entropy" and
+          field(info, "task") == "classification" and
+          field(info, "classes") == "no, yes", info)
+    out = run("eval", "bin.nn", "bin.csv").stdout
+    check(float(field(out, "accuracy").split()[0]) >= 0.9, out)
+    pred = run("predict", "bin.nn", "bin.csv").stdout.splitlines()
+    check(pred[0] == "class,p_no,p_yes", pred[0])
+    check(all(r.split(",")[0] == ("yes" if float(r.split(",")[2]) > 0.5
+                                  else "no") for r in pred[1:]), "binary")
+    # a label the model does not know
+    (WORK / "odd.csv").write_text("a,b,c,d,species\n1,2,3,4,rose\n")
+    bad_case({}, ["eval", "w.nn", "odd.csv"], 1,
+             "nnet: odd.csv:2:5: label 'rose' is not one of the 3 classes "
+             "(setosa, versicolor, virginica)")
+
+
+@test
+def test_sizes_from_data():
+    """--hidden gives the hidden layers, the data the rest; --layers is
+    checked against the data."""
+    rows, labels = mkdata.blobs(90, seed=9)
+    mkdata.write_csv(WORK / "b.csv", rows, labels,
+                     header=["a", "b", "c", "d", "k"])
+    p = run("train", "b.csv", "--hidden", "7,5", "--epochs", "2", "-o",
+            "b.nn")
+    check("training 4-7-5-3 (classifier, %d parameters)"
+          % (4 * 7 + 7 + 7 * 5 + 5 + 5 * 3 + 3) in p.stdout, p.stdout)
+    p = run("train", "b.csv", "--epochs", "2", "-o", "c.nn")
+    check("training 4-100-3 (classifier" in p.stdout, p.stdout)
+    rows, ys = mkdata.linear(50)
+    mkdata.write_csv(WORK / "r.csv", rows, ys, header=["p", "q", "price"])
+    p = run("train", "r.csv", "--hidden", "6", "--epochs", "2", "-o", "r.nn")
+    check(first_line(p) == "regression, 1 target: price", p.stdout)
+    check("training 2-6-1 (regression" in p.stdout, p.stdout)
+    bad_case({}, ["train", "b.csv", "--layers", "4,8,2", "-o", "m.nn"], 1,
+             "nnet: b.csv: 3 classes (0, 1, 2), but --layers gives 2 "
+             "outputs")
+    bad_case({}, ["train", "b.csv", "--layers", "3,8,3", "-o", "m.nn"], 1,
+             "nnet: b.csv: 4 input values per sample, but --layers asks "
+             "for 3")
+
+
+@test
+def test_names_kept():
+    """The model finds its columns by name: reordered columns are matched,
+    the label is found without --label (it was the first column), a
+    missing or extra column is an error naming it."""
+    rows, ys = mkdata.linear(300)
+    (WORK / "h.csv").write_text("price,area,age\n" + "".join(
+        "%.5f,%.5f,%.5f\n" % (y, r[0], r[1]) for r, y in zip(rows, ys)))
+    run("train", "h.csv", "--label", "price", "--hidden", "16", "--epochs",
+        "60", "--lr", "0.01", "-o", "h.nn", "-q")
+    out = run("eval", "h.nn", "h.csv").stdout
+    r2 = float(out.splitlines()[-1].split()[3])
+    check(r2 > 0.99, "r2 %.4f without --label:\n%s" % (r2, out))
+    # the same rows, columns in another order: the same predictions
+    (WORK / "o.csv").write_text("age,price,area\n" + "".join(
+        "%.5f,%.5f,%.5f\n" % (r[1], y, r[0]) for r, y in zip(rows, ys)))
+    check(run("eval", "h.nn", "o.csv").stdout.splitlines()[2:] ==
+          out.splitlines()[2:], "reordered columns")
+    a = run("predict", "h.nn", "h.csv").stdout
+    check(a.splitlines()[0] == "price", a[:40])
+    check(run("predict", "h.nn", "o.csv").stdout == a, "predict reordered")
+    (WORK / "x.csv").write_text("area,age\n" + "".join(
+        "%.5f,%.5f\n" % (r[0], r[1]) for r in rows))
+    check(run("predict", "h.nn", "x.csv").stdout == a, "predict unlabelled")
+    bad_case({"m.csv": "price,area\n1,2\n"}, ["eval", "h.nn", "m.csv"], 1,
+             "nnet: m.csv has no column 'age', an input of the model")
+    bad_case({"e.csv": "price,area,age,id\n1,2,3,4\n"},
+             ["eval", "h.nn", "e.csv"], 1,
+             "nnet: e.csv: column 'id' is not an input of the model (skip "
+             "it with --ignore 'id')")
+    check("r2" in run("eval", "h.nn", "e.csv", "--ignore", "id").stdout,
+          "--ignore the extra column")
+    bad_case({"n.csv": "area,age\n1,2\n"}, ["eval", "h.nn", "n.csv"], 1,
+             "nnet: n.csv has no column 'price', the model's label column "
+             "(give --label COL)")
+    bad_case({"dup.csv": "price,area,age,age\n1,2,3,4\n"},
+             ["eval", "h.nn", "dup.csv"], 1,
+             "nnet: dup.csv: two columns are named 'age' (an input of the "
+             "model): rename one, or --ignore one by its index")
+    bad_case({"dup2.csv": "x,x,y\n1,2,0\n3,4,1\n"},
+             ["train", "dup2.csv", "-o", "m.nn"], 1,
+             "nnet: dup2.csv: two columns are named 'x' (both inputs): "
+             "rename one, or --ignore one by its index")
+    bad_case({"dup3.csv": "x,x,y\n1,2,0\n3,4,1\n"},
+             ["train", "dup3.csv", "--label", "x", "-o", "m.nn"], 1,
+             "nnet: --label x: dup3.csv has 2 columns of that name (0 and 1, "
+             "counting from 0)")
+    # JSON
+    import json
+    info = json.loads(run("info", "h.nn", "--json").stdout)
+    check(info["label"] == "price" and info["features"] == ["area", "age"]
+          and info["task"] == "regression" and info["classes"] == [] and
+          info["layers"] == [2, 16, 1], info)
+    ev = json.loads(run("eval", "h.nn", "h.csv", "--json").stdout)
+    check(ev["samples"] == 300 and ev["outputs"][0]["r2"] > 0.99 and
+          ev["layers"] == [2, 16, 1] and ev["task"] == "regression", ev)
+
+
+@test
+def test_csv_rfc4180():
+    """Quoted fields with delimiters, quotes and line breaks; ';' and tab
+    detected, or --delimiter; .tsv; CR line ends; stdin; --ignore;
+    missing values dropped with --na drop: all read as the same table."""
+    rows, labels = mkdata.blobs(60, seed=10)
+    names = ['len, "cm"', "wid\ncm", "c", "d"]
+    species = ["a, b", 'say "x"', "multi\nline"]
+
+    def cell(text, delim):
+        if any(ch in text for ch in (delim, '"', "\n")):
+            return '"%s"' % text.replace('"', '""')
+        return text
+
+    def table(delim, eol, extra=False):
+        head = ["id"] + names + ["species"]
+        lines = [delim.join(cell(h, delim) for h in head)]
+        for i, (r, c) in enumerate(zip(rows, labels)):
+            cells = [str(i)] + ["%.4f" % v for v in r] + [species[c]]
+            lines.append(delim.join(cell(x, delim) for x in cells))
+        if extra:
+            lines.insert(3, delim.join(cell(x, delim) for x in
+                                       ["99", "NA", "1", "2", "3", "a, b"]))
+        return eol.join(lines) + eol
+
+    (WORK / "comma.csv").write_text(table(",", "\r\n"), newline="")
+    common = ["--ignore", "id", "--epochs", "3", "--seed", "4", "-q"]
+    run("train", "comma.csv", "-o", "ref.nn", *common)
+    ref = (WORK / "ref.nn").read_bytes()
+    info = run("info", "ref.nn").stdout
+    check(field(info, "classes") == r'"a, b", "multi\nline", "say \"x\""',
+          info)
+    variants = {"semi.csv": table(";", "\n"), "tab.tsv": table("\t", "\n"),
+                "tab.txt": table("\t", "\n"), "cr.csv": table(",", "\r"),
+                "pipe.csv": table("|", "\n"),
+                "na.csv": table(",", "\n", extra=True)}
+    for name, text in variants.items():
+        (WORK / name).write_text(text, newline="")
+    for name, extra in (("semi.csv", []), ("tab.tsv", []),
+                        ("tab.txt", ["--delimiter", "tab"]),
+                        ("cr.csv", []), ("pipe.csv", ["--delimiter", "|"]),
+                        ("na.csv", ["--na", "drop"])):
+        run("train", name, "-o", "v.nn", *common, *extra)
+        check((WORK / "v.nn").read_bytes() == ref,
+              "%s trains another model" % name)
+    p = subprocess.run([NN, "train", "-", "-o", "stdin.nn", *common],
+                       cwd=WORK, input=table(",", "\n"), text=True,
+                       capture_output=True)
+    check(p.returncode == 0 and (WORK / "stdin.nn").read_bytes() == ref,
+          "stdin: %s" % p.stderr)
+    p = subprocess.run([NN, "predict", "ref.nn", "-", "--ignore", "id"],
+                       cwd=WORK,
+                       input=table(",", "\n"), text=True, capture_output=True)
+    check(p.returncode == 0 and
+          len(list(csv.reader(io_lines(p.stdout)))) == 61, p.stderr)
+    # line 5: the header takes lines 1 and 2 (a name holds a line break)
+    bad_case({}, ["train", "na.csv", "-o", "m.nn", *common], 1,
+             "nnet: na.csv:5:2: 'NA' in column 'len, \"cm\"' is a missing "
+             "value (--na drop skips rows with missing values)")
+    bad_case({}, ["train", "comma.csv", "--ignore", "nope", "-o", "m.nn"],
+             2, "nnet train: --ignore nope: comma.csv has no column of that "
+             "name, and indices run 0..5")
+    # predict names the class even when it needs quotes
+    pred = list(csv.reader(io_lines(run("predict", "ref.nn",
+                                        "comma.csv", "--ignore",
+                                        "id").stdout)))
+    check(pred[0][1:] == ["p_a, b", "p_multi\nline", 'p_say "x"'], pred[0])
+    check(len(pred) == 61 and all(r[0] in species for r in pred[1:]),
+          "predicted names")
+
+
+@test
+def test_continue_and_validate():
+    """--init continues a model: two runs of 10 epochs write the same file
+    as one of 20, bit for bit (optimizer state, schedule, generator and
+    dropout resumed); --val validates on a file of its own."""
+    rows, labels = mkdata.blobs(120, seed=12)
+    words = ["a", "b", "c"]
+    (WORK / "t.csv").write_text("id,w,x,y,z,kind\n" + "".join(
+        "%d,%s,%s\n" % (i, ",".join("%.4f" % v for v in r), words[c])
+        for i, (r, c) in enumerate(zip(rows, labels))))
+    vrows, vlabels = mkdata.blobs(45, seed=13)
+    (WORK / "v.csv").write_text("kind,z,y,x,w\n" + "".join(
+        "%s,%s\n" % (words[c], ",".join("%.4f" % v for v in reversed(r)))
+        for r, c in zip(vrows, vlabels)))
+    common = ["--ignore", "id", "--optimizer", "momentum", "--lr", "0.02",
+              "--dropout", "0.2", "--schedule", "cosine", "--t-max", "20",
+              "--batch", "16", "-q"]
+    run("train", "t.csv", "--epochs", "20", "-o", "full.nn", *common)
+    run("train", "t.csv", "--epochs", "10", "-o", "half.nn", *common)
+    p = run("train", "t.csv", "--ignore", "id", "--init", "half.nn",
+            "--epochs", "10", "-o", "two.nn")
+    check("continuing half.nn (10 epochs trained)" in p.stdout, p.stdout)
+    check((WORK / "two.nn").read_bytes() == (WORK / "full.nn").read_bytes(),
+          "10 + 10 epochs differ from 20")
+    info = run("info", "two.nn").stdout
+    check(field(info, "epochs trained") == "20" and
+          field(info, "optimizer") == "momentum (momentum 0.9)" and
+          field(info, "learning rate").startswith("0.02 ") and
+          field(info, "dropout") == "0.2", info)
+    # a setting given replaces the model's
+    run("train", "t.csv", "--ignore", "id", "--init", "half.nn", "--epochs",
+        "1", "--lr", "0.005", "-o", "lr.nn", "-q")
+    check(field(run("info", "lr.nn").stdout, "learning rate")
+          .startswith("0.005 "), "--lr with --init")
+    # the model's names and classes hold for the data
+    bad_case({"other.csv": "w,x,y,q,kind\n1,2,3,4,a\n"},
+             ["train", "other.csv", "--init", "half.nn", "-o", "m.nn"], 1,
+             "nnet: other.csv has no column 'z', an input of the model")
+    bad_case({"new.csv": "w,x,y,z,kind\n1,2,3,4,d\n"},
+             ["train", "new.csv", "--init", "half.nn", "-o", "m.nn"], 1,
+             "nnet: new.csv:2:5: label 'd' is not one of the 3 classes "
+             "(a, b, c)")
+    bad_case({}, ["train", "t.csv", "--init", "half.nn", "--hidden", "4",
+                  "-o", "m.nn"], 2,
+             "nnet train: --init MODEL keeps the model's layers: leave out "
+             "--layers and --hidden")
+    bad_case({}, ["train", "t.csv", "--init", "half.nn", "--task",
+                  "regress", "-o", "m.nn"], 2,
+             "nnet train: --init MODEL keeps the model's task and input "
+             "transform: leave out --task and --no-standardize")
+    p = run("train", "t.csv", "--init", "nope.nn", "-o", "m.nn", rc=1)
+    check("nope.nn" in p.stderr, p.stderr)
+    no_leftovers("m.nn")
+
+    # --val FILE: its columns found by name, the id column absent there
+    p = run("train", "t.csv", "--ignore", "id", "--epochs", "30", "--lr",
+            "0.02", "--val", "v.csv", "--early-stop", "5", "--log",
+            "log.csv", "-o", "val.nn")
+    check("validating on 45 of v.csv" in p.stdout, p.stdout)
+    log = list(csv.DictReader(open(WORK / "log.csv")))
+    check(all(r["val_loss"] for r in log), "validation losses logged")
+    out = run("eval", "val.nn", "v.csv").stdout
+    best = min(float(r["val_loss"]) for r in log)
+    check(abs(float(field(out, "loss")) - best) <= 1e-4 * max(1, best),
+          "the saved model is the best epoch's: %s vs %s" %
+          (field(out, "loss"), best))
+    bad_case({"bv.csv": "kind,z,y,x\na,1,2,3\n"},
+             ["train", "t.csv", "--ignore", "id", "--val", "bv.csv", "-o",
+              "m.nn"], 1,
+             "nnet: bv.csv has no column 'w', an input of the model")
+    bad_case({}, ["train", "t.csv", "--val", "v.csv", "--val-split", "0.2",
+                  "-o", "m.nn"], 2,
+             "nnet train: --val FILE and --val-split: give one of them")
+
+
+def io_lines(text):
+    import io
+    return io.StringIO(text)
 
 
 def main():

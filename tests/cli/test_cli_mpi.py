@@ -85,8 +85,9 @@ def test_np2():
     p = mpi(2, *TRAIN, "--epochs", "20", "--val-split", "0.2", "--mpi",
             "-o", "m.nn", "--log", "l.csv", "--plot", "p.svg")
     out = p.stdout.splitlines()
-    check(len([x for x in out if x.startswith("training ")]) == 1 and
-          "over 2 MPI ranks" in out[0], "one start line:\n" + p.stdout)
+    check(out[0] == "classification, 3 classes: 0, 1, 2" and
+          len([x for x in out if x.startswith("training ")]) == 1 and
+          "over 2 MPI ranks" in out[1], "one start line:\n" + p.stdout)
     check(len([x for x in out if x.startswith("epoch ")]) == 20,
           "20 epoch lines, from rank 0 only:\n" + p.stdout)
     check(len([x for x in out if "model written to m.nn" in x]) == 1,

@@ -615,9 +615,22 @@ static void prep_no_transform_warm(nn_net *net)
     OK(nn_set_input_transform(net, NULL, NULL));
     prep_warm(net);
 }
+/* The names a model keeps (archs[1]: 5 inputs, 3 classes), so that
+ * cloning, saving and loading copy them too. */
+static const char *const class_names[] = {"a", "bb", "ccc"};
+static const char *const feature_names[] = {"f0", "f1", "f2", "f3", "f4"};
+
+static void name(nn_net *net)
+{
+    OK(nn_set_classes(net, 3, class_names));
+    OK(nn_set_feature_names(net, 5, feature_names));
+    OK(nn_set_label_name(net, "kind"));
+}
+
 static void prep_trained(nn_net *net)
 {
     OK(nn_train(net, X, Y, 12, 1, NULL, NULL));
+    name(net);
 }
 
 static int call_create(nn_net *net, nn_net **out)
@@ -629,6 +642,23 @@ static int call_create(nn_net *net, nn_net **out)
 static int call_clone(nn_net *net, nn_net **out)
 {
     return nn_clone(net, out);
+}
+static int call_set_classes(nn_net *net, nn_net **out)
+{
+    (void)out;
+    static const char *const other[] = {"x", "y", "z"};
+    return nn_set_classes(net, 3, other);
+}
+static int call_set_feature_names(nn_net *net, nn_net **out)
+{
+    (void)out;
+    static const char *const other[] = {"v", "w", "x", "y", "z"};
+    return nn_set_feature_names(net, 5, other);
+}
+static int call_set_label_name(nn_net *net, nn_net **out)
+{
+    (void)out;
+    return nn_set_label_name(net, "other");
 }
 static int call_load_buffer(nn_net *net, nn_net **out)
 {
@@ -732,6 +762,9 @@ static const scenario scenarios[] = {
      * without failing the save. */
     {"nn_save", prep_trained, call_save_file, 1, 0},
     {"nn_save_buffer", prep_trained, call_save_buffer, 0, 0},
+    {"nn_set_classes", prep_trained, call_set_classes, 0, 0},
+    {"nn_set_feature_names", prep_trained, call_set_feature_names, 0, 0},
+    {"nn_set_label_name", prep_trained, call_set_label_name, 0, 0},
     {"nn_set(OPTIMIZER)", prep_trained, call_set_optimizer, 0, 0},
     {"nn_set(DROPOUT) after buffers", prep_no_dropout_warm, call_set_dropout, 0,
      0},

@@ -58,6 +58,8 @@ typedef struct model {
     double lr_factor, plateau_best;
     uint64_t plateau_bad;
     uint64_t rng[4];
+    size_t meta_len; /* version 2: the metadata's bytes, as they are */
+    unsigned char *meta;
     /* encode: how many entries of sizes/acts/settings to write; by default
      * what the counts say */
     size_t sizes_written, acts_written, settings_written;
@@ -182,6 +184,8 @@ static unsigned char *encode(const model *m, size_t *len)
     b_u64(&b, m->plateau_bad);
     for (int i = 0; i < 4; i++)
         b_u64(&b, m->rng[i]);
+    if (m->meta_len)
+        b_put(&b, m->meta, m->meta_len);
     b_u32(&b, 0); /* checksum */
     wr_u64(b.p + 16, m->length ? m->length : b.len);
     fix_crc(b.p, b.len);
@@ -265,6 +269,14 @@ static void decode(const unsigned char *p, size_t len, model *m)
     o += 32;
     for (int i = 0; i < 4; i++, o += 8)
         m->rng[i] = rd_u64(p + o);
+    if (m->version >= 2) { /* the metadata: task and three name fields */
+        NEED(4 + 4 + 4 + 4 + 4);
+        m->meta_len = len - 4 - o;
+        m->meta = malloc(m->meta_len);
+        assert_non_null(m->meta);
+        memcpy(m->meta, p + o, m->meta_len);
+        o += m->meta_len;
+    }
     o += 4;
     assert_int_equal(o, len);
 #undef NEED
@@ -279,6 +291,7 @@ static void model_free(model *m)
     free(m->transform);
     free(m->params);
     free(m->state);
+    free(m->meta);
 }
 
 /* ---------------------------------------------------------------------
@@ -457,7 +470,7 @@ static void test_layout_matches_document(void **state)
     decode(b, len, &m);
 
     assert_memory_equal(m.magic, "\x89LNN\r\n\x1a\n", 8);
-    assert_int_equal(m.version, 1);
+    assert_int_equal(m.version, 2);
     assert_int_equal(m.reserved, 0);
     assert_int_equal(rd_u64(b + 16), len);
     assert_int_equal(m.n_sizes, 4);
@@ -761,7 +774,7 @@ static void test_header_errors(void **state)
     b[0] = 0x89;
 
     for (uint32_t v = 0; v < 4; v++) {
-        if (v == 1)
+        if (v == 1 || v == 2)
             continue;
         wr_u32(b + 8, v);
         fix_crc(b, len);
@@ -770,7 +783,11 @@ static void test_header_errors(void **state)
     wr_u32(b + 8, 0xffffffffu);
     fix_crc(b, len);
     expect_eformat(b, len, "unsupported format version 4294967295");
+    /* a version-1 header on a version-2 body: the metadata is left over */
     wr_u32(b + 8, 1);
+    fix_crc(b, len);
+    expect_eformat(b, len, "left over");
+    wr_u32(b + 8, 2);
 
     wr_u32(b + 12, 7);
     fix_crc(b, len);
@@ -1388,6 +1405,165 @@ static void test_save_special_targets(void **state)
 }
 
 /* ---------------------------------------------------------------------
+ * What the model knows about its data (format version 2)
+ * --------------------------------------------------------------------- */
+
+static const char *const class_names[] = {"setosa", "versicolor", "virginica"};
+
+static void assert_names(const nn_net *net, size_t (*get)(const nn_net *,
+                                                          const char *const **),
+                         size_t n, const char *const *want)
+{
+    const char *const *got = NULL;
+    assert_int_equal(get(net, &got), n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(got[i], want[i]);
+    if (n == 0)
+        assert_null(got);
+}
+
+/* Names and task survive a buffer, a file and nn_clone; the setters keep
+ * copies and check counts and duplicates, and a failed call changes
+ * nothing. */
+static void test_metadata_roundtrip(void **state)
+{
+    (void)state;
+    static const size_t sz[] = {2, 4, 3};
+    static const nn_activation act[] = {NN_RELU, NN_SOFTMAX};
+    static const char *const features[] = {"length, cm", "width"};
+    nn_net *net = tu_create(3, sz, act, 0, 5);
+    assert_int_equal(nn_get_task(net), NN_TASK_CLASSIFY); /* from the loss */
+    assert_int_equal(nn_classes(net, NULL), 0);
+    assert_null(nn_label_name(net));
+
+    char name[] = "species";
+    ASSERT_OK(nn_set_label_name(net, name));
+    name[0] = 'X'; /* copied, not kept */
+    ASSERT_OK(nn_set_classes(net, 3, class_names));
+    ASSERT_OK(nn_set_feature_names(net, 2, features));
+    ASSERT_OK(nn_set_task(net, NN_TASK_CLASSIFY));
+
+    static const char *const dup[] = {"a", "b", "a"};
+    static const char *const empty[] = {"a", "", "c"};
+    ASSERT_RC(nn_set_classes(net, 3, dup), NN_EINVAL);
+    assert_non_null(strstr(nn_last_error(net), "'a'"));
+    ASSERT_RC(nn_set_classes(net, 3, empty), NN_EINVAL);
+    ASSERT_RC(nn_set_classes(net, 2, class_names), NN_ESHAPE);
+    ASSERT_RC(nn_set_classes(net, 3, NULL), NN_EINVAL);
+    ASSERT_RC(nn_set_feature_names(net, 3, class_names), NN_ESHAPE);
+    ASSERT_RC(nn_set_task(net, 3), NN_EINVAL);
+    ASSERT_RC(nn_set_task(NULL, 1), NN_EINVAL);
+    assert_int_equal(nn_get_task(NULL), NN_EINVAL);
+    assert_int_equal(nn_classes(NULL, NULL), 0);
+    assert_names(net, nn_classes, 3, class_names);
+
+    size_t len;
+    unsigned char *b = save(net, &len);
+    nn_net *back = NULL, *copy = NULL;
+    ASSERT_OK(nn_load_buffer(&back, b, len));
+    ASSERT_OK(nn_clone(net, &copy));
+    nn_net *each[] = {net, back, copy};
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(nn_label_name(each[i]), "species");
+        assert_int_equal(nn_get_task(each[i]), NN_TASK_CLASSIFY);
+        assert_names(each[i], nn_classes, 3, class_names);
+        assert_names(each[i], nn_feature_names, 2, features);
+    }
+    /* removing them */
+    ASSERT_OK(nn_set_classes(copy, 0, NULL));
+    ASSERT_OK(nn_set_feature_names(copy, 0, NULL));
+    ASSERT_OK(nn_set_label_name(copy, NULL));
+    ASSERT_OK(nn_set_task(copy, NN_TASK_REGRESS));
+    assert_names(copy, nn_classes, 0, NULL);
+    assert_names(copy, nn_feature_names, 0, NULL);
+    assert_null(nn_label_name(copy));
+    assert_int_equal(nn_get_task(copy), NN_TASK_REGRESS);
+    free(b);
+    nn_free(copy);
+    nn_free(back);
+    nn_free(net);
+}
+
+/* A sigmoid output trained with binary cross-entropy is a classifier, and
+ * takes two class names for its one unit. */
+static void test_binary_classifier(void **state)
+{
+    (void)state;
+    static const size_t sz[] = {2, 3, 1};
+    static const nn_activation act[] = {NN_TANH, NN_SIGMOID};
+    static const char *const two[] = {"no", "yes"};
+    nn_net *net = tu_create(3, sz, act, 0, 5);
+    assert_int_equal(nn_get_task(net), NN_TASK_REGRESS); /* MSE */
+    ASSERT_OK(nn_set(net, NN_OPT_LOSS, NN_LOSS_BINARY_CROSS_ENTROPY));
+    assert_int_equal(nn_get_task(net), NN_TASK_CLASSIFY);
+    ASSERT_OK(nn_set_classes(net, 2, two));
+    ASSERT_RC(nn_set_classes(net, 3, class_names), NN_ESHAPE);
+    assert_names(net, nn_classes, 2, two);
+    nn_free(net);
+}
+
+/* Crafted metadata: strings past the end, NUL bytes, an unknown task and
+ * names the setters refuse are NN_EFORMAT. */
+static void test_crafted_metadata(void **state)
+{
+    (void)state;
+    static const size_t sz[] = {2, 4, 3};
+    static const nn_activation act[] = {NN_RELU, NN_SOFTMAX};
+    static const char *const abc[] = {"ab", "cd", "ef"};
+    nn_net *net = tu_create(3, sz, act, 0, 5);
+    ASSERT_OK(nn_set_label_name(net, "y"));
+    ASSERT_OK(nn_set_classes(net, 3, abc));
+    size_t len;
+    unsigned char *b = save(net, &len);
+    model m;
+    decode(b, len, &m);
+    /* meta: task, label "y" (4 + 1), classes count, "ab" (4 + 2), ... */
+    unsigned char *meta = m.meta;
+    unsigned char *c;
+    size_t n;
+
+    wr_u32(meta, 9);
+    c = encode(&m, &n);
+    expect_eformat(c, n, "task");
+    free(c);
+    wr_u32(meta, NN_TASK_CLASSIFY);
+
+    wr_u32(meta + 4, 0xffffffu);
+    c = encode(&m, &n);
+    expect_eformat(c, n, "label");
+    free(c);
+    wr_u32(meta + 4, 1);
+
+    meta[8] = '\0';
+    c = encode(&m, &n);
+    expect_eformat(c, n, "NUL");
+    free(c);
+    meta[8] = 'y';
+
+    wr_u32(meta + 9, 0x40000000u);
+    c = encode(&m, &n);
+    expect_eformat(c, n, "classes");
+    free(c);
+    wr_u32(meta + 9, 3);
+
+    memcpy(meta + 17, "cd", 2); /* "ab" becomes a second "cd" */
+    c = encode(&m, &n);
+    expect_eformat(c, n, "class names");
+    free(c);
+    memcpy(meta + 17, "ab", 2);
+
+    c = encode(&m, &n); /* unchanged: loads */
+    nn_net *back = NULL;
+    ASSERT_OK(nn_load_buffer(&back, c, n));
+    assert_names(back, nn_classes, 3, abc);
+    nn_free(back);
+    free(c);
+    model_free(&m);
+    free(b);
+    nn_free(net);
+}
+
+/* ---------------------------------------------------------------------
  * Compatibility: the committed version-1 model
  * --------------------------------------------------------------------- */
 
@@ -1456,6 +1632,50 @@ static void test_compat_v1_model(void **state)
     nn_free(net);
 }
 
+
+/* tests/data/model-v2.nnm: make-model-v1.c's network written by
+ * tests/data/make-model-v2.c, with a task, class names, feature names and
+ * a label name; frozen like the version-1 file. */
+static const double compat_v2_y[4 * 2] = {
+    0x1.7f94d4p-2, 0x1.403594p-1, /* 0.374591172, 0.625408769 */
+    0x1.df43c8p-4, 0x1.c41788p-1, /* 0.117008001, 0.882992029 */
+    0x1.d09b8ep-1, 0x1.7b2392p-4, /* 0.907436788, 0.0925632194 */
+    0x1.b81fap-4,  0x1.c8fc0ap-1, /* 0.107452035, 0.892547905 */
+};
+
+static void test_compat_v2_model(void **state)
+{
+    (void)state;
+    const char *dir = getenv("NN_TEST_DATA");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/model-v2.nnm",
+             dir && *dir ? dir : "../tests/data");
+    nn_net *net = NULL;
+    int rc = nn_load(&net, path);
+    if (rc != NN_OK)
+        TU_FAIL("nn_load(%s): %s: %s", path, nn_error_name(rc),
+                nn_last_error(NULL));
+    static const char *const classes[] = {"above", "below"};
+    static const char *const features[] = {"x0", "x1", "x2"};
+    assert_int_equal(nn_get_task(net), NN_TASK_CLASSIFY);
+    assert_names(net, nn_classes, 2, classes);
+    assert_names(net, nn_feature_names, 3, features);
+    assert_string_equal(nn_label_name(net), "side");
+    float y[4 * 2];
+    ASSERT_OK(nn_predict(net, compat_x, 4, y));
+    for (size_t i = 0; i < 8; i++)
+        ASSERT_CLOSE(y[i], compat_v2_y[i], 1e-5, 1e-6);
+    /* saved again, it is the same file byte for byte */
+    size_t n, len;
+    unsigned char *file = read_file(path, &n);
+    unsigned char *again = save(net, &len);
+    assert_int_equal(len, n);
+    assert_memory_equal(file, again, n);
+    free(again);
+    free(file);
+    nn_free(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1482,6 +1702,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_special_targets,
                                         setup_tmpdir, teardown_tmpdir),
         cmocka_unit_test(test_compat_v1_model),
+        cmocka_unit_test(test_metadata_roundtrip),
+        cmocka_unit_test(test_binary_classifier),
+        cmocka_unit_test(test_crafted_metadata),
+        cmocka_unit_test(test_compat_v2_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

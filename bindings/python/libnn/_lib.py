@@ -231,6 +231,15 @@ nn_save = _declare("nn_save", c_int, [net_p, c_char_p], _check_thread)
 nn_load = _declare("nn_load", c_int, [net_pp, c_char_p], _check_thread)
 nn_save_buffer = _declare("nn_save_buffer", c_int, [net_p, ctypes.c_void_p, c_size_t, size_p], _check_thread)
 nn_load_buffer = _declare("nn_load_buffer", c_int, [net_pp, c_char_p, c_size_t], _check_thread)
+char_pp = ctypes.POINTER(c_char_p)
+nn_set_task = _declare("nn_set_task", c_int, [net_p, c_int], _check_handle)
+nn_get_task = _declare("nn_get_task", c_int, [net_p], _check_thread)
+nn_set_classes = _declare("nn_set_classes", c_int, [net_p, c_size_t, char_pp], _check_handle)
+nn_classes = _declare("nn_classes", c_size_t, [net_p, ctypes.POINTER(char_pp)])
+nn_set_feature_names = _declare("nn_set_feature_names", c_int, [net_p, c_size_t, char_pp], _check_handle)
+nn_feature_names = _declare("nn_feature_names", c_size_t, [net_p, ctypes.POINTER(char_pp)])
+nn_set_label_name = _declare("nn_set_label_name", c_int, [net_p, c_char_p], _check_handle)
+nn_label_name = _declare("nn_label_name", c_char_p, [net_p])
 nn_gradcheck = _declare("nn_gradcheck", c_int, [net_p, f32_in, f32_in, c_size_t, double_p], _check_handle)
 nn_option_name = _declare("nn_option_name", c_char_p, [c_int])
 nn_option_bounds = _declare("nn_option_bounds", c_int, [c_int, double_p, double_p, ctypes.POINTER(c_uint)], _check_thread)
@@ -254,4 +263,5 @@ HISTORY = {"train_loss": 0, "train_accuracy": 1, "val_loss": 2,
            "val_accuracy": 3, "learning_rate": 4}
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3, "adamw": 4,
               "rmsprop": 5}
+TASKS = {"auto": 0, "classify": 1, "regress": 2}
 LOSSES = {"mse": 0, "cross_entropy": 1, "binary_cross_entropy": 2}

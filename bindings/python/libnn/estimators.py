@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from . import _lib
 from .network import Network
 
 try:
@@ -247,7 +248,10 @@ class _BaseMLP(BaseEstimator):
                  random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10):
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 learning_rate="constant", power_t=0.5, max_fun=15000,
+                 optimizer=None, dropout=0.0, lr_schedule="constant",
+                 clip_norm=0.0, standardize=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -268,6 +272,14 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.max_fun = max_fun
+        self.optimizer = optimizer
+        self.dropout = dropout
+        self.lr_schedule = lr_schedule
+        self.clip_norm = clip_norm
+        self.standardize = standardize
 
     # --- parameters -------------------------------------------------------
 
@@ -287,7 +299,36 @@ class _BaseMLP(BaseEstimator):
                                  f"{self.hidden_layer_sizes!r}.")
         return [int(s) for s in sizes]
 
+    def _check_kit(self):
+        """The parameters of libnn's training kit, and sklearn's that libnn
+        cannot honour: each refused with a ValueError naming it."""
+        if self.learning_rate != "constant":
+            raise ValueError(
+                f"learning_rate={self.learning_rate!r} cannot be honoured by "
+                "libnn, which has no 'invscaling' or 'adaptive' rate; use "
+                f"lr_schedule (one of {sorted(_lib.SCHEDULES)}).")
+        if self.optimizer is not None and \
+                self.optimizer not in _lib.OPTIMIZERS:
+            raise ValueError(f"optimizer={self.optimizer!r} is not one of "
+                             f"{sorted(_lib.OPTIMIZERS)} (or None: from "
+                             "solver).")
+        if self.lr_schedule not in _lib.SCHEDULES:
+            raise ValueError(f"lr_schedule={self.lr_schedule!r} is not one "
+                             f"of {sorted(_lib.SCHEDULES)}.")
+        if not isinstance(self.dropout, numbers.Real) or \
+                not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got "
+                             f"{self.dropout!r}.")
+        if not isinstance(self.clip_norm, numbers.Real) or \
+                not np.isfinite(self.clip_norm) or self.clip_norm < 0:
+            raise ValueError(f"clip_norm must be a number >= 0 (0: off), got "
+                             f"{self.clip_norm!r}.")
+        if not isinstance(self.standardize, (bool, np.bool_)):
+            raise ValueError(f"standardize must be True or False, got "
+                             f"{self.standardize!r}.")
+
     def _check_params(self):
+        self._check_kit()
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"The activation '{self.activation}' is not "
                              f"supported. Supported activations are "
@@ -335,6 +376,8 @@ class _BaseMLP(BaseEstimator):
         return int(min(self.batch_size, n_samples))
 
     def _optimizer(self):
+        if self.optimizer is not None:
+            return self.optimizer
         if self.solver == "adam":
             return "adam"
         if self.momentum == 0:
@@ -371,6 +414,19 @@ class _BaseMLP(BaseEstimator):
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
 
+    def _describe(self):
+        """What the network keeps about its data, so that a saved
+        ``network_`` still knows it: the task, ``classes_`` (as strings)
+        and ``feature_names_in_``."""
+        net = self.network_
+        classifier = self._estimator_type == "classifier"
+        net.task = "classify" if classifier else "regress"
+        if classifier:
+            net.classes = [str(c) for c in self.classes_]
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            net.feature_names = [str(n) for n in names]
+
     def _configure(self, n_samples):
         """Copy the sklearn parameters into the network's settings; the
         optimizer only when it changes (setting it resets its state)."""
@@ -386,6 +442,10 @@ class _BaseMLP(BaseEstimator):
             net.momentum = self.momentum
         net.batch_size = batch
         net.shuffle = bool(self.shuffle)
+        net.dropout = self.dropout
+        net.clip_norm = self.clip_norm
+        if net.schedule != self.lr_schedule:  # setting it restarts it
+            net.schedule = self.lr_schedule
         # sklearn adds (alpha / batch) * W to each minibatch gradient.
         net.weight_decay = self.alpha / batch
 
@@ -424,6 +484,9 @@ class _BaseMLP(BaseEstimator):
             out_activation, loss = self._output_layer()
             self._build(X.shape[1], self._n_network_outputs(), out_activation,
                         loss, rng)
+            self._describe()
+            if self.standardize:
+                self.network_.standardize_inputs(X)
             early = self.early_stopping and not incremental
             self.validation_scores_ = [] if early else None
             self.best_validation_score_ = -np.inf if early else None
@@ -520,8 +583,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multilayer-perceptron classifier, sklearn style, trained by libnn.
 
     Parameters are those of ``sklearn.neural_network.MLPClassifier`` (the
-    solvers are 'sgd' and 'adam'; ``learning_rate``, ``power_t`` and
-    ``max_fun`` are not provided).  ``alpha`` becomes libnn's
+    solvers are 'sgd' and 'adam'; ``learning_rate`` must be 'constant',
+    ``power_t`` and ``max_fun`` have no effect, as in sklearn with these
+    solvers), and libnn's training kit:
+
+    - ``optimizer``: 'sgd', 'momentum', 'nesterov', 'adam', 'adamw' or
+      'rmsprop' (None: from ``solver``, ``momentum`` and
+      ``nesterovs_momentum``, as sklearn);
+    - ``dropout``: probability of dropping a hidden unit in training, [0, 1);
+    - ``lr_schedule``: 'constant', 'step', 'exponential', 'cosine' or
+      'plateau', stepped once per epoch (the network's ``step_size``,
+      ``gamma``, ``t_max``, ... keep their defaults);
+    - ``clip_norm``: clip the gradient's L2 norm to this (0: off);
+    - ``standardize``: keep an input transform in the network that
+      standardises each feature with the training data's mean and std.
+
+    A parameter libnn cannot honour is a ValueError naming it, at fit.
+    A saved ``network_`` keeps ``classes_`` (as strings) and
+    ``feature_names_in_``.  ``alpha`` becomes libnn's
     ``weight_decay = alpha / batch_size``: the same gradient term
     ``alpha * W / batch`` sklearn adds for its L2 penalty, except that libnn
     decays the biases too and reports the loss without the penalty.

@@ -156,29 +156,85 @@ _reads = _locked(shared=True)
 _writes = _locked(shared=False)
 
 
-class _ProgressBar:
-    """The default progress display of Network.train on a terminal."""
+def _clock(seconds):
+    """1:02:03, 2:03 or 0:03."""
+    seconds = int(seconds + 0.5)
+    h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
-    def __init__(self, stream, epochs, width=30):
+
+class _ProgressBar:
+    """The default progress display of Network.train/fit on a terminal:
+    the epoch, a bar, the epoch's mean loss so far, samples per second and
+    the time left. Redrawn at most ten times a second."""
+
+    def __init__(self, stream, epochs, n_samples, width=30):
         self.stream, self.epochs, self.width = stream, epochs, width
+        self.n = n_samples
+        self.start = time.monotonic()
         self.last = 0.0
+        self.epoch, self.loss_sum = -1, 0.0
+
+    def _mean_loss(self, epoch, step, cost):
+        if epoch != self.epoch:
+            self.epoch, self.loss_sum = epoch, 0.0
+        self.loss_sum += cost
+        return self.loss_sum / (step + 1)
 
     def __call__(self, epoch, step, steps, cost):
+        mean = self._mean_loss(epoch, step, cost)
         now = time.monotonic()
         end = step + 1 == steps
         if not end and now - self.last < 0.1:
             return False
         self.last = now
+        done_steps = epoch * steps + step + 1
+        elapsed = max(now - self.start, 1e-9)
+        rate = done_steps / steps * self.n / elapsed
+        eta = elapsed * (self.epochs * steps - done_steps) / done_steps
         done = int(self.width * (step + 1) / steps)
         bar = "#" * done + "." * (self.width - done)
         self.stream.write(f"\repoch {epoch + 1}/{self.epochs} [{bar}] "
-                          f"loss {cost:.6g}   ")
+                          f"loss {mean:.4g} {rate:.0f} samples/s "
+                          f"ETA {_clock(eta)}   ")
         self.stream.flush()
         return False
 
     def close(self):
         self.stream.write("\n")
         self.stream.flush()
+
+
+class _TqdmBar(_ProgressBar):
+    """The same through tqdm, when it is installed: its bar, rate and ETA
+    over every step of the run, with the epoch and its mean loss."""
+
+    def __init__(self, tqdm, stream, epochs, n_samples):
+        super().__init__(stream, epochs, n_samples)
+        self.tqdm, self.bar = tqdm, None
+
+    def __call__(self, epoch, step, steps, cost):
+        mean = self._mean_loss(epoch, step, cost)
+        if self.bar is None:
+            self.bar = self.tqdm(total=self.epochs * steps, unit="step",
+                                 file=self.stream, leave=True)
+        self.bar.set_postfix_str(f"epoch {epoch + 1}/{self.epochs} "
+                                 f"loss {mean:.4g}", refresh=False)
+        self.bar.update(1)
+        return False
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _progress_bar(stream, epochs, n_samples):
+    """A tqdm bar when tqdm is importable, else the built-in one."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _ProgressBar(stream, epochs, n_samples)
+    return _TqdmBar(tqdm, stream, epochs, n_samples)
 
 
 def _setting(option, kind, doc, readonly=False):
@@ -463,6 +519,82 @@ class Network:
         """All settings as a dict (suitable for ``Network(..., **s)``)."""
         return {key: getattr(self, key) for key in self.SETTINGS}
 
+    # --- what the network knows about its data --------------------------
+
+    def _names(self, getter):
+        names = _lib.char_pp()
+        n = getter(self._ptr, ctypes.byref(names))
+        return [names[i].decode("utf-8") for i in range(n)]
+
+    @staticmethod
+    def _name_array(names, what):
+        if names is None:
+            return 0, None
+        if isinstance(names, (str, bytes)):
+            raise TypeError(f"{what} is a list of names, not one string")
+        encoded = [str(n).encode("utf-8") for n in names]
+        return len(encoded), (ctypes.c_char_p * max(1, len(encoded)))(
+            *encoded)
+
+    @property
+    @_reads
+    def classes(self):
+        """The class names, in the order of the outputs (for one sigmoid
+        output: the two classes, the second that of outputs > 0.5), as
+        strings; ``[]`` when none are kept. Assign a list of distinct
+        names (any values are turned into strings), or None to remove
+        them. Saved with the network (nn_set_classes)."""
+        return self._names(_lib.nn_classes)
+
+    @classes.setter
+    @_writes
+    def classes(self, names):
+        n, arr = self._name_array(names, "classes")
+        _lib.nn_set_classes(self._ptr, n, arr)
+
+    @property
+    @_reads
+    def feature_names(self):
+        """The input features' names, ``[]`` when none are kept; assign
+        one distinct name per input, or None (nn_set_feature_names)."""
+        return self._names(_lib.nn_feature_names)
+
+    @feature_names.setter
+    @_writes
+    def feature_names(self, names):
+        n, arr = self._name_array(names, "feature_names")
+        _lib.nn_set_feature_names(self._ptr, n, arr)
+
+    @property
+    @_reads
+    def label_name(self):
+        """The label column's name, or None (nn_set_label_name)."""
+        name = _lib.nn_label_name(self._ptr)
+        return None if name is None else name.decode("utf-8")
+
+    @label_name.setter
+    @_writes
+    def label_name(self, name):
+        _lib.nn_set_label_name(self._ptr, None if name is None
+                               else str(name).encode("utf-8"))
+
+    @property
+    @_reads
+    def task(self):
+        """'classify' or 'regress': as set, or without a task set,
+        'classify' for a cross-entropy loss (softmax, or sigmoid with binary
+        cross-entropy). Assign 'classify', 'regress' or 'auto'."""
+        code = _lib.nn_get_task(self._ptr)
+        return {v: k for k, v in _lib.TASKS.items()}[code]
+
+    @task.setter
+    @_writes
+    def task(self, name):
+        if name not in _lib.TASKS:
+            raise NNValueError(detail=f"task {name!r} is not one of "
+                               f"{sorted(_lib.TASKS)}", function="nn_set_task")
+        _lib.nn_set_task(self._ptr, _lib.TASKS[name])
+
     # --- shapes -----------------------------------------------------------
 
     def _inputs(self, x, what="x"):
@@ -480,8 +612,12 @@ class Network:
         return x, False
 
     def _targets(self, y, batch, what="y"):
-        y = _as_f32(y, what)
         n_out = self._sizes[-1]
+        labels = np.asarray(y) if not isinstance(y, np.ndarray) else y
+        if (labels.ndim == 1 and n_out > 1 and labels.shape[0] == batch
+                and np.issubdtype(labels.dtype, np.integer)):
+            return self._one_hot(labels, what)
+        y = _as_f32(y, what)
         if y.ndim == 1 and (y.shape[0] == n_out and batch == 1):
             return y.reshape(1, n_out)
         if y.ndim == 1 and n_out == 1 and y.shape[0] == batch:
@@ -491,6 +627,18 @@ class Network:
                 detail=f"{what} has shape {y.shape}, expected "
                 f"({batch}, {n_out}) to match the inputs")
         return y
+
+    def _one_hot(self, labels, what):
+        """Integer class labels as one-hot float32 rows."""
+        n_out = self._sizes[-1]
+        bad = (labels < 0) | (labels >= n_out)
+        if bad.any():
+            raise NNValueError(
+                detail=f"{what} holds class {labels[bad][0]}, but the "
+                f"network has {n_out} outputs: classes are 0..{n_out - 1}")
+        onehot = np.zeros((labels.shape[0], n_out), np.float32)
+        onehot[np.arange(labels.shape[0]), labels] = 1
+        return onehot
 
     def _output(self, batch, out):
         shape = (batch, self._sizes[-1])
@@ -549,10 +697,10 @@ class Network:
 
     # --- training and inference -----------------------------------------
 
-    def _progress(self, progress, epochs):
+    def _progress(self, progress, epochs, n_samples):
         """(callable or None, progress bar or None) for train/fit."""
         if progress is True or (progress is None and _isatty(sys.stderr)):
-            bar = _ProgressBar(sys.stderr, epochs)
+            bar = _progress_bar(sys.stderr, epochs, n_samples)
             return bar, bar
         if progress is None or progress is False:
             return None, None
@@ -566,11 +714,15 @@ class Network:
 
         Args:
             x: inputs, (n, n_inputs).
-            y: targets, (n, n_outputs); (n,) when there is one output.
+            y: targets, (n, n_outputs); (n,) when there is one output; or
+                integer class labels (n,) in 0..n_outputs-1 for a network
+                of several outputs (softmax or sigmoid), turned into
+                one-hot rows.
             epochs: number of passes over the data, >= 1.
-            progress: ``None`` shows a text progress bar on stderr when it is
-                a terminal; ``False`` shows nothing; ``True`` always shows
-                the bar; a callable ``progress(epoch, step, steps_per_epoch,
+            progress: ``None`` shows a progress bar on stderr when it is
+                a terminal (the epoch's mean loss so far, samples per second
+                and the time left; tqdm's bar when tqdm is installed);
+                ``False`` shows nothing; ``True`` always shows the bar; a callable ``progress(epoch, step, steps_per_epoch,
                 cost)`` is called after every step (epoch and step from 0,
                 ``cost`` the minibatch loss before the update) and stops
                 training by returning a true value.
@@ -588,7 +740,7 @@ class Network:
         y = self._targets(y, x.shape[0])
         epochs = _positive_int(epochs, "epochs")
         ptr = self._ptr
-        progress, bar = self._progress(progress, epochs)
+        progress, bar = self._progress(progress, epochs, x.shape[0])
         failure = []
         on_step = _lib.PROGRESS_FN() if progress is None else _lib.PROGRESS_FN(
             _guarded(failure, lambda _u, e, s, n, c: progress(e, s, n, c)))
@@ -633,7 +785,7 @@ class Network:
             y_val = self._targets(y_val, x_val.shape[0], "y_val")
             n_val = x_val.shape[0]
         ptr = self._ptr
-        progress, bar = self._progress(progress, epochs)
+        progress, bar = self._progress(progress, epochs, x.shape[0])
         failure = []
         on_step = _lib.PROGRESS_FN() if progress is None else _lib.PROGRESS_FN(
             _guarded(failure, lambda _u, e, s, n, c: progress(e, s, n, c)))

@@ -25,6 +25,7 @@ from sklearn.model_selection import (GridSearchCV,  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
+import libnn  # noqa: E402
 from libnn import MLPClassifier, MLPRegressor  # noqa: E402
 
 
@@ -311,6 +312,10 @@ def test_not_fitted(iris):
     dict(momentum=1.5), dict(beta_1=1.0), dict(epsilon=0.0),
     dict(learning_rate_init=0), dict(max_iter=0), dict(tol=-1.0),
     dict(validation_fraction=1.0), dict(n_iter_no_change=0),
+    dict(learning_rate="invscaling"), dict(learning_rate="adaptive"),
+    dict(optimizer="lbfgs"), dict(dropout=1.0), dict(dropout=-0.1),
+    dict(lr_schedule="cyclic"), dict(clip_norm=-1.0),
+    dict(clip_norm=float("inf")), dict(standardize="yes"),
 ])
 def test_bad_parameters_raise_at_fit(iris, params):
     x, y = iris
@@ -529,3 +534,67 @@ def test_fallback_without_sklearn(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "fallback ok" in r.stdout
+
+
+# --- libnn's kit, and what a saved network keeps --------------------------
+
+def test_kit_parameters_reach_the_network(iris):
+    x, y = iris
+    clf = quiet(MLPClassifier(hidden_layer_sizes=(8,), optimizer="rmsprop",
+                              dropout=0.25, lr_schedule="cosine",
+                              clip_norm=2.5, max_iter=3,
+                              random_state=0).fit, x, y)
+    net = clf.network_
+    assert (net.optimizer, net.dropout, net.schedule, net.clip_norm) == \
+        ("rmsprop", 0.25, "cosine", 2.5)
+    assert net.input_transform is None
+    # standardize: the transform holds the training data's mean and std
+    raw = x * 3.0 + 7.0
+    std = quiet(MLPRegressor(hidden_layer_sizes=(8,), standardize=True,
+                             max_iter=2, random_state=0).fit, raw, y * 1.0)
+    shift, scale = std.network_.input_transform
+    np.testing.assert_allclose(shift, raw.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(scale, 1 / raw.std(axis=0), rtol=1e-4)
+    # optimizer=None is sklearn's choice from solver and momentum
+    sgd = quiet(MLPClassifier(solver="sgd", nesterovs_momentum=False,
+                              max_iter=1).fit, x, y)
+    assert sgd.network_.optimizer == "momentum"
+
+
+def test_saved_network_keeps_classes_and_features(iris, tmp_path):
+    x, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = quiet(MLPClassifier(hidden_layer_sizes=(8,), max_iter=20,
+                              random_state=0).fit, x, names)
+    path = tmp_path / "clf.nn"
+    clf.network_.save(path)
+    net = libnn.Network.load(path)
+    assert net.classes == ["setosa", "versicolor", "virginica"]
+    assert net.task == "classify"
+    assert net.feature_names == []
+    # binary: one sigmoid output, two class names
+    binary = quiet(MLPClassifier(hidden_layer_sizes=(4,), max_iter=5).fit,
+                   x, y > 0)
+    assert binary.network_.classes == ["False", "True"]
+    assert binary.network_.task == "classify"
+    # feature names from a table with columns (as a pandas DataFrame has)
+
+    class Frame:
+        def __init__(self, a, columns):
+            self.a, self.columns = a, np.array(columns, dtype=object)
+
+        def __array__(self, dtype=None, copy=None):
+            return self.a if dtype is None else self.a.astype(dtype)
+
+        @property
+        def shape(self):
+            return self.a.shape
+
+        def __len__(self):
+            return len(self.a)
+
+    reg = quiet(MLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit,
+                Frame(x, ["sl", "sw", "pl", "pw"]), y * 1.0)
+    assert list(reg.feature_names_in_) == ["sl", "sw", "pl", "pw"]
+    assert reg.network_.feature_names == ["sl", "sw", "pl", "pw"]
+    assert reg.network_.task == "regress"

@@ -539,6 +539,7 @@ class FakeTerminal(io.StringIO):
 
 
 def test_progress_bar_on_a_terminal(monkeypatch, blobs):
+    monkeypatch.setitem(__import__("sys").modules, "tqdm", None)  # built-in
     x, y, _ = blobs
     net = libnn.Network([4, 3], ["softmax"], batch_size=40)
     term = FakeTerminal()
@@ -930,3 +931,95 @@ def test_epoch_end_and_outputs_reject_bad_input():
     assert np.array_equal(net.outputs, y_hat)
     with pytest.raises(ValueError):
         net.outputs[0, 0] = 1.0  # a copy, and read-only
+
+
+# --- what a network knows about its data ---------------------------------
+
+def test_names_task_and_their_errors(tmp_path):
+    net = libnn.Network([2, 4, 3], ["relu", "softmax"], seed=1)
+    assert (net.classes, net.feature_names, net.label_name, net.task) == \
+        ([], [], None, "classify")
+    net.classes = ["b", "a", 3]
+    net.feature_names = ["x, cm", "y"]
+    net.label_name = "kind"
+    net.task = "classify"
+    for copy_ in (libnn.Network.from_bytes(net.to_bytes()), net.copy(),
+                  pickle.loads(pickle.dumps(net))):
+        assert copy_.classes == ["b", "a", "3"]
+        assert copy_.feature_names == ["x, cm", "y"]
+        assert copy_.label_name == "kind"
+    with pytest.raises(libnn.NNValueError, match="both 'a'"):
+        net.classes = ["a", "b", "a"]
+    with pytest.raises(libnn.NNShapeError):
+        net.classes = ["a", "b"]
+    with pytest.raises(libnn.NNShapeError):
+        net.feature_names = ["x"]
+    with pytest.raises(TypeError):
+        net.classes = "abc"
+    with pytest.raises(libnn.NNValueError):
+        net.task = "cluster"
+    assert net.classes == ["b", "a", "3"]  # unchanged by the failures
+    net.classes = None
+    net.label_name = None
+    assert (net.classes, net.label_name) == ([], None)
+    reg = libnn.Network([2, 1], ["identity"])
+    assert reg.task == "regress"
+    reg.loss = "mse"
+    sig = libnn.Network([2, 1], ["sigmoid"], loss="binary_cross_entropy")
+    assert sig.task == "classify"
+    sig.classes = ["no", "yes"]
+
+
+def test_integer_class_labels_train_as_one_hot():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((90, 2)).astype(np.float32)
+    labels = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)
+    onehot = np.eye(3, dtype=np.float32)[labels]
+    for out in ("softmax", "sigmoid"):
+        kw = {} if out == "softmax" else {"loss": "binary_cross_entropy"}
+        a = libnn.Network([2, 5, 3], ["tanh", out], seed=4,
+                          learning_rate=0.1, **kw)
+        b = a.copy()
+        la = a.train(x, labels, epochs=3, progress=False)
+        lb = b.train(x, onehot, epochs=3, progress=False)
+        np.testing.assert_array_equal(la, lb)
+        np.testing.assert_array_equal(a.params, b.params)
+        a.fit(x, labels.astype(np.int32), validation_data=(x, labels),
+              progress=False)
+    with pytest.raises(libnn.NNValueError, match="class 3"):
+        a.train(x, labels + 1, progress=False)
+    with pytest.raises(libnn.NNValueError, match="class -1"):
+        a.train(x, labels - 1, progress=False)
+
+
+def test_progress_bar_shows_mean_loss_rate_and_eta(monkeypatch):
+    from libnn import network
+    stream = io.StringIO()
+    bar = network._ProgressBar(stream, epochs=2, n_samples=300)
+    for epoch in range(2):
+        for step, cost in enumerate((3.0, 2.0, 1.0)):
+            bar(epoch, step, 3, cost)
+    bar.close()
+    last = stream.getvalue().split("\r")[-1]
+    assert last.startswith("epoch 2/2 [") and "loss 2 " in last, last
+    assert " samples/s ETA 0:00" in last, last
+    # train(progress=True) draws it (tqdm's when importable)
+    monkeypatch.setitem(__import__("sys").modules, "tqdm", None)
+    x = np.zeros((8, 2), np.float32)
+    net = libnn.Network([2, 1], ["identity"])
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    net.train(x, np.zeros(8, np.float32), epochs=2, progress=True)
+    assert "epoch 2/2 [" in err.getvalue() and "ETA" in err.getvalue()
+
+
+def test_progress_bar_uses_tqdm_when_installed(monkeypatch):
+    tqdm = pytest.importorskip("tqdm")
+    assert tqdm
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    net = libnn.Network([2, 1], ["identity"])
+    net.train(np.zeros((8, 2), np.float32), np.zeros(8, np.float32),
+              epochs=2, progress=True)
+    text = err.getvalue()
+    assert "epoch 2/2 loss" in text and "step" in text, text
