@@ -2,6 +2,8 @@
 """ONNX export (nn_onnx_save, Network.to_onnx, nnet export --onnx): the
 file passes onnx's full check, and OpenCV's dnn module, an implementation
 nobody here wrote, computes from it what nn_predict computes."""
+import os
+
 import numpy as np
 import pytest
 
@@ -122,3 +124,28 @@ def test_permissions_are_those_nn_save_gives(tmp):
     (tmp / "shared.onnx").chmod(0o664)
     net.to_onnx(tmp / "shared.onnx")
     assert (tmp / "shared.onnx").stat().st_mode & 0o777 == 0o664
+
+
+def test_tool_without_libnn_onnx_says_so_and_writes_nothing(tmp, monkeypatch):
+    """nnet links no libnn_onnx (tests/build 'tool_needed'): it loads it for
+    ONNX commands, and when it cannot, both commands fail before any work
+    with the way to get it, and write nothing."""
+    net = random_net([3, 2], ["softmax"])
+    net.save(tmp / "m.nn")
+    net.to_onnx(tmp / "m.onnx")
+    monkeypatch.setenv("NN_ONNX_LIBRARY", str(tmp / "absent.so"))
+    for args, target in ((("export", tmp / "m.nn", "--onnx", tmp / "x.onnx"),
+                          "x.onnx"),
+                         (("import", tmp / "m.onnx", "-o", tmp / "x.nn"),
+                          "m.onnx")):
+        status, out, err = nnet(*args)
+        assert status == 1, err
+        assert out == ""
+        assert target in err and "ONNX needs libnn_onnx" in err
+        assert "NN_ONNX_LIBRARY" in err
+    assert sorted(p.name for p in tmp.iterdir()) == ["m.nn", "m.onnx"]
+    # a library that is not libnn_onnx is refused as such
+    monkeypatch.setenv("NN_ONNX_LIBRARY", os.environ["NN_LIBRARY"])
+    status, _, err = nnet("export", tmp / "m.nn", "--onnx", tmp / "x.onnx")
+    assert status == 1 and "is not libnn_onnx" in err
+    assert not (tmp / "x.onnx").exists()
