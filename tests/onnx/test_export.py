@@ -127,7 +127,7 @@ def test_permissions_are_those_nn_save_gives(tmp):
 
 
 def test_tool_without_libnn_onnx_says_so_and_writes_nothing(tmp, monkeypatch):
-    """nnet links no libnn_onnx (tests/build 'tool_needed'): it loads it for
+    """nnet links no libnn_onnx (tests/cli 'tool_needed'): it loads it for
     ONNX commands, and when it cannot, both commands fail before any work
     with the way to get it, and write nothing."""
     net = random_net([3, 2], ["softmax"])
