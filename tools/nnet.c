@@ -5,8 +5,12 @@
  * lives in its own file (train.c, eval.c, predict.c, info.c, export.c,
  * import.c).
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nn.h>
 
@@ -47,7 +51,7 @@ static int usage(FILE *f)
     fputs("\nData files: CSV (any delimiter, header optional, labels may be\n"
           "words), IDX (MNIST) and NumPy .npy, each optionally gzipped.\n"
           "\nOptions:\n  -h, --help     this help\n"
-          "  --version      versions of nnet and libnn\n"
+          "  --version      versions of nnet and libnn, libnn's backend\n"
           "\nExample (the species column holds words; sizes come from the "
           "data):\n"
           "  nnet train iris.csv --label species -o iris.nn\n"
@@ -57,10 +61,40 @@ static int usage(FILE *f)
     return ST_OK;
 }
 
+/* The versions, then libnn's build information (backend, kernels,
+ * threads) as nn_build_info gives it. */
 static int version(void)
 {
-    printf("nnet %s (libnn %s)\n", NN_TOOL_VERSION, nn_version_string());
+    printf("nnet %s (libnn %s)\n%s", NN_TOOL_VERSION, nn_version_string(),
+           nn_build_info());
     return ST_OK;
+}
+
+/* OpenBLAS on a CPU newer than itself runs old kernels, 2-5x slower;
+ * nn_build_info's "better-kernels" line names the setting that makes it
+ * take the CPU's own (only when the user has not set it). OpenBLAS reads
+ * it as it loads, so the tool runs itself again with it set, once: the
+ * new process has it set and goes on. If that fails, it says so. */
+static void use_better_kernels(char **argv)
+{
+    static const char key[] = "better-kernels: ";
+    const char *line = strstr(nn_build_info(), key);
+    if (line == NULL)
+        return;
+    char setting[128];
+    size_t n = strcspn(line + strlen(key), "\n");
+    if (n >= sizeof setting)
+        return;
+    memcpy(setting, line + strlen(key), n);
+    setting[n] = '\0';
+    char *value = strchr(setting, '=');
+    if (value == NULL)
+        return;
+    *value++ = '\0';
+    if (setenv(setting, value, 0) == 0)
+        execv("/proc/self/exe", argv);
+    fprintf(stderr, "nnet: note: this CPU can run faster matrix products: "
+            "set %s=%s in the environment\n", setting, value);
 }
 
 /* Runs the command argv[0] with its arguments. */
@@ -78,6 +112,7 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    use_better_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return ST_USAGE;
