@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,31 +71,51 @@ static int version(void)
     return ST_OK;
 }
 
-/* OpenBLAS on a CPU newer than itself runs old kernels, 2-5x slower;
- * nn_build_info's "better-kernels" line names the setting that makes it
- * take the CPU's own (only when the user has not set it). OpenBLAS reads
- * it as it loads, so the tool runs itself again with it set, once: the
- * new process has it set and goes on. If that fails, it says so. */
-static void use_better_kernels(char **argv)
+/* Puts the setting "NAME=VALUE" (up to a newline) in the environment
+ * unless NAME is set there; returns 1 when it did. */
+static int set_default(const char *setting)
+{
+    char name[64];
+    size_t n = strcspn(setting, "=\n");
+    if (setting[n] != '=' || n >= sizeof name)
+        return 0;
+    memcpy(name, setting, n);
+    name[n] = '\0';
+    char value[64];
+    size_t v = strcspn(setting + n + 1, "\n");
+    if (v >= sizeof value)
+        return 0;
+    memcpy(value, setting + n + 1, v);
+    value[v] = '\0';
+    return getenv(name) == NULL && setenv(name, value, 0) == 0;
+}
+
+/* Settings that the products' libraries read only as they load, so the
+ * tool runs itself again with them, once (the new process finds them set
+ * and goes on); a setting the user made is left alone:
+ * - OpenBLAS on a CPU newer than itself runs old kernels, 2-5x slower;
+ *   nn_build_info's "better-kernels" line names the setting that makes it
+ *   take the CPU's own.
+ * - oneDNN's OpenMP threads spin between products by default; when the
+ *   machine has more runnable threads than cores, the spinning takes the
+ *   cores from the work (a training epoch 10-40x slower on a loaded 2-core
+ *   machine, docs/performance.md "Threads"). Passive waiting costs a
+ *   wake-up per product instead. */
+static void use_fast_settings(char **argv)
 {
     static const char key[] = "better-kernels: ";
-    const char *line = strstr(nn_build_info(), key);
-    if (line == NULL)
-        return;
-    char setting[128];
-    size_t n = strcspn(line + strlen(key), "\n");
-    if (n >= sizeof setting)
-        return;
-    memcpy(setting, line + strlen(key), n);
-    setting[n] = '\0';
-    char *value = strchr(setting, '=');
-    if (value == NULL)
-        return;
-    *value++ = '\0';
-    if (setenv(setting, value, 0) == 0)
+    const char *info = nn_build_info();
+    const char *line = strstr(info, key);
+    int changed = 0;
+    if (line != NULL)
+        changed |= set_default(line + strlen(key));
+    if (strstr(info, "\nbackend: oneDNN") != NULL)
+        changed |= set_default("OMP_WAIT_POLICY=passive");
+    if (changed) {
         execv("/proc/self/exe", argv);
-    fprintf(stderr, "nnet: note: this CPU can run faster matrix products: "
-            "set %s=%s in the environment\n", setting, value);
+        fprintf(stderr, "nnet: note: could not restart with faster settings "
+                "(%s); see docs/performance.md\n", strerror(errno));
+    }
 }
 
 /* Runs the command argv[0] with its arguments. */
@@ -112,7 +133,7 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    use_better_kernels(argv);
+    use_fast_settings(argv);
     if (argc < 2) {
         usage(stderr);
         return ST_USAGE;
