@@ -53,9 +53,7 @@ def build_info():
     ``backend`` (oneDNN or CBLAS), ``kernels`` (instruction set or OpenBLAS
     core), ``threads``, and with OpenBLAS on a CPU that can run faster
     kernels than it picked, ``better-kernels`` (the environment setting
-    that selects them). Empty for a library older than 0.3."""
-    if _lib.nn_build_info is None:
-        return {}
+    that selects them)."""
     lines = _lib.nn_build_info().decode().splitlines()
     return dict(line.split(": ", 1) for line in lines if ": " in line)
 
