@@ -53,10 +53,11 @@ static void apply_threads(void)
     }
 }
 
-static void sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                  float alpha, const float *a, size_t lda, const float *b,
-                  size_t ldb, float beta, float *c, size_t ldc)
+void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                      float alpha, const float *a, size_t lda, const float *b,
+                      size_t ldb, float beta, float *c, size_t ldc)
 {
+    apply_threads();
     dnnl_status_t status = dnnl_sgemm(
         trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', (dnnl_dim_t)m,
         (dnnl_dim_t)n, (dnnl_dim_t)k, alpha, a, (dnnl_dim_t)lda, b,
@@ -65,14 +66,6 @@ static void sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
     if (status != dnnl_success)
         nn__gemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
                            beta, c, ldc);
-}
-
-void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                      float alpha, const float *a, size_t lda, const float *b,
-                      size_t ldb, float beta, float *c, size_t ldc)
-{
-    apply_threads();
-    sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 int nn__backend_threads(void)
