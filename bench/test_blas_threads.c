@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NN_OPT_THREADS (suite 'perf'): the setting reads back, 0 restores the
- * BLAS's default, bad values are refused, a given thread count gives the
- * same bits run after run, and different counts agree to rounding (not to
- * the bit: OpenBLAS picks different kernels and splits for one thread and
- * for two, so sums may round differently).
+ * NN_OPT_THREADS (suite 'perf'): the setting reads back (also in
+ * nn_build_info), 0 restores the backend's default, bad values are
+ * refused, a given thread count gives the same bits run after run, and
+ * different counts agree to rounding (not to the bit: OpenBLAS and oneDNN
+ * pick different kernels and splits for one thread and for two, so sums
+ * may round differently).
  */
 #include <math.h>
 #include <stdio.h>
@@ -63,8 +64,10 @@ int main(void)
     }
     EXPECT(nn_set(net, NN_OPT_THREADS, 1) == NN_OK);
     EXPECT(nn_get(net, NN_OPT_THREADS, &v) == NN_OK && v == 1);
+    EXPECT(strstr(nn_build_info(), "\nthreads: 1\n") != NULL);
     EXPECT(nn_set(net, NN_OPT_THREADS, 2) == NN_OK);
     EXPECT(nn_get(net, NN_OPT_THREADS, &v) == NN_OK && v == 2);
+    EXPECT(strstr(nn_build_info(), "\nthreads: 2\n") != NULL);
     /* process-wide: another handle sees it */
     nn_net *other = mlp();
     EXPECT(nn_get(other, NN_OPT_THREADS, &v) == NN_OK && v == 2);

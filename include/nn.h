@@ -90,6 +90,35 @@ NN_API unsigned nn_version(void);
 /** @brief Version as a static string "MAJOR.MINOR.PATCH". Never NULL. */
 NN_API const char *nn_version_string(void);
 
+/**
+ * @brief How this libnn was built and what it runs on: lines of
+ *        "key: value", each ending in a newline, for logs and bug reports.
+ *
+ * Keys, in this order:
+ * - `libnn`: the version (as nn_version_string()).
+ * - `backend`: the matrix products' library, chosen when libnn was built:
+ *   "oneDNN X.Y.Z (OpenMP)" or "CBLAS" (with OpenBLAS: "CBLAS (<OpenBLAS's
+ *   configuration>)", e.g. "CBLAS (OpenBLAS 0.3.21 DYNAMIC_ARCH ...)").
+ * - `kernels`: the instruction set or kernel family the backend runs on
+ *   this CPU (oneDNN: e.g. "avx512_core"; OpenBLAS: its core name, e.g.
+ *   "Haswell"); absent when the backend does not say.
+ * - `threads`: the products' thread count now (see ::NN_OPT_THREADS; 0 when
+ *   the backend does not say).
+ * - `better-kernels`: only with OpenBLAS, when this CPU can run faster
+ *   kernels than those OpenBLAS picked and the variable that selects them
+ *   is not set: "OPENBLAS_CORETYPE=<name>", the environment setting to
+ *   give the process before it loads libnn (the nnet tool re-executes
+ *   itself with it; see docs/performance.md, "Backends").
+ *
+ * Later versions may add keys; read them by name.
+ *
+ * @return A NUL-terminated string owned by libnn, never NULL, valid in the
+ *         calling thread until its next call of nn_build_info(). Safe to
+ *         call from any thread; changes nothing.
+ * @since 0.3 (node LIBNN_0.3)
+ */
+NN_API const char *nn_build_info(void);
+
 /* ======================================================================
  * Errors
  * ====================================================================== */
@@ -279,21 +308,24 @@ typedef enum nn_option {
 
     /* Performance (since 0.1). */
     NN_OPT_THREADS = 22       /**< integer in [0, 1024]: threads of the
-                                   BLAS's matrix products; 0 = the BLAS's
-                                   default (OpenBLAS: OPENBLAS_NUM_THREADS,
-                                   else one per core), which libnn leaves
-                                   alone unless this is set. Process-wide,
-                                   not per handle: OpenBLAS keeps one count
-                                   for the whole process, so setting it on
-                                   any handle changes it for every handle
-                                   and every other OpenBLAS user; set it
-                                   while no other thread is in libnn.
-                                   nn_get() returns the count in use (0 if
-                                   the BLAS does not say); a BLAS that
-                                   cannot change it accepts only 0. Not
-                                   saved with the model. libnn starts no
-                                   threads of its own; see
-                                   docs/performance.md, "Threads" */
+                                   matrix products; 0 = the backend's
+                                   default, which libnn leaves alone unless
+                                   this is set (oneDNN: OpenMP's,
+                                   OMP_NUM_THREADS, else one per core;
+                                   OpenBLAS: OPENBLAS_NUM_THREADS, else one
+                                   per core). Process-wide, not per handle:
+                                   setting it on any handle changes it for
+                                   every handle (with OpenBLAS, for every
+                                   other OpenBLAS user too; with oneDNN it
+                                   is applied to each thread that runs a
+                                   product); set it while no other thread
+                                   is in libnn. nn_get() returns the count
+                                   in use (0 if the backend does not say);
+                                   a backend that cannot change it accepts
+                                   only 0. Not saved with the model. libnn
+                                   starts no threads of its own; see
+                                   nn_build_info() and docs/performance.md,
+                                   "Threads" */
 } nn_option;
 
 /**

@@ -1,26 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The seam to CBLAS: the only file that includes <cblas.h>.
+ * The seam to the matrix-product backend. Products of small layers run in
+ * the plain loops below, the others in the backend chosen at build time
+ * (the option 'dnnl'): backend_dnnl.c (oneDNN) or backend_cblas.c (CBLAS),
+ * the only files that include their library's headers.
  *
- * Products of small layers run in the plain loops below instead of
- * cblas_sgemm, whose fixed cost (argument checks, workspace, kernel
- * dispatch, packing: about 70 ns a call) is more than the whole arithmetic
- * of a product of the tutorial's 2-3-1 network. The path is chosen by the
- * size of the layer's weight matrix, never by the batch, so that a sample's
- * outputs do not depend on the batch it is computed in (nn_predict's chunks
- * give the bits of nn_forward). The cut-over, SMALL_LAYER weights, was
- * measured with bench/small_gemm.c (docs/performance.md, "Small
- * products").
- *
- * The BLAS thread count (NN_OPT_THREADS) is set here too, when the BLAS
- * can set it (OpenBLAS); it is a property of the process, not of a handle.
- * libnn starts no threads of its own: the products are the only parallel
- * work, and a second pool beside OpenBLAS's would fight it for the cores.
+ * The loops exist because a library's fixed cost a call (argument checks,
+ * workspace, kernel dispatch, packing: about 70 ns for cblas_sgemm) is more
+ * than the whole arithmetic of a product of the tutorial's 2-3-1 network.
+ * The path is chosen by the size of the layer's weight matrix, never by the
+ * batch, so that a sample's outputs do not depend on the batch it is
+ * computed in (nn_predict's chunks give the bits of nn_forward). The
+ * cut-over, SMALL_LAYER weights, was measured with bench/small_gemm.c
+ * (docs/performance.md, "Small products").
  */
-#include <stdlib.h>
-
-#include <cblas.h>
-
 #include "internal.h"
 
 /* Largest weight matrix (n_in x n_out entries) done by the loops below. */
@@ -117,46 +110,24 @@ void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
             small_nn(m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-                alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+    nn__backend_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                     c, ldc);
 }
 
-/* ---- NN_OPT_THREADS ---- */
-
-/* OpenBLAS's own choice at start-up: OPENBLAS_NUM_THREADS, else
- * GOTO_NUM_THREADS, else OMP_NUM_THREADS, else one thread per core. */
-#ifdef NN_HAVE_OPENBLAS_THREADS
-static int default_threads(void)
+/* The plain product, for a backend that could not run one (oneDNN when its
+ * workspace cannot be allocated): slow, but never a wrong result. */
+void nn__gemm_reference(int trans_a, int trans_b, size_t m, size_t n,
+                        size_t k, float alpha, const float *a, size_t lda,
+                        const float *b, size_t ldb, float beta, float *c,
+                        size_t ldc)
 {
-    static const char *const vars[] = {"OPENBLAS_NUM_THREADS",
-                                       "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
-    int cores = openblas_get_num_procs();
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-        const char *v = getenv(vars[i]);
-        int n = v ? atoi(v) : 0;
-        if (n > 0)
-            return n < cores ? n : cores;
-    }
-    return cores;
-}
-#endif
-
-int nn__blas_threads(void)
-{
-#ifdef NN_HAVE_OPENBLAS_THREADS
-    return openblas_get_num_threads();
-#else
-    return 0;
-#endif
-}
-
-int nn__blas_set_threads(int n)
-{
-#ifdef NN_HAVE_OPENBLAS_THREADS
-    openblas_set_num_threads(n > 0 ? n : default_threads());
-    return 1;
-#else
-    return n == 0;
-#endif
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            float s = 0.0f;
+            for (size_t p = 0; p < k; p++)
+                s += (trans_a ? a[p * lda + i] : a[i * lda + p]) *
+                     (trans_b ? b[j * ldb + p] : b[p * ldb + j]);
+            float old = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+            c[i * ldc + j] = alpha * s + old;
+        }
 }

@@ -175,17 +175,32 @@ void nn__step(nn_net *net);
 void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
                    const float *w, size_t ldw, float *z, size_t ldz);
 
-/* ---- blas.c: the only file that includes <cblas.h> ---- */
+/* ---- blas.c: the seam to the matrix-product backend ---- */
 /* Row-major C = alpha op(A) op(B) + beta C, op(A) m x k, op(B) k x n. */
 void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
               float alpha, const float *a, size_t lda, const float *b,
               size_t ldb, float beta, float *c, size_t ldc);
+/* The same in plain loops (a backend's fallback). */
+void nn__gemm_reference(int trans_a, int trans_b, size_t m, size_t n,
+                        size_t k, float alpha, const float *a, size_t lda,
+                        const float *b, size_t ldb, float beta, float *c,
+                        size_t ldc);
 
-/* NN_OPT_THREADS: the BLAS's thread count, a property of the process.
- * nn__blas_threads() returns the count in use (0 when the BLAS does not
- * say); nn__blas_set_threads(n) sets it, n = 0 meaning the BLAS's default,
- * and returns 0 when this BLAS cannot change it. */
-int nn__blas_threads(void);
-int nn__blas_set_threads(int n);
+/* ---- backend_dnnl.c or backend_cblas.c: one is built ---- */
+/* nn__gemm's products above the small-layer loops. */
+void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                      float alpha, const float *a, size_t lda, const float *b,
+                      size_t ldb, float beta, float *c, size_t ldc);
+
+/* NN_OPT_THREADS: the products' thread count, a property of the process.
+ * nn__backend_threads() returns the count in use (0 when the backend does
+ * not say); nn__backend_set_threads(n) sets it, n = 0 meaning the
+ * backend's default, and returns 0 when this backend cannot change it. */
+int nn__backend_threads(void);
+int nn__backend_set_threads(int n);
+
+/* nn_build_info's lines about the backend ("key: value\n" each), written
+ * into buf like snprintf (returns the length it needed). */
+int nn__backend_info(char *buf, size_t size);
 
 #endif

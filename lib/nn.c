@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,15 @@ const char *nn_version_string(void)
 {
     return STR(LIBNN_VERSION_MAJOR) "." STR(LIBNN_VERSION_MINOR) "." STR(
         LIBNN_VERSION_PATCH);
+}
+
+const char *nn_build_info(void)
+{
+    /* Per thread: the thread count in it can change between calls. */
+    static _Thread_local char text[1024];
+    int n = snprintf(text, sizeof text, "libnn: %s\n", nn_version_string());
+    nn__backend_info(text + n, sizeof text - (size_t)n);
+    return text;
 }
 
 /* ---- lifecycle ---- */
@@ -244,8 +254,8 @@ static int set_with_side_effect(nn_net *net, int option, double value)
         nn__schedule_restart(net);
         return NN_OK;
     case NN_OPT_THREADS: /* process-wide: the BLAS's, not the handle's */
-        NN__CHECK(net, nn__blas_set_threads((int)value), NN_EINVAL,
-                  "nn_set: this BLAS cannot set its thread count");
+        NN__CHECK(net, nn__backend_set_threads((int)value), NN_EINVAL,
+                  "nn_set: this backend cannot set its thread count");
         return NN_OK;
     default:
         break;
@@ -274,7 +284,7 @@ static double computed_option(const nn_net *net, int option)
     case NN_OPT_EPOCHS_DONE:
         return (double)net->sched.epochs_done;
     default: /* NN_OPT_THREADS */
-        return nn__blas_threads();
+        return nn__backend_threads();
     }
 }
 

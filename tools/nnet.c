@@ -5,8 +5,13 @@
  * lives in its own file (train.c, eval.c, predict.c, info.c, export.c,
  * import.c).
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
+
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nn.h>
 
@@ -47,7 +52,7 @@ static int usage(FILE *f)
     fputs("\nData files: CSV (any delimiter, header optional, labels may be\n"
           "words), IDX (MNIST) and NumPy .npy, each optionally gzipped.\n"
           "\nOptions:\n  -h, --help     this help\n"
-          "  --version      versions of nnet and libnn\n"
+          "  --version      versions of nnet and libnn, libnn's backend\n"
           "\nExample (the species column holds words; sizes come from the "
           "data):\n"
           "  nnet train iris.csv --label species -o iris.nn\n"
@@ -57,10 +62,60 @@ static int usage(FILE *f)
     return ST_OK;
 }
 
+/* The versions, then libnn's build information (backend, kernels,
+ * threads) as nn_build_info gives it. */
 static int version(void)
 {
-    printf("nnet %s (libnn %s)\n", NN_TOOL_VERSION, nn_version_string());
+    printf("nnet %s (libnn %s)\n%s", NN_TOOL_VERSION, nn_version_string(),
+           nn_build_info());
     return ST_OK;
+}
+
+/* Puts the setting "NAME=VALUE" (up to a newline) in the environment
+ * unless NAME is set there; returns 1 when it did. */
+static int set_default(const char *setting)
+{
+    char name[64];
+    size_t n = strcspn(setting, "=\n");
+    if (setting[n] != '=' || n >= sizeof name)
+        return 0;
+    memcpy(name, setting, n);
+    name[n] = '\0';
+    char value[64];
+    size_t v = strcspn(setting + n + 1, "\n");
+    if (v >= sizeof value)
+        return 0;
+    memcpy(value, setting + n + 1, v);
+    value[v] = '\0';
+    return getenv(name) == NULL && setenv(name, value, 0) == 0;
+}
+
+/* Settings that the products' libraries read only as they load, so the
+ * tool runs itself again with them, once (the new process finds them set
+ * and goes on); a setting the user made is left alone:
+ * - OpenBLAS on a CPU newer than itself runs old kernels, 2-5x slower;
+ *   nn_build_info's "better-kernels" line names the setting that makes it
+ *   take the CPU's own.
+ * - oneDNN's OpenMP threads spin between products by default; when the
+ *   machine has more runnable threads than cores, the spinning takes the
+ *   cores from the work (a training epoch 10-40x slower on a loaded 2-core
+ *   machine, docs/performance.md "Threads"). Passive waiting costs a
+ *   wake-up per product instead. */
+static void use_fast_settings(char **argv)
+{
+    static const char key[] = "better-kernels: ";
+    const char *info = nn_build_info();
+    const char *line = strstr(info, key);
+    int changed = 0;
+    if (line != NULL)
+        changed |= set_default(line + strlen(key));
+    if (strstr(info, "\nbackend: oneDNN") != NULL)
+        changed |= set_default("OMP_WAIT_POLICY=passive");
+    if (changed) {
+        execv("/proc/self/exe", argv);
+        fprintf(stderr, "nnet: note: could not restart with faster settings "
+                "(%s); see docs/performance.md\n", strerror(errno));
+    }
 }
 
 /* Runs the command argv[0] with its arguments. */
@@ -78,6 +133,7 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    use_fast_settings(argv);
     if (argc < 2) {
         usage(stderr);
         return ST_USAGE;

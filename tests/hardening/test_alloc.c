@@ -61,6 +61,7 @@ static volatile long fail_at; /* 1-based allocation to fail; 0: none */
 static alloc_stats stats;
 
 #ifdef NN_ALLOC_INTERPOSE
+#include <execinfo.h>
 #include <link.h>
 
 /* Every thread, no tracking of blocks: only calls and bytes, atomically. */
@@ -70,19 +71,31 @@ extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
 extern void *__libc_memalign(size_t, size_t);
 
-/* The BLAS library's code, found by dl_iterate_phdr before any window:
- * its own allocations are told apart (OpenBLAS 0.3.21's small-matrix
- * sgemm kernels for AVX-512 malloc on every call; libnn cannot change
- * that, and the Haswell kernels, OPENBLAS_CORETYPE=Haswell, do not). */
-#define MAX_RANGES 16
+/* The products' backend's code (OpenBLAS or another BLAS, or oneDNN),
+ * found by dl_iterate_phdr before any window: its own allocations are told
+ * apart, by a frame of the backend on the allocating call's stack (oneDNN
+ * allocates through the C++ and OpenMP runtimes too). libnn cannot change
+ * them: OpenBLAS 0.3.21's small-matrix sgemm kernels for AVX-512 malloc on
+ * every call (its Haswell kernels, OPENBLAS_CORETYPE=Haswell, do not);
+ * oneDNN's dnnl_sgemm takes a workspace a thread per call, and sets itself
+ * up on its first call in the process (CPU features, generated kernels,
+ * its OpenMP team). */
+#define MAX_RANGES 32
 static uintptr_t blas_lo[MAX_RANGES], blas_hi[MAX_RANGES];
 static int n_blas_ranges;
+
+static int is_backend(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strstr(base, "blas") != NULL || strncmp(base, "libdnnl", 7) == 0;
+}
 
 static int find_blas(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     (void)data;
-    if (info->dlpi_name == NULL || strstr(info->dlpi_name, "blas") == NULL)
+    if (info->dlpi_name == NULL || !is_backend(info->dlpi_name))
         return 0;
     for (int i = 0; i < info->dlpi_phnum && n_blas_ranges < MAX_RANGES; i++)
         if (info->dlpi_phdr[i].p_type == PT_LOAD) {
@@ -95,10 +108,21 @@ static int find_blas(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-static int from_blas(const void *caller)
+static int in_blas(const void *address)
 {
     for (int i = 0; i < n_blas_ranges; i++)
-        if ((uintptr_t)caller >= blas_lo[i] && (uintptr_t)caller < blas_hi[i])
+        if ((uintptr_t)address >= blas_lo[i] && (uintptr_t)address < blas_hi[i])
+            return 1;
+    return 0;
+}
+
+/* backtrace() unwinds without allocating once it has run once (main). */
+static int from_blas(void)
+{
+    void *frames[32];
+    int n = backtrace(frames, 32);
+    for (int i = 0; i < n; i++)
+        if (in_blas(frames[i]))
             return 1;
     return 0;
 }
@@ -107,12 +131,11 @@ static int from_blas(const void *caller)
  * allocation, for a debugger's backtrace. */
 static int trap;
 
-#define note(n) note_((n), __builtin_return_address(0))
-static void note_(size_t n, const void *caller)
+static void note(size_t n)
 {
     if (window_open != 1)
         return;
-    if (from_blas(caller)) {
+    if (from_blas()) {
         __atomic_add_fetch(&stats.blas_calls, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -915,6 +938,8 @@ int main(void)
 #ifdef NN_ALLOC_INTERPOSE
     trap = getenv("NN_ALLOC_TRAP") != NULL;
     dl_iterate_phdr(find_blas, NULL);
+    void *frame[1];
+    backtrace(frame, 1); /* loads the unwinder before any window */
 #endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verbs_allocate_nothing_once_warm),
@@ -927,7 +952,7 @@ int main(void)
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 #ifdef NN_ALLOC_INTERPOSE
-    printf("note: the BLAS library itself allocated %ld times inside the "
+    printf("note: the backend library itself allocated %ld times inside the "
            "counted calls (not counted against libnn)\n",
            total_blas_calls);
 #endif

@@ -47,6 +47,32 @@ def library_version_info():
     return _lib.version_tuple()
 
 
+def build_info():
+    """How the loaded library was built and what it runs on, as a dict of
+    the "key: value" lines of ``nn_build_info()``: ``libnn`` (version),
+    ``backend`` (oneDNN or CBLAS), ``kernels`` (instruction set or OpenBLAS
+    core), ``threads``, and with OpenBLAS on a CPU that can run faster
+    kernels than it picked, ``better-kernels`` (the environment setting
+    that selects them)."""
+    lines = _lib.nn_build_info().decode().splitlines()
+    return dict(line.split(": ", 1) for line in lines if ": " in line)
+
+
+def _warn_slow_kernels():
+    # Said once, at import: OpenBLAS has already chosen its kernels, and
+    # only a process started with the setting gets the faster ones.
+    fix = build_info().get("better-kernels")
+    if fix:
+        import warnings
+        warnings.warn(
+            f"libnn: OpenBLAS runs its {build_info().get('kernels')} kernels "
+            f"but this CPU can run faster ones: start Python with {fix} in "
+            f"the environment", RuntimeWarning, stacklevel=3)
+
+
+_warn_slow_kernels()
+
+
 def error_name(code):
     """The library's name for an error code, e.g. ``"NN_EINVAL"``."""
     return _lib.nn_error_name(code).decode()
@@ -74,6 +100,7 @@ __all__ = [
     "NNError", "NNValueError", "NNMemoryError", "NNShapeError",
     "NNStateError", "NNIOError", "NNFormatError", "NNNumericError",
     "ACTIVATIONS", "OPTIMIZERS", "LOSSES", "library_path",
-    "library_version", "library_version_info", "error_name", "error_string",
+    "library_version", "library_version_info", "build_info", "error_name",
+    "error_string",
     "__version__",
 ]

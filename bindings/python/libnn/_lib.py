@@ -194,6 +194,7 @@ if _major != ABI_MAJOR or _minor < ABI_MINOR:
         f"or point NN_LIBRARY at a libnn.so.{ABI_MAJOR} of version "
         f">= {ABI_MAJOR}.{ABI_MINOR}.")
 
+nn_build_info = _declare("nn_build_info", c_char_p, [])
 nn_error_string = _declare("nn_error_string", c_char_p, [c_int])
 nn_error_name = _declare("nn_error_name", c_char_p, [c_int])
 nn_last_error = _declare("nn_last_error", c_char_p, [net_p])

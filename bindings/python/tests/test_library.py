@@ -35,6 +35,15 @@ def test_version_matches_bindings():
     assert libnn.library_version() == f"{major}.{minor}.{patch}"
 
 
+def test_build_info_names_the_backend_and_its_threads():
+    info = libnn.build_info()
+    assert info["libnn"] == libnn.library_version()
+    assert re.match(r"(oneDNN \d+\.\d+\.\d+ \(OpenMP\)|CBLAS)",
+                    info["backend"])
+    net = libnn.Network([2, 3, 1], ["sigmoid", "sigmoid"])
+    assert int(info["threads"]) == net.threads
+
+
 def test_header_version_is_the_library_version():
     header = open(os.path.join(REPO_ROOT, "include", "nn.h")).read()
     parts = [int(re.search(rf"#define LIBNN_VERSION_{p} (\d+)",
