@@ -49,8 +49,10 @@ static void exercise(nn_net *net)
         x[i] = (float)i / 7.0f - 1.0f;
     for (size_t i = 0; i < 3; i++)
         y[i * n_out] = 1.0f;
+    /* finite weights of any size may still overflow to non-finite outputs,
+     * which nn_predict refuses */
     int rc = nn_predict(net, x, 3, out);
-    REQUIRE(rc == NN_OK);
+    REQUIRE(rc == NN_OK || rc == NN_ENUMERIC);
     double cost;
     rc = nn_backprop(net, x, y, 3, &cost);
     REQUIRE(rc == NN_OK || rc == NN_ENUMERIC);
