@@ -23,8 +23,9 @@
 
 /* Sigmoid and softmax layers narrower than this take libm's expf, one call
  * an element: there the vector loop's set-up and its scalar tail, one long
- * chain of dependent operations, cost more than it saves (the tutorial's 3-
- * and 1-unit layers: 20 ns a step). The choice depends on the layer, never
+ * chain of dependent operations, cost more than it saves on layers as narrow
+ * as the tutorial's 3- and 1-unit ones (bench/bench.c's tutorial step
+ * measures it). The choice depends on the layer, never
  * on the batch, so a sample's outputs do not depend on its batch. */
 #define VECTOR_EXP_MIN_COLS 8
 
@@ -51,8 +52,9 @@ static inline float pow2(int32_t n)
 /*
  * e^x, within 1 ulp of the true value (tests/unit/test_kit.c checks the
  * sigmoid and softmax outputs), written so that a loop of it vectorises:
- * libm's expf is a call per element, 3.6 times slower on a wide sigmoid
- * layer (4.3 against 1.2 ns an element with AVX2). Cephes's expf: x = n ln 2
+ * libm's expf is a call per element, several times slower on a wide
+ * sigmoid layer (bench/phases.c shows the element-wise share).
+ * Cephes's expf: x = n ln 2
  * + r with |r| <= ln 2 / 2 (ln 2 in two parts, so r is exact), e^r by a
  * degree-7 polynomial, then the scale 2^n in two halves so that results
  * down to the subnormals (x >= -104) and up to FLT_MAX come out right.

@@ -8,7 +8,7 @@
  * The products go through dnnl_sgemm: oneDNN picks its kernels from the
  * CPU's feature bits (not from a table of known models, so a CPU newer
  * than the library still gets its best instruction set), generates them
- * on first use of a shape class (about 30 ms once, part of warm-up) and
+ * on first use of a shape class (once, part of warm-up) and
  * keeps them for the life of the process. dnnl_sgemm is row-major, like
  * libnn's matrices. Its workspace is oneDNN's own business, as OpenBLAS's
  * buffers are in the CBLAS backend.
@@ -18,8 +18,8 @@
  * process-wide, so it is kept here and applied to whichever thread calls a
  * product, restoring that thread's own count when it goes back to 0.
  * OpenBLAS is not linked in this backend: its pthreads and an OpenMP team
- * spinning in one process fought for the cores (3-15 ms a step instead of
- * 1 ms).
+ * spinning in one process fight for the cores and make every step several
+ * times slower.
  */
 #include <stdatomic.h>
 #include <stdio.h>

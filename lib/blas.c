@@ -6,8 +6,7 @@
  * the only files that include their library's headers.
  *
  * The loops exist because a library's fixed cost a call (argument checks,
- * workspace, kernel dispatch, packing: about 70 ns for cblas_sgemm) is more
- * than the whole arithmetic of a product of the tutorial's 2-3-1 network.
+ * workspace, kernel dispatch, packing) is more than the whole arithmetic of a product of the tutorial's 2-3-1 network.
  * The path is chosen by the size of the layer's weight matrix, never by the
  * batch, so that a sample's outputs do not depend on the batch it is
  * computed in (nn_predict's chunks give the bits of nn_forward). The
