@@ -14,7 +14,8 @@
 
 static void default_settings(nn__settings *s, nn_activation last)
 {
-#define DEFAULT(OPTION, name, field, lower, upper, flags, def) s->field = def;
+#define DEFAULT(OPTION, name, field, type, lower, upper, flags, def)         \
+    s->field = def;
 #define COMPUTED(OPTION, ...)
     NN__OPTIONS(DEFAULT, COMPUTED)
 #undef COMPUTED

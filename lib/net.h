@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "nn.h"
+#include "options.h"
 
 #define NN__ERR_LEN 256
 
@@ -23,20 +24,13 @@ typedef struct nn__layer {
     size_t b_off; /* offset of b (n_out); meaningful only with bias */
 } nn__layer;
 
-/* Settings, kept in their validated form. */
+/* Settings, kept in their validated form: a member per row of options.h. */
 typedef struct nn__settings {
-    double learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
-    double rmsprop_alpha;
-    int optimizer; /* nn_optimizer */
-    int loss;      /* nn_loss */
-    size_t batch_size;
-    int shuffle;
-    /* training kit */
-    double dropout;   /* drop probability of hidden units in training */
-    double clip_norm; /* 0 = off */
-    int schedule;     /* nn_schedule */
-    size_t step_size, t_max, plateau_patience, early_stopping;
-    double gamma, min_lr;
+#define FIELD(OPTION, name, field, type, ...) type field;
+#define COMPUTED(OPTION, ...)
+    NN__OPTIONS(FIELD, COMPUTED)
+#undef COMPUTED
+#undef FIELD
 } nn__settings;
 
 /* Where the learning-rate schedule stands; saved with the model. */

@@ -147,7 +147,7 @@ typedef struct option_row {
 
 static const option_row option_rows[NN_OPT_COUNT] = {
 #define ROW(OPTION, name, lower, upper, flags) [OPTION] = {name, lower, upper, flags},
-#define STORED_ROW(OPTION, name, field, lower, upper, flags, def)              \
+#define STORED_ROW(OPTION, name, field, type, lower, upper, flags, def)              \
     ROW(OPTION, name, lower, upper, flags)
     NN__OPTIONS(STORED_ROW, ROW)
 #undef STORED_ROW
@@ -210,7 +210,7 @@ static int fail_bounds(nn_net *net, const option_row *row, double v)
 static void store(nn__settings *s, int option, double value)
 {
     switch (option) {
-#define STORE(OPTION, name, field, lower, upper, flags, def)                   \
+#define STORE(OPTION, name, field, type, lower, upper, flags, def)                   \
     case OPTION:                                                               \
         s->field = value;                                                      \
         break;
@@ -294,7 +294,7 @@ int nn_get(const nn_net *net, int option, double *value)
               "nn_get: net and value must not be NULL");
     const nn__settings *s = &net->set;
     switch (option) {
-#define LOAD(OPTION, name, field, lower, upper, flags, def)                    \
+#define LOAD(OPTION, name, field, type, lower, upper, flags, def)                    \
     case OPTION:                                                               \
         *value = (double)s->field;                                             \
         break;
