@@ -1569,7 +1569,7 @@ static void test_crafted_metadata(void **state)
 
 /* tests/data/model-v1.nnm: sizes {3, 5, 2}, tanh then softmax, Adam,
  * an input transform, three epochs of training by tests/data/
- * make-model-v1.c. Its predictions on these inputs were recorded when it
+ * make-model.c. Its predictions on these inputs were recorded when it
  * was written; the file and these numbers are frozen. */
 static const float compat_x[4 * 3] = {
     0.5f, -1.0f, 2.0f, -0.25f, 0.0f,  1.5f,
@@ -1633,9 +1633,9 @@ static void test_compat_v1_model(void **state)
 }
 
 
-/* tests/data/model-v2.nnm: make-model-v1.c's network written by
- * tests/data/make-model-v2.c, with a task, class names, feature names and
- * a label name; frozen like the version-1 file. */
+/* tests/data/model-v2.nnm: the same network written by `make-model
+ * --names`, with a task, class names, feature names and a label name;
+ * frozen like the version-1 file. */
 static const double compat_v2_y[4 * 2] = {
     0x1.7f94d4p-2, 0x1.403594p-1, /* 0.374591172, 0.625408769 */
     0x1.df43c8p-4, 0x1.c41788p-1, /* 0.117008001, 0.882992029 */

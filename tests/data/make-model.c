@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Wrote tests/data/model-v1.nnm, the frozen version-1 model file that
- * tests/unit/test_persist.c loads to hold the compatibility promise of
- * docs/format.md, and printed the predictions recorded in that test.
- * Kept for the record: the committed file must never be regenerated (a
- * new format version adds a new file next to it instead).
+ * Wrote the frozen model files that tests/unit/test_persist.c loads to hold
+ * the compatibility promise of docs/format.md, and printed the predictions
+ * recorded in that test:
  *
- *     make-model-v1 OUT.nnm    (built by tests/hardening/meson.build,
- *                               not by default)
+ *     make-model OUT.nnm           tests/data/model-v1.nnm (format 1)
+ *     make-model OUT.nnm --names   tests/data/model-v2.nnm (format 2: the
+ *                                  same network, trained alike, with the
+ *                                  task, class, feature and label names)
+ *
+ * Built by tests/hardening/meson.build, not by default. Kept for the
+ * record: the committed files must never be regenerated (a new format
+ * version adds a new file next to them instead).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "nn.h"
 
@@ -25,8 +30,9 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s OUT.nnm\n", argv[0]);
+    int names = argc == 3 && strcmp(argv[2], "--names") == 0;
+    if (argc != 2 && !names) {
+        fprintf(stderr, "usage: %s OUT.nnm [--names]\n", argv[0]);
         return 2;
     }
     static const size_t sizes[] = {3, 5, 2};
@@ -55,6 +61,14 @@ int main(int argc, char **argv)
     CHECK(nn_set(net, NN_OPT_BATCH_SIZE, 4));
     CHECK(nn_set_input_transform(net, shift, scale));
     CHECK(nn_train(net, x, y, 16, 3, NULL, NULL));
+    if (names) {
+        static const char *const classes[] = {"above", "below"};
+        static const char *const features[] = {"x0", "x1", "x2"};
+        CHECK(nn_set_task(net, NN_TASK_CLASSIFY));
+        CHECK(nn_set_classes(net, 2, classes));
+        CHECK(nn_set_feature_names(net, 3, features));
+        CHECK(nn_set_label_name(net, "side"));
+    }
     CHECK(nn_save(net, argv[1]));
 
     float out[4 * 2];
