@@ -15,8 +15,9 @@ The library is found through the ``NN_LIBRARY`` environment variable, then
 beside this package, then in the libdir ``meson install`` recorded, then
 ``ctypes.util.find_library('nn')``, then
 pkg-config's libdir, then the soname.  ``MLPClassifier`` and
-``MLPRegressor`` are scikit-learn style estimators (scikit-learn itself is
-optional; they are imported on first use).  See docs/python.md.
+``MLPRegressor`` are scikit-learn estimators: they need scikit-learn
+(Debian: python3-sklearn) and are imported on first use, so that the rest
+needs numpy only.  See docs/python.md.
 """
 
 from . import _lib
@@ -83,24 +84,37 @@ def error_string(code):
     return _lib.nn_error_string(code).decode()
 
 
+_ESTIMATORS = ("MLPClassifier", "MLPRegressor")
+
+
 def __getattr__(name):
-    # The estimators import scikit-learn when it is there: only on first use.
-    if name in ("MLPClassifier", "MLPRegressor"):
+    # The estimators import scikit-learn: only on first use, so that the
+    # rest of libnn imports without it. Without it this is estimators.py's
+    # ImportError, which says what to install.
+    if name in _ESTIMATORS:
         from . import estimators
         return getattr(estimators, name)
     raise AttributeError(f"module 'libnn' has no attribute {name!r}")
 
 
+def _listed_estimators():
+    """The estimators, where scikit-learn is there to import them: dir()
+    and `from libnn import *` name them only then, so that both work
+    without it."""
+    import importlib.util
+    return list(_ESTIMATORS) if importlib.util.find_spec("sklearn") else []
+
+
 def __dir__():
-    return sorted(list(globals()) + ["MLPClassifier", "MLPRegressor"])
+    return sorted(list(globals()) + _listed_estimators())
 
 
 __all__ = [
-    "Network", "MLPClassifier", "MLPRegressor",
+    "Network",
     "NNError", "NNValueError", "NNMemoryError", "NNShapeError",
     "NNStateError", "NNIOError", "NNFormatError", "NNNumericError",
     "ACTIVATIONS", "OPTIMIZERS", "LOSSES", "library_path",
     "library_version", "library_version_info", "build_info", "error_name",
     "error_string",
     "__version__",
-]
+] + _listed_estimators()

@@ -4,11 +4,12 @@
 They take the parameter names of sklearn.neural_network's estimators and
 train a :class:`libnn.Network` with the same recipe (initialise from
 ``random_state``, one ``nn_train`` epoch at a time, sklearn's stopping rule
-on the training loss or on a held-out validation score).  When scikit-learn
-is importable they derive from its BaseEstimator and mixins and use its
-input validation, so they work in pipelines, ``cross_val_score`` and
-``GridSearchCV``; without it a small fallback keeps numpy the only
-dependency.
+on the training loss or on a held-out validation score).  They derive from
+scikit-learn's BaseEstimator and mixins and use its input validation, so
+they work in pipelines, ``cross_val_score`` and ``GridSearchCV``.
+scikit-learn is required here (Debian: python3-sklearn): importing this
+module without it is an ImportError saying so, while the rest of libnn
+needs numpy only.
 
 Output layers: softmax + cross-entropy for more than two classes; one
 sigmoid + binary cross-entropy for two; one sigmoid per label + binary
@@ -17,7 +18,6 @@ regression.  Inputs are not standardised: that is the caller's job
 (sklearn.preprocessing.StandardScaler in a pipeline).
 """
 
-import inspect
 import numbers
 import warnings
 
@@ -28,209 +28,24 @@ from .network import Network
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import (ConvergenceWarning, DataConversionWarning,
-                                    NotFittedError)
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
     from sklearn.utils import check_random_state
     from sklearn.utils.multiclass import type_of_target
     from sklearn.utils.validation import check_is_fitted, column_or_1d
-    try:  # scikit-learn >= 1.6
-        from sklearn.utils.validation import validate_data as _validate_data
-    except ImportError:  # older: a method of BaseEstimator
-        def _validate_data(estimator, *args, **kwargs):
-            return estimator._validate_data(*args, **kwargs)
-    HAVE_SKLEARN = True
-except ImportError:  # numpy-only fallback
-    HAVE_SKLEARN = False
+except ImportError as exc:
+    raise ImportError(
+        "libnn's MLPClassifier and MLPRegressor need scikit-learn, which "
+        f"cannot be imported ({exc}). Install it: on Debian, apt-get install "
+        "python3-sklearn; elsewhere, pip install scikit-learn. The rest of "
+        "libnn (Network) works without it.") from exc
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data as _validate_data
+except ImportError:  # older: a method of BaseEstimator
+    def _validate_data(estimator, *args, **kwargs):
+        return estimator._validate_data(*args, **kwargs)
 
-    class NotFittedError(ValueError, AttributeError):
-        """Raised when predicting with an estimator that is not fitted."""
-
-    class ConvergenceWarning(UserWarning):
-        """The optimizer stopped at max_iter before converging."""
-
-    class DataConversionWarning(UserWarning):
-        """Input data were converted (e.g. a column vector y raveled)."""
-
-    class BaseEstimator:
-        """get_params/set_params from the __init__ signature, as sklearn."""
-
-        @classmethod
-        def _get_param_names(cls):
-            sig = inspect.signature(cls.__init__)
-            return sorted(p.name for p in sig.parameters.values()
-                          if p.name != "self" and p.kind != p.VAR_KEYWORD)
-
-        def get_params(self, deep=True):
-            return {k: getattr(self, k) for k in self._get_param_names()}
-
-        def set_params(self, **params):
-            valid = self._get_param_names()
-            for key, value in params.items():
-                if key not in valid:
-                    raise ValueError(
-                        f"Invalid parameter {key!r} for estimator "
-                        f"{type(self).__name__}. Valid parameters are: "
-                        f"{valid!r}.")
-                setattr(self, key, value)
-            return self
-
-        def __repr__(self):
-            sig = inspect.signature(type(self).__init__)
-            changed = [f"{k}={v!r}" for k, v in self.get_params().items()
-                       if sig.parameters[k].default is not v
-                       and sig.parameters[k].default != v]
-            return f"{type(self).__name__}({', '.join(changed)})"
-
-    class ClassifierMixin:
-        _estimator_type = "classifier"
-
-        def score(self, X, y, sample_weight=None):
-            """Accuracy (exact match of every label for multilabel)."""
-            hits = self.predict(X) == np.asarray(y)
-            if hits.ndim == 2:
-                hits = hits.all(axis=1)
-            return float(np.average(hits, weights=sample_weight))
-
-    class RegressorMixin:
-        _estimator_type = "regressor"
-
-        def score(self, X, y, sample_weight=None):
-            """R^2, averaged uniformly over outputs."""
-            y = np.asarray(y, dtype=np.float64)
-            pred = np.asarray(self.predict(X), dtype=np.float64)
-            y2, p2 = y.reshape(len(y), -1), pred.reshape(len(y), -1)
-            w = (np.ones(len(y)) if sample_weight is None
-                 else np.asarray(sample_weight, dtype=np.float64))
-            w = w[:, None]
-            num = (w * (y2 - p2) ** 2).sum(axis=0)
-            mean = (w * y2).sum(axis=0) / w.sum()
-            den = (w * (y2 - mean) ** 2).sum(axis=0)
-            ok = den != 0
-            r2 = np.ones(y2.shape[1])
-            r2[ok] = 1 - num[ok] / den[ok]
-            r2[~ok & (num != 0)] = 0.0
-            return float(r2.mean())
-
-    def check_random_state(seed):
-        if seed is None or seed is np.random:
-            return np.random.mtrand._rand
-        if isinstance(seed, numbers.Integral):
-            return np.random.RandomState(seed)
-        if isinstance(seed, np.random.RandomState):
-            return seed
-        raise ValueError(f"{seed!r} cannot be used to seed a "
-                         "numpy.random.RandomState instance")
-
-    def check_is_fitted(estimator):
-        if not any(k.endswith("_") and not k.startswith("__")
-                   for k in vars(estimator)):
-            raise NotFittedError(
-                f"This {type(estimator).__name__} instance is not fitted "
-                "yet. Call 'fit' with appropriate arguments before using "
-                "this estimator.")
-
-    def column_or_1d(y, *, warn=False):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            if warn:
-                warnings.warn(
-                    "A column-vector y was passed when a 1d array was "
-                    "expected. Please change the shape of y to "
-                    "(n_samples, ), for example using ravel().",
-                    DataConversionWarning, stacklevel=3)
-            return y.ravel()
-        if y.ndim == 1:
-            return y
-        raise ValueError(f"y should be a 1d array, got an array of shape "
-                         f"{y.shape} instead.")
-
-    def type_of_target(y, input_name=""):
-        y = np.asarray(y)
-        if y.ndim > 2 or y.size == 0:
-            return "unknown"
-        if y.ndim == 2 and y.shape[1] > 1:
-            if y.dtype.kind in "biuf" and np.isin(y, (0, 1)).all():
-                return "multilabel-indicator"
-            return ("continuous-multioutput" if y.dtype.kind == "f"
-                    and np.any(y != np.round(y)) else
-                    "multiclass-multioutput")
-        y = y.ravel()
-        if y.dtype.kind == "f" and np.any(y != np.round(y)):
-            return "continuous"
-        return "binary" if len(np.unique(y)) <= 2 else "multiclass"
-
-    def train_test_split(*arrays, test_size, random_state, stratify=None):
-        n = len(arrays[0])
-        n_test = int(np.ceil(test_size * n))
-        order = check_random_state(random_state).permutation(n)
-        test, train = order[:n_test], order[n_test:]
-        if n_test < 1 or len(train) < 1:
-            raise ValueError(f"With n_samples={n} and "
-                             f"validation_fraction={test_size}, a set "
-                             "would be empty.")
-        out = []
-        for a in arrays:
-            out += [a[train], a[test]]
-        return out
-
-    def _check_X(X):
-        if hasattr(X, "toarray") or type(X).__module__.startswith(
-                "scipy.sparse"):
-            raise TypeError("A sparse matrix was passed, but dense data is "
-                            "required. Use X.toarray() to convert to a "
-                            "dense numpy array.")
-        X = np.asarray(X)
-        if X.dtype.kind == "c":
-            raise ValueError("Complex data not supported")
-        try:
-            X = np.asarray(X, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"X cannot be converted to float: {exc}") \
-                from None
-        if X.ndim != 2:
-            raise ValueError(
-                f"Expected 2D array, got {X.ndim}D array instead. Reshape "
-                "your data either using array.reshape(-1, 1) if your data "
-                "has a single feature or array.reshape(1, -1) if it "
-                "contains a single sample.")
-        for axis, what in ((0, "sample"), (1, "feature")):
-            if X.shape[axis] < 1:
-                raise ValueError(f"Found array with 0 {what}(s) (shape="
-                                 f"{X.shape}) while a minimum of 1 is "
-                                 "required.")
-        if not np.isfinite(X).all():
-            raise ValueError("Input X contains NaN or infinity.")
-        return np.ascontiguousarray(X)
-
-    def _validate_data(estimator, X, y="no_validation", reset=True,
-                       y_numeric=False, **_):
-        X = _check_X(X)
-        if reset:
-            estimator.n_features_in_ = X.shape[1]
-        elif X.shape[1] != estimator.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but "
-                f"{type(estimator).__name__} is expecting "
-                f"{estimator.n_features_in_} features as input.")
-        if isinstance(y, str) and y == "no_validation":
-            return X
-        if y is None:
-            raise ValueError(f"This {type(estimator).__name__} estimator "
-                             "requires y to be passed, but the target y is "
-                             "None.")
-        y = np.asarray(y)
-        if y.ndim == 0 or len(y) != len(X):
-            raise ValueError("Found input variables with inconsistent "
-                             f"numbers of samples: {[len(X), y.size]}")
-        if y_numeric and y.dtype.kind not in "fiub":
-            y = y.astype(np.float64)
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity.")
-        return X, y
-
-
-__all__ = ["MLPClassifier", "MLPRegressor", "HAVE_SKLEARN"]
+__all__ = ["MLPClassifier", "MLPRegressor"]
 
 # sklearn's activation names -> libnn's
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid",
@@ -706,7 +521,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _more_tags(self):
         return {"multilabel": True}
 
-    if HAVE_SKLEARN and hasattr(BaseEstimator, "__sklearn_tags__"):
+    if hasattr(BaseEstimator, "__sklearn_tags__"):  # scikit-learn >= 1.6
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
             tags.classifier_tags.multi_label = True
@@ -755,7 +570,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _more_tags(self):
         return {"multioutput": True}
 
-    if HAVE_SKLEARN and hasattr(BaseEstimator, "__sklearn_tags__"):
+    if hasattr(BaseEstimator, "__sklearn_tags__"):  # scikit-learn >= 1.6
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
             tags.target_tags.multi_output = True

@@ -2,17 +2,11 @@
 """The scikit-learn style estimators: every public method, bad inputs,
 sklearn's tools on them, and accuracy against sklearn's own MLP."""
 
-import os
 import pickle
-import subprocess
-import sys
-import textwrap
 import warnings
 
 import numpy as np
 import pytest
-
-from conftest import PACKAGE_ROOT
 
 sklearn = pytest.importorskip("sklearn")
 # pylint: disable=wrong-import-position
@@ -471,69 +465,6 @@ def test_digits_accuracy_at_least_sklearn(digits_split, hidden, solver,
     print(f"digits {hidden} {solver} {epochs} epochs: libnn {acc_ours:.4f}"
           f" sklearn {acc_theirs:.4f}")
     assert acc_ours >= acc_theirs
-
-
-# --- without scikit-learn -------------------------------------------------
-
-def test_fallback_without_sklearn(tmp_path):
-    """numpy is the only hard dependency: with sklearn hidden, the
-    estimators still fit, predict, score and take/give parameters."""
-    script = textwrap.dedent("""
-        import sys, warnings, pickle
-        sys.modules["sklearn"] = None          # import sklearn fails
-        import numpy as np
-        import libnn
-        from libnn import estimators
-        assert not estimators.HAVE_SKLEARN
-        rng = np.random.RandomState(0)
-        x = rng.randn(120, 3)
-        labels = np.array(["a", "b", "c"])[
-            (x[:, 0] > 0).astype(int) + (x[:, 1] > 0)]
-        clf = libnn.MLPClassifier((16,), max_iter=200,
-                                  learning_rate_init=0.01, random_state=0)
-        assert clf.get_params()["max_iter"] == 200
-        clf.set_params(max_iter=150)
-        assert "max_iter=150" in repr(clf)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            clf.fit(x, labels)
-        assert clf.score(x, labels) > 0.85, clf.score(x, labels)
-        assert clf.predict_proba(x).shape == (120, 3)
-        assert set(clf.predict(x)) <= {"a", "b", "c"}
-        clf = pickle.loads(pickle.dumps(clf))
-        reg = libnn.MLPRegressor((16,), max_iter=300,
-                                 learning_rate_init=0.01, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reg.fit(x, x[:, 0] - x[:, 1], )
-        assert reg.score(x, x[:, 0] - x[:, 1]) > 0.9
-        for bad in (np.ones(3), np.full((3, 3), np.nan), np.ones((0, 3))):
-            try:
-                reg.fit(bad, np.ones(len(bad)))
-            except ValueError:
-                pass
-            else:
-                raise AssertionError("no ValueError")
-        try:
-            libnn.MLPRegressor().predict(x)
-        except estimators.NotFittedError:
-            pass
-        try:
-            clf.predict(x[:, :2])
-        except ValueError as e:
-            assert "features" in str(e)
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            libnn.MLPClassifier((3,), max_iter=2).fit(
-                x, labels.reshape(-1, 1))
-        assert any("column-vector" in str(m.message) for m in w)
-        print("fallback ok")
-    """)
-    env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
-    r = subprocess.run([sys.executable, "-c", script], env=env,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert "fallback ok" in r.stdout
 
 
 # --- libnn's kit, and what a saved network keeps --------------------------

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Loading the library: discovery order, version check, declarations,
-error codes and the exception classes."""
+error codes, the exception classes, and what imports without
+scikit-learn."""
 
 import os
 import pickle
@@ -255,3 +256,56 @@ def test_pip_install_works_offline(tmp_path):
         tmp_path, "import libnn; print(libnn.__file__, libnn.__version__)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(str(target))
+
+
+# --- without scikit-learn -------------------------------------------------
+
+_WITHOUT_SKLEARN = textwrap.dedent("""
+    import sys
+
+    class Hiding:
+        # A finder that finds nothing of sklearn: with every finder wrapped
+        # in one, scikit-learn looks not installed at all.
+        def __init__(self, finder):
+            self.finder = finder
+
+        def find_spec(self, name, path=None, target=None):
+            if name == "sklearn" or name.startswith("sklearn."):
+                return None
+            return self.finder.find_spec(name, path, target)
+
+    sys.meta_path[:] = [Hiding(finder) for finder in sys.meta_path]
+    import numpy as np
+    import libnn
+    from libnn import *  # noqa: F403
+    assert "MLPClassifier" not in dir() and Network is libnn.Network
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y = np.array([[0], [1], [1], [0]], np.float32)
+    net = libnn.Network([2, 4, 1], ["tanh", "sigmoid"], seed=7,
+                        optimizer="adam", learning_rate=0.05)
+    net.train(x, y, epochs=500, progress=False)
+    assert ((net.predict(x) > 0.5) == (y > 0.5)).all()
+    for attempt in ("import libnn.estimators",
+                    "libnn.MLPClassifier()",
+                    "from libnn import MLPRegressor"):
+        try:
+            exec(attempt)
+        except ImportError as exc:
+            print(attempt, "->", exc)
+        else:
+            raise AssertionError(attempt + " did not fail")
+""")
+
+
+def test_estimators_without_sklearn_say_what_to_install():
+    """Without scikit-learn, Network imports and trains; the estimators
+    are an ImportError that names the Debian package to install."""
+    r = subprocess.run([PY, "-c", _WITHOUT_SKLEARN], capture_output=True,
+                       text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=PACKAGE_ROOT))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 3, r.stdout
+    for line in lines:
+        assert "need scikit-learn" in line, line
+        assert "apt-get install python3-sklearn" in line, line
