@@ -8,8 +8,10 @@ else.  Everything above it (network.py) calls these module attributes, so a
 test can wrap any of them with monkeypatch.
 """
 
+import collections
 import ctypes
 import ctypes.util
+import math
 import os
 import subprocess
 
@@ -250,14 +252,6 @@ nn_option_bounds = _declare("nn_option_bounds", c_int, [c_int, double_p, double_
 ACTIVATIONS = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3,
                "softmax": 4, "leaky_relu": 5}
 NO_BIAS = 1
-# The options' numbers; test_library checks each against nn_option_name().
-OPT_LEARNING_RATE, OPT_OPTIMIZER, OPT_MOMENTUM = 0, 1, 2
-OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY = 3, 4, 5, 6
-OPT_LOSS, OPT_BATCH_SIZE, OPT_SHUFFLE, OPT_RMSPROP_ALPHA = 7, 8, 9, 10
-OPT_DROPOUT, OPT_CLIP_NORM, OPT_SCHEDULE, OPT_STEP_SIZE = 11, 12, 13, 14
-OPT_GAMMA, OPT_T_MAX, OPT_MIN_LR, OPT_PLATEAU_PATIENCE = 15, 16, 17, 18
-OPT_EARLY_STOPPING, OPT_CURRENT_LR, OPT_EPOCHS_DONE = 19, 20, 21
-OPT_THREADS = 22
 SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3,
              "plateau": 4}
 HISTORY = {"train_loss": 0, "train_accuracy": 1, "val_loss": 2,
@@ -266,3 +260,65 @@ OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3, "adamw": 4,
               "rmsprop": 5}
 TASKS = {"auto": 0, "classify": 1, "regress": 2}
 LOSSES = {"mse": 0, "cross_entropy": 1, "binary_cross_entropy": 2}
+
+
+# --- Options: the library's own table (lib/options.h), read at import -----
+
+#: Flags of nn_option_bounds() (nn.h); test_library checks them against it.
+OPTION_INTEGER, OPTION_LOWER_OPEN, OPTION_UPPER_OPEN = 1, 2, 4
+OPTION_READ_ONLY, OPTION_SAVED, OPTION_MODEL = 8, 16, 32
+
+
+def _number(value):
+    return str(int(value)) if math.isfinite(value) and value.is_integer() \
+        else repr(value)
+
+
+class Option(collections.namedtuple("Option", "number lower upper flags")):
+    """One nn_set/nn_get option as nn_option_bounds() describes it."""
+
+    __slots__ = ()
+
+    def accepts(self, value):
+        """Whether nn_set() takes ``value`` (a real number)."""
+        if self.flags & OPTION_INTEGER and not (
+                math.isfinite(value) and float(value).is_integer()):
+            return False
+        above = value > self.lower if self.flags & OPTION_LOWER_OPEN \
+            else value >= self.lower
+        below = value < self.upper if self.flags & OPTION_UPPER_OPEN \
+            else value <= self.upper
+        return above and below
+
+    def values(self):
+        """The accepted values in words, as nn_set()'s messages give them:
+        "a number in [0, 1)", "a number > 0", ..."""
+        kind = "an integer" if self.flags & OPTION_INTEGER else "a number"
+        low = "(" if self.flags & OPTION_LOWER_OPEN else "["
+        if self.upper == math.inf:
+            return (f"{kind} {'>' if low == '(' else '>='} "
+                    f"{_number(self.lower)}")
+        high = ")" if self.flags & OPTION_UPPER_OPEN else "]"
+        return (f"{kind} in {low}{_number(self.lower)}, "
+                f"{_number(self.upper)}{high}")
+
+
+def _read_options():
+    """{name: Option}, numbered from 0 until nn_option_name() knows no
+    more (NN_OPT_COUNT)."""
+    options = {}
+    lower, upper, flags = c_double(), c_double(), c_uint()
+    while True:
+        number = len(options)
+        name = nn_option_name(number)
+        if name is None:
+            return options
+        nn_option_bounds(number, ctypes.byref(lower), ctypes.byref(upper),
+                         ctypes.byref(flags))
+        options[name.decode()] = Option(number, lower.value, upper.value,
+                                        flags.value)
+
+
+#: Every option of the loaded library, by the name nn_option_name() gives
+#: it, in the library's numbering.
+OPTIONS = _read_options()

@@ -130,14 +130,12 @@ class _BaseMLP(BaseEstimator):
         if self.lr_schedule not in _lib.SCHEDULES:
             raise ValueError(f"lr_schedule={self.lr_schedule!r} is not one "
                              f"of {sorted(_lib.SCHEDULES)}.")
-        if not isinstance(self.dropout, numbers.Real) or \
-                not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got "
-                             f"{self.dropout!r}.")
-        if not isinstance(self.clip_norm, numbers.Real) or \
-                not np.isfinite(self.clip_norm) or self.clip_norm < 0:
-            raise ValueError(f"clip_norm must be a number >= 0 (0: off), got "
-                             f"{self.clip_norm!r}.")
+        for name in ("dropout", "clip_norm"):  # the library's bounds
+            value, option = getattr(self, name), _lib.OPTIONS[name]
+            if not isinstance(value, numbers.Real) or \
+                    not option.accepts(value):
+                raise ValueError(f"{name} must be {option.values()}, got "
+                                 f"{value!r}.")
         if not isinstance(self.standardize, (bool, np.bool_)):
             raise ValueError(f"standardize must be True or False, got "
                              f"{self.standardize!r}.")

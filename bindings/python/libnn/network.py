@@ -26,9 +26,6 @@ from .errors import NNShapeError, NNStateError, NNValueError
 __all__ = ["Network"]
 
 _ACTIVATION_NAMES = {v: k for k, v in _lib.ACTIVATIONS.items()}
-_OPTIMIZER_NAMES = {v: k for k, v in _lib.OPTIMIZERS.items()}
-_LOSS_NAMES = {v: k for k, v in _lib.LOSSES.items()}
-_SCHEDULE_NAMES = {v: k for k, v in _lib.SCHEDULES.items()}
 
 
 class _Handle:
@@ -237,12 +234,84 @@ def _progress_bar(stream, epochs, n_samples):
     return _TqdmBar(tqdm, stream, epochs, n_samples)
 
 
-def _setting(option, kind, doc, readonly=False):
-    """A property reading and writing one nn_get/nn_set option."""
+#: What each option means, for its property's docstring; the valid values
+#: come from the library (nn_option_bounds). An option missing here still
+#: gets its property.
+_SETTING_DOCS = {
+    "learning_rate": "Learning rate.",
+    "optimizer": "As in torch.optim. Setting it, even to its current "
+                 "value, resets the optimizer state.",
+    "momentum": "Momentum of 'momentum' and 'nesterov'.",
+    "beta1": "Adam's and AdamW's beta1.",
+    "beta2": "Adam's and AdamW's beta2.",
+    "epsilon": "Adam's, AdamW's and RMSprop's epsilon.",
+    "weight_decay": "L2 weight decay as in torch.optim.",
+    "loss": "'cross_entropy' needs a softmax last layer, "
+            "'binary_cross_entropy' a sigmoid one.",
+    "batch_size": "Minibatch size of train() and fit().",
+    "shuffle": "Whether train() and fit() shuffle every epoch.",
+    "rmsprop_alpha": "RMSprop's smoothing constant.",
+    "dropout": "Probability of dropping a hidden unit in training passes "
+               "(inverted dropout).",
+    "clip_norm": "step() first scales the gradient to this global L2 norm "
+                 "when larger; 0 = off.",
+    "schedule": "Learning-rate schedule, stepped once per epoch. Setting it "
+                "restarts the schedule.",
+    "step_size": "Epochs between decays of the 'step' schedule.",
+    "gamma": "Decay factor of the 'step', 'exponential' and 'plateau' "
+             "schedules.",
+    "t_max": "Half period in epochs of the 'cosine' schedule.",
+    "min_lr": "Floor of the 'cosine' and 'plateau' schedules.",
+    "plateau_patience": "Epochs without improvement before the 'plateau' "
+                        "schedule decays.",
+    "early_stopping": "With validation data, fit() stops after this many "
+                      "epochs without a better validation loss and restores "
+                      "the best weights; 0 = off.",
+    "current_lr": "The learning rate step() uses now.",
+    "epochs_done": "Epochs trained so far by train() and fit() (the "
+                   "schedule's clock).",
+    "threads": "Threads of the matrix products and libnn's loops, 0 for the "
+               "backend's own choice. Process-wide (every network's), so "
+               "not one of SETTINGS and not saved.",
+}
+
+#: The options whose values are names: nn.h's enums.
+_ENUM_OPTIONS = {"optimizer": _lib.OPTIMIZERS, "loss": _lib.LOSSES,
+                 "schedule": _lib.SCHEDULES}
+
+
+def _setting_kind(name, option):
+    """How a property shows an option's value: a dict of names (an enum),
+    bool (an integer in [0, 1]), int or float."""
+    if name in _ENUM_OPTIONS:
+        return {v: k for k, v in _ENUM_OPTIONS[name].items()}
+    if option.flags & _lib.OPTION_INTEGER:
+        return bool if (option.lower, option.upper) == (0, 1) else int
+    return float
+
+
+def _setting_doc(name, option, kind):
+    doc = _SETTING_DOCS.get(name, f"The library's option {name!r}.")
+    if option.flags & _lib.OPTION_READ_ONLY:
+        return "Read-only: " + doc
+    if isinstance(kind, dict):
+        values = ", ".join(repr(k) for k in kind.values())
+    elif kind is bool:
+        values = "True or False"
+    else:
+        values = option.values()
+    return f"{doc} Values: {values}."
+
+
+def _setting(name, option):
+    """A property reading and writing one nn_get/nn_set option. Values are
+    checked by the library (nn_set's NNValueError), names of enums here."""
+    number = option.number
+    kind = _setting_kind(name, option)
 
     def fget(self):
         value = ctypes.c_double()
-        _lib.nn_get(self._ptr, option, ctypes.byref(value))
+        _lib.nn_get(self._ptr, number, ctypes.byref(value))
         value = value.value
         if kind is int:
             return int(value)
@@ -264,10 +333,11 @@ def _setting(option, kind, doc, readonly=False):
         if isinstance(value, str) or not isinstance(
                 value, (int, float, np.integer, np.floating)):
             raise TypeError(f"expected a number, got {type(value).__name__}")
-        _lib.nn_set(self._ptr, option, float(value))
+        _lib.nn_set(self._ptr, number, float(value))
 
+    readonly = option.flags & _lib.OPTION_READ_ONLY
     return property(_reads(fget), None if readonly else _writes(fset),
-                    doc=doc)
+                    doc=_setting_doc(name, option, kind))
 
 
 class Network:
@@ -325,7 +395,7 @@ class Network:
                        (ctypes.c_int * len(codes))(*codes),
                        0 if bias else _lib.NO_BIAS, int(seed))
         self._adopt(out.value)
-        for key in self.SETTINGS:  # fixed order: optimizer before its knobs
+        for key in self.SETTINGS:
             if key in settings:
                 setattr(self, key, settings[key])
 
@@ -435,84 +505,15 @@ class Network:
         return bool(bias)
 
     # --- settings ---------------------------------------------------------
+    # One property per option of the library (learning_rate, optimizer,
+    # ...), made from its own table below the class.
 
-    learning_rate = _setting(_lib.OPT_LEARNING_RATE, float,
-                             "Learning rate, > 0 (default 0.01).")
-    optimizer = _setting(_lib.OPT_OPTIMIZER, _OPTIMIZER_NAMES,
-                         "'sgd', 'momentum', 'nesterov', 'adam', 'adamw' or "
-                         "'rmsprop' (default 'sgd'). Setting it, even to "
-                         "its current value, resets the optimizer state.")
-    momentum = _setting(_lib.OPT_MOMENTUM, float,
-                        "Momentum of 'momentum' and 'nesterov', [0, 1) "
-                        "(default 0.9).")
-    beta1 = _setting(_lib.OPT_BETA1, float,
-                     "Adam's beta1, [0, 1) (default 0.9).")
-    beta2 = _setting(_lib.OPT_BETA2, float,
-                     "Adam's beta2, [0, 1) (default 0.999).")
-    epsilon = _setting(_lib.OPT_EPSILON, float,
-                       "Adam's and RMSprop's epsilon, > 0 (default 1e-8).")
-    weight_decay = _setting(_lib.OPT_WEIGHT_DECAY, float,
-                            "L2 weight decay as in torch.optim, >= 0 "
-                            "(default 0).")
-    loss = _setting(_lib.OPT_LOSS, _LOSS_NAMES,
-                    "'mse', 'cross_entropy' (softmax last layer) or "
-                    "'binary_cross_entropy' (sigmoid last layer).")
-    batch_size = _setting(_lib.OPT_BATCH_SIZE, int,
-                          "Minibatch size of train(), >= 1 (default 32).")
-    shuffle = _setting(_lib.OPT_SHUFFLE, bool,
-                       "Whether train() shuffles every epoch (default True).")
-    rmsprop_alpha = _setting(_lib.OPT_RMSPROP_ALPHA, float,
-                             "RMSprop's smoothing constant, [0, 1) "
-                             "(default 0.99).")
-
-    dropout = _setting(_lib.OPT_DROPOUT, float,
-                       "Probability of dropping a hidden unit in training "
-                       "passes, [0, 1) (default 0; inverted dropout).")
-    clip_norm = _setting(_lib.OPT_CLIP_NORM, float,
-                         "step() first scales the gradient to this global "
-                         "L2 norm when larger; 0 = off (default).")
-    schedule = _setting(_lib.OPT_SCHEDULE, _SCHEDULE_NAMES,
-                        "Learning-rate schedule per epoch: 'constant' "
-                        "(default), 'step', 'exponential', 'cosine', "
-                        "'plateau'. Setting it restarts the schedule.")
-    step_size = _setting(_lib.OPT_STEP_SIZE, int,
-                         "Epochs between decays of the 'step' schedule "
-                         "(default 10).")
-    gamma = _setting(_lib.OPT_GAMMA, float,
-                     "Decay factor of the 'step', 'exponential' and "
-                     "'plateau' schedules, (0, 1] (default 0.1).")
-    t_max = _setting(_lib.OPT_T_MAX, int,
-                     "Half period in epochs of the 'cosine' schedule "
-                     "(default 100).")
-    min_lr = _setting(_lib.OPT_MIN_LR, float,
-                      "Floor of the 'cosine' and 'plateau' schedules "
-                      "(default 0).")
-    plateau_patience = _setting(_lib.OPT_PLATEAU_PATIENCE, int,
-                                "Epochs without improvement before the "
-                                "'plateau' schedule decays (default 10).")
-    early_stopping = _setting(_lib.OPT_EARLY_STOPPING, int,
-                              "With validation data, fit() stops after this "
-                              "many epochs without a better validation loss "
-                              "and restores the best weights; 0 = off.")
-    current_lr = _setting(_lib.OPT_CURRENT_LR, float,
-                          "Read-only: the learning rate step() uses now.",
-                          readonly=True)
-    epochs_done = _setting(_lib.OPT_EPOCHS_DONE, int,
-                           "Read-only: epochs trained so far by train() and "
-                           "fit() (the schedule's clock).", readonly=True)
-
-    threads = _setting(_lib.OPT_THREADS, int,
-                       "Threads of the BLAS, 0 for its own choice. Process-"
-                       "wide (it sets OpenBLAS's count for every network), "
-                       "so it is not one of SETTINGS and not saved.")
-
-    #: The names of the writable settings, in the order the constructor
-    #: applies them (the optimizer first: setting it resets its state).
-    SETTINGS = ("optimizer", "loss", "learning_rate", "momentum", "beta1",
-                "beta2", "epsilon", "weight_decay", "batch_size", "shuffle",
-                "rmsprop_alpha", "dropout", "clip_norm", "schedule",
-                "step_size", "gamma", "t_max", "min_lr", "plateau_patience",
-                "early_stopping")
+    #: The names of the writable settings a model keeps (nn_save), in the
+    #: library's order: what the constructor takes and :attr:`settings`
+    #: gives.
+    SETTINGS = tuple(name for name, option in _lib.OPTIONS.items()
+                     if option.flags & _lib.OPTION_SAVED
+                     and not option.flags & _lib.OPTION_READ_ONLY)
 
     @property
     def settings(self):
@@ -1085,6 +1086,12 @@ class Network:
         out = ctypes.c_void_p()
         _lib.nn_load_buffer(ctypes.byref(out), data, len(data))
         self._adopt(out.value)
+
+
+for _name, _option in _lib.OPTIONS.items():
+    if not hasattr(Network, _name):  # never over a method
+        setattr(Network, _name, _setting(_name, _option))
+del _name, _option
 
 
 def _guarded(failure, func):

@@ -3,6 +3,7 @@
 error codes, the exception classes, and what imports without
 scikit-learn."""
 
+import math
 import os
 import pickle
 import re
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import libnn
@@ -67,24 +69,77 @@ def test_every_header_function_is_declared():
             assert func.errcheck in (_lib._check_handle, _lib._check_thread)
 
 
-def test_option_numbers_match_the_library():
-    """The OPT_* constants are the library's own numbering (options.h):
-    OPT_<NAME> for nn_option_name() == name, and one for every option."""
-    import ctypes
-    option = 0
-    while _lib.nn_option_name(option) is not None:
-        name = _lib.nn_option_name(option).decode()
-        assert getattr(_lib, "OPT_" + name.upper(), None) == option, name
-        lower, upper = ctypes.c_double(), ctypes.c_double()
-        flags = ctypes.c_uint()
-        _lib.nn_option_bounds(option, ctypes.byref(lower), ctypes.byref(upper),
-                              ctypes.byref(flags))
-        assert lower.value <= upper.value
-        option += 1
-    constants = [k for k in vars(_lib) if k.startswith("OPT_")]
-    assert len(constants) == option == 23
+def test_options_are_the_library_table():
+    """_lib.OPTIONS is read from the library: one entry per nn.h option,
+    under nn_option_name's name and nn.h's number; the flags' values are
+    nn.h's."""
+    header = open(os.path.join(REPO_ROOT, "include", "nn.h")).read()
+    numbers = {name.lower(): int(n) for name, n in re.findall(
+        r"^\s+NN_OPT_(\w+) = (\d+)", header, re.MULTILINE)}
+    count = int(re.search(r"#define NN_OPT_COUNT (\d+)", header).group(1))
+    assert len(numbers) == count > 20
+    assert {k: v.number for k, v in _lib.OPTIONS.items()} == numbers
+    flags = dict(re.findall(r"#define NN_OPTION_(\w+) (\d+)u", header))
+    assert {k: int(v) for k, v in flags.items()} == {
+        k[len("OPTION_"):]: v for k, v in vars(_lib).items()
+        if k.startswith("OPTION_")}
     with pytest.raises(libnn.NNValueError):
-        _lib.nn_option_bounds(option, None, None, None)
+        _lib.nn_option_bounds(count, None, None, None)
+
+
+def test_enum_options_take_the_enums_names():
+    """The names of optimizer, loss and schedule cover exactly the values
+    the library's bounds allow."""
+    for name, enum in (("optimizer", _lib.OPTIMIZERS),
+                       ("loss", _lib.LOSSES), ("schedule", _lib.SCHEDULES)):
+        option = _lib.OPTIONS[name]
+        assert option.flags & _lib.OPTION_INTEGER
+        assert sorted(enum.values()) == list(
+            range(int(option.lower), int(option.upper) + 1)), name
+
+
+def test_every_option_is_a_network_property():
+    net = libnn.Network([2, 3, 1], ["tanh", "sigmoid"])
+    for name, option in _lib.OPTIONS.items():
+        prop = getattr(libnn.Network, name)
+        assert isinstance(prop, property), name
+        assert (prop.fset is None) == bool(option.flags &
+                                           _lib.OPTION_READ_ONLY), name
+        getattr(net, name)
+    assert libnn.Network.SETTINGS == tuple(
+        name for name, o in _lib.OPTIONS.items()
+        if o.flags & _lib.OPTION_SAVED and not o.flags & _lib.OPTION_READ_ONLY)
+    assert "learning_rate" in libnn.Network.SETTINGS
+    assert "threads" not in libnn.Network.SETTINGS
+    assert "Values: a number in [0, 1)." in libnn.Network.momentum.__doc__
+
+
+def _probes(option):
+    """Values on and around an option's bounds, where nn_set decides."""
+    lo, hi = option.lower, option.upper
+    values = [lo, hi, lo - 1, hi + 1, lo + 0.5, math.nan, math.inf,
+              -math.inf, np.nextafter(lo, -math.inf),
+              np.nextafter(hi, math.inf)]
+    return [float(v) for v in values]
+
+
+@pytest.mark.parametrize("name", [
+    name for name, o in _lib.OPTIONS.items()
+    if not o.flags & _lib.OPTION_READ_ONLY
+    and name not in ("threads", "loss")])
+def test_option_accepts_what_nn_set_accepts(name):
+    """Option.accepts, from nn_option_bounds, agrees with nn_set itself on
+    values at and around the bounds. Left out: threads, process-wide, and
+    loss, which nn_set also checks against the last layer."""
+    option = _lib.OPTIONS[name]
+    for value in _probes(option):
+        net = libnn.Network([2, 3, 2], ["tanh", "softmax"])
+        try:
+            _lib.nn_set(net._ptr, option.number, value)
+            took = True
+        except libnn.NNValueError:
+            took = False
+        assert took == option.accepts(value), (name, value)
 
 
 @pytest.mark.parametrize("code,cls,builtin", EXCEPTIONS)
