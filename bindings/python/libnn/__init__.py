@@ -62,11 +62,12 @@ def build_info():
 def _warn_slow_kernels():
     # Said once, at import: OpenBLAS has already chosen its kernels, and
     # only a process started with the setting gets the faster ones.
-    fix = build_info().get("better-kernels")
+    info = build_info()
+    fix = info.get("better-kernels")
     if fix:
         import warnings
         warnings.warn(
-            f"libnn: OpenBLAS runs its {build_info().get('kernels')} kernels "
+            f"libnn: OpenBLAS runs its {info.get('kernels')} kernels "
             f"but this CPU can run faster ones: start Python with {fix} in "
             f"the environment", RuntimeWarning, stacklevel=3)
 

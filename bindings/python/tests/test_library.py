@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -38,13 +39,67 @@ def test_version_matches_bindings():
     assert libnn.library_version() == f"{major}.{minor}.{patch}"
 
 
-def test_build_info_names_the_backend_and_its_threads():
+def test_build_info_names_the_backend_kernels_and_threads():
     info = libnn.build_info()
     assert info["libnn"] == libnn.library_version()
     assert re.match(r"(oneDNN \d+\.\d+\.\d+ \(OpenMP\)|CBLAS)",
                     info["backend"])
     net = libnn.Network([2, 3, 1], ["sigmoid", "sigmoid"])
     assert int(info["threads"]) == net.threads
+    if info["backend"] == "CBLAS":
+        return  # a CBLAS other than OpenBLAS: no kernels, no thread count
+    # oneDNN names its instruction set, OpenBLAS its core type.
+    assert re.fullmatch(r"[\w.]+", info["kernels"]), info["kernels"]
+    before = net.threads
+    try:
+        net.threads = 1
+        assert libnn.build_info()["threads"] == "1"
+    finally:
+        net.threads = before
+
+
+# nn_build_info() of a CBLAS build on a CPU newer than its OpenBLAS.
+_SLOW_KERNELS = (b"libnn: 0.3.0\n"
+                 b"backend: CBLAS (OpenBLAS 0.3.21 DYNAMIC_ARCH Prescott)\n"
+                 b"kernels: Prescott\nthreads: 2\n"
+                 b"better-kernels: OPENBLAS_CORETYPE=Cooperlake\n")
+
+
+def test_slow_kernels_warning_gives_the_fix(monkeypatch):
+    monkeypatch.setattr(_lib, "nn_build_info", lambda: _SLOW_KERNELS)
+    assert libnn.build_info()["better-kernels"] == \
+        "OPENBLAS_CORETYPE=Cooperlake"
+    with pytest.warns(RuntimeWarning) as record:
+        libnn._warn_slow_kernels()
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert "Prescott kernels" in message
+    assert "start Python with OPENBLAS_CORETYPE=Cooperlake" in message
+    # Without the better-kernels line, nothing is said.
+    monkeypatch.setattr(_lib, "nn_build_info",
+                        lambda: _SLOW_KERNELS.split(b"better-kernels")[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        libnn._warn_slow_kernels()
+
+
+def test_slow_kernels_are_said_once():
+    """With the library under test and OPENBLAS_CORETYPE unset: however
+    often libnn is imported, and with every warning shown (-W always), the
+    warning comes once when build_info has better-kernels, else never."""
+    code = ("import importlib, libnn, libnn.network\n"
+            "from libnn import Network\n"
+            "importlib.import_module('libnn')\n"
+            "print(libnn.build_info().get('better-kernels', ''))\n")
+    env = _clean_env(NN_LIBRARY=libnn.library_path, PYTHONPATH=PACKAGE_ROOT)
+    env.pop("OPENBLAS_CORETYPE", None)
+    r = subprocess.run([PY, "-W", "always", "-c", code], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    fix = r.stdout.strip()
+    assert r.stderr.count("RuntimeWarning") == (1 if fix else 0), r.stderr
+    if fix:
+        assert fix in r.stderr
 
 
 def test_header_version_is_the_library_version():
