@@ -47,7 +47,8 @@ static size_t saved_count(void)
 {
     size_t n = 0;
     for (uint32_t option = 0; option < NN_OPT_COUNT; option++)
-        n += is_saved(option);
+        if (is_saved(option))
+            n++;
     return n;
 }
 

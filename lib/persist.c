@@ -111,7 +111,7 @@ static int read_model_file(int fd, const char *path, unsigned char **out,
 static int decode_file(nn_net **out, const unsigned char *data, size_t len,
                        const char *path)
 {
-    uint64_t total;
+    uint64_t total = 0;
     NN__CHECK(
         NULL, !nn__model_declared_length(data, len, &total) || len <= total,
         NN_EFORMAT, "%s: trailing data after the %zu bytes the header declares",
