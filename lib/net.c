@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct nn_net's life: allocation with overflow-checked size arithmetic,
+ * struct nn_net's life: the architecture's rules (for nn_create and the
+ * loader alike), allocation with overflow-checked size arithmetic,
  * the parameter layout (per layer W then b), seeded initialisation, batch
  * buffers grown to the largest batch seen, and freeing.
  */
@@ -30,6 +31,33 @@ void nn__schedule_restart(nn_net *net)
     net->sched.lr_factor = 1.0;
     net->sched.plateau_best = HUGE_VAL;
     net->sched.plateau_bad = 0;
+}
+
+int nn__check_architecture(const char *who, size_t n_sizes, const size_t *sizes,
+                           const nn_activation *activations, unsigned flags)
+{
+    NN__CHECK(NULL, sizes && activations, NN_EINVAL,
+              "%s: sizes and activations must not be NULL", who);
+    NN__CHECK(NULL, n_sizes >= 2, NN_EINVAL,
+              "%s: n_sizes is %zu, at least 2 are needed", who, n_sizes);
+    NN__CHECK(NULL, (flags & ~(unsigned)NN_NO_BIAS) == 0, NN_EINVAL,
+              "%s: unknown flags 0x%x", who, flags & ~(unsigned)NN_NO_BIAS);
+    for (size_t i = 0; i < n_sizes; i++) {
+        NN__CHECK(NULL, sizes[i] >= 1, NN_EINVAL, "%s: sizes[%zu] is 0", who,
+                  i);
+        NN__CHECK(NULL, sizes[i] <= INT_MAX, NN_ENOMEM,
+                  "%s: sizes[%zu] = %zu is too large", who, i, sizes[i]);
+    }
+    for (size_t l = 0; l + 1 < n_sizes; l++) {
+        int act = (int)activations[l];
+        NN__CHECK(NULL, act >= NN_IDENTITY && act <= NN_LEAKY_RELU, NN_EINVAL,
+                  "%s: activations[%zu] = %d is unknown", who, l, act);
+        NN__CHECK(NULL, act != NN_SOFTMAX || l + 2 == n_sizes, NN_EINVAL,
+                  "%s: softmax is allowed on the last layer only "
+                  "(activations[%zu])",
+                  who, l);
+    }
+    return NN_OK;
 }
 
 /* Lays the layers out in the parameter buffer; 0 when the count overflows. */

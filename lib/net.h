@@ -126,9 +126,19 @@ struct nn_net {
     char err[NN__ERR_LEN]; /* detail of the last failure on this handle */
 };
 
+/* The rules of an architecture, the one check for nn_create and for the
+ * loader (format.c): 2 or more layers of 1 .. INT_MAX units, known
+ * activations, softmax on the last layer only, known flags. NN_OK, else
+ * NN_EINVAL (NN_ENOMEM for a layer wider than INT_MAX) recorded on the
+ * thread's slot with `who` (the function, the file) in front. */
+int nn__check_architecture(const char *who, size_t n_sizes,
+                           const size_t *sizes,
+                           const nn_activation *activations, unsigned flags);
+
 /* Allocates a network with the given architecture: parameters zeroed,
  * settings at their defaults, no optimizer state, no batch buffers.
- * The caller has validated the arguments. Returns NN_OK or NN_ENOMEM. */
+ * The caller has validated the arguments (nn__check_architecture).
+ * Returns NN_OK or NN_ENOMEM. */
 int nn__net_alloc(nn_net **out, size_t n_sizes, const size_t *sizes,
                   const nn_activation *activations, unsigned flags);
 

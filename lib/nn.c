@@ -39,39 +39,13 @@ const char *nn_build_info(void)
 
 /* ---- lifecycle ---- */
 
-static int check_architecture(size_t n_sizes, const size_t *sizes,
-                              const nn_activation *activations,
-                              unsigned flags)
-{
-    NN__CHECK(NULL, sizes && activations, NN_EINVAL,
-              "nn_create: sizes and activations must not be NULL");
-    NN__CHECK(NULL, n_sizes >= 2, NN_EINVAL,
-              "nn_create: n_sizes is %zu, at least 2 are needed", n_sizes);
-    NN__CHECK(NULL, (flags & ~(unsigned)NN_NO_BIAS) == 0, NN_EINVAL,
-              "nn_create: unknown flags 0x%x", flags & ~(unsigned)NN_NO_BIAS);
-    for (size_t i = 0; i < n_sizes; i++) {
-        NN__CHECK(NULL, sizes[i] >= 1, NN_EINVAL,
-                  "nn_create: sizes[%zu] is 0", i);
-        NN__CHECK(NULL, sizes[i] <= INT_MAX, NN_ENOMEM,
-                  "nn_create: sizes[%zu] = %zu is too large", i, sizes[i]);
-    }
-    for (size_t l = 0; l + 1 < n_sizes; l++) {
-        int act = (int)activations[l];
-        NN__CHECK(NULL, act >= NN_IDENTITY && act <= NN_LEAKY_RELU, NN_EINVAL,
-                  "nn_create: activations[%zu] = %d is unknown", l, act);
-        NN__CHECK(NULL, act != NN_SOFTMAX || l + 2 == n_sizes, NN_EINVAL,
-                  "nn_create: softmax is allowed on the last layer only "
-                  "(activations[%zu])", l);
-    }
-    return NN_OK;
-}
-
 int nn_create(nn_net **out, size_t n_sizes, const size_t *sizes,
               const nn_activation *activations, unsigned flags, uint64_t seed)
 {
     NN__CHECK(NULL, out, NN_EINVAL, "nn_create: out must not be NULL");
     *out = NULL;
-    NN__TRY(check_architecture(n_sizes, sizes, activations, flags));
+    NN__TRY(nn__check_architecture("nn_create", n_sizes, sizes, activations,
+                                   flags));
     nn_net *net;
     NN__CHECK(NULL, nn__net_alloc(&net, n_sizes, sizes, activations, flags) ==
                         NN_OK,

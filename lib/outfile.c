@@ -312,6 +312,21 @@ void nn__outfile_abort(nn__outfile *o)
     o->tmp = o->target = NULL;
 }
 
+int nn__outfile_write_whole(const char *path, const void *data, size_t n,
+                            const char **step)
+{
+    nn__outfile o;
+    int err = nn__outfile_open(&o, path, step);
+    if (err != 0)
+        return err;
+    err = nn__outfile_write(&o, data, n, step);
+    if (err != 0) {
+        nn__outfile_abort(&o);
+        return err;
+    }
+    return nn__outfile_commit(&o, step);
+}
+
 int nn__outfile_check(const char *path, char **where)
 {
     *where = NULL;

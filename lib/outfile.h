@@ -46,6 +46,11 @@ int nn__outfile_commit(nn__outfile *o, const char **step);
 /* Abandons the file: closes and removes the temporary file. */
 void nn__outfile_abort(nn__outfile *o);
 
+/* The whole of a file in one call: open, write the `n` bytes, commit, or
+ * abort on failure (the target is then as it was). */
+int nn__outfile_write_whole(const char *path, const void *data, size_t n,
+                            const char **step);
+
 /* 1 when `path` names an existing file that is written in place (not a
  * regular file, not a directory), 0 otherwise. */
 int nn__outfile_in_place(const char *path);

@@ -2,7 +2,7 @@
 /*
  * The per-feature input transform x' = (x - shift) * scale kept in the
  * network, so that a model standardised on its training set predicts on
- * raw data. Applied by forward.c; saved by persist.c.
+ * raw data. Applied by forward.c; saved by format.c.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -309,7 +309,7 @@ int nn_onnx_save_buffer(const nn_net *net, void *buf, size_t cap, size_t *len)
     return rc;
 }
 
-/* Permissions for the new file as nn_save gives them (lib/persist.c): the
+/* Permissions for the new file as nn_save gives them (lib/outfile.c): the
  * old file's when replacing one, else what open(path, O_CREAT, 0666)
  * would give; the umask is read from /proc, as umask(2) would race with
  * other threads. */

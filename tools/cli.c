@@ -373,7 +373,6 @@ int cli_check_outputs(const cli_file *outs, size_t n_out, const cli_file *ins,
 
 int cli_write_file(const char *path, const void *data, size_t len)
 {
-    nn__outfile o;
     const char *step = "";
     /* in place (a device, a FIFO) there is no temporary file to protect,
      * and Ctrl-C must still end a wait for a FIFO's reader */
@@ -381,14 +380,7 @@ int cli_write_file(const char *path, const void *data, size_t len)
     fflush(stdout); /* --log /dev/stdout: after the lines printed so far */
     if (hold)
         cli_signals_hold();
-    int err = nn__outfile_open(&o, path, &step);
-    if (!err) {
-        err = nn__outfile_write(&o, data, len, &step);
-        if (!err)
-            err = nn__outfile_commit(&o, &step);
-        else
-            nn__outfile_abort(&o);
-    }
+    int err = nn__outfile_write_whole(path, data, len, &step);
     if (hold)
         cli_signals_release();
     return err ? cli_fail("%s: %s: %s", path, step, strerror(err)) : ST_OK;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "nn.h"
-#include "persist.h"
+#include "format.h"
 
 #define REQUIRE(cond)                                                          \
     do {                                                                       \

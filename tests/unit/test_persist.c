@@ -24,7 +24,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "persist.h"
+#include "format.h"
 
 /* ---------------------------------------------------------------------
  * A model, field by field, as docs/format.md describes it
@@ -300,7 +300,7 @@ static void model_free(model *m)
 
 /* Every option nn_set() accepts, with a value other than its default.
  * A new option makes test_every_option_is_saved fail until it is added
- * here and to lib/persist.c. */
+ * here (lib/options.h's NN_OPTION_SAVED puts it in the file). */
 static const struct {
     int option;
     double value;
@@ -510,8 +510,8 @@ static void test_layout_matches_document(void **state)
     nn_free(net);
 }
 
-/* Every option nn_set() accepts is saved: a new one must be added to
- * lib/persist.c's table (and to this test's kit). */
+/* Every option nn_set() accepts is saved: a new one must have
+ * NN_OPTION_SAVED in lib/options.h (and be in this test's kit). */
 static void test_every_option_is_saved(void **state)
 {
     (void)state;
@@ -532,8 +532,8 @@ static void test_every_option_is_saved(void **state)
         for (size_t i = 0; i < TU_ARRAY_LEN(kit_elsewhere); i++)
             in_kit |= kit_elsewhere[i] == o;
         if (!in_kit)
-            TU_FAIL("option %d is new: add it to this test's kit and to "
-                    "saved_options in lib/persist.c",
+            TU_FAIL("option %d is new: add it to this test's kit, with "
+                    "NN_OPTION_SAVED in lib/options.h",
                     o);
         /* read-only and process-wide options are not the model's */
         int read_only = o == NN_OPT_CURRENT_LR || o == NN_OPT_EPOCHS_DONE ||
