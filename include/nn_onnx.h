@@ -69,8 +69,11 @@ extern "C" {
 NN_API const char *nn_onnx_last_error(void);
 
 /**
- * @brief Write the network as an ONNX model file. Writes a temporary file
- *        beside `path` and renames it, so `path` is never half-written.
+ * @brief Write the network as an ONNX model file, by nn_save()'s rule:
+ *        a regular file is written to a temporary file beside it and
+ *        renamed over it, so `path` is never half-written; a symbolic link
+ *        is followed (the link stays a link); a device or FIFO is written
+ *        in place; a directory is refused.
  * @param[in] net  the network (read only).
  * @param[in] path the file to write.
  * @return ::NN_OK; ::NN_EINVAL for NULL pointers; ::NN_ENOMEM; ::NN_EIO

@@ -10,10 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "onnx_internal.h"
+#include "outfile.h"
 
 /* IR version 7 and opset 13: what onnx 1.12's checker and OpenCV 4.6's
  * importer both take, with Softmax's per-axis semantics. */
@@ -309,66 +308,6 @@ int nn_onnx_save_buffer(const nn_net *net, void *buf, size_t cap, size_t *len)
     return rc;
 }
 
-/* Permissions for the new file as nn_save gives them (lib/outfile.c): the
- * old file's when replacing one, else what open(path, O_CREAT, 0666)
- * would give; the umask is read from /proc, as umask(2) would race with
- * other threads. */
-static mode_t new_file_mode(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        return st.st_mode & 07777;
-    mode_t mask = 022;
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "Umask:", 6))
-            mask = (mode_t)strtoul(line + 6, NULL, 8) & 0777;
-    if (f)
-        fclose(f);
-    return 0666 & ~mask;
-}
-
-/* Writes `len` bytes to a temporary file beside `path`, syncs it and
- * renames it over `path`, which is therefore never half-written. */
-static int write_whole(const char *path, const uint8_t *bytes, size_t len)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp-XXXXXX");
-    if (!tmp)
-        return nn_onnx__fail(NN_ENOMEM, "out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int err = errno;
-        free(tmp);
-        return nn_onnx__fail(NN_EIO, "%s: cannot create: %s", path,
-                             strerror(err));
-    }
-    (void)fchmod(fd, new_file_mode(path));
-    int err = 0;
-    for (size_t done = 0; done < len && !err;) {
-        ssize_t k = write(fd, bytes + done, len - done);
-        if (k >= 0)
-            done += (size_t)k;
-        else if (errno != EINTR)
-            err = errno;
-    }
-    if (!err && fsync(fd) != 0)
-        err = errno;
-    if (close(fd) != 0 && !err)
-        err = errno;
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
-    if (err)
-        remove(tmp);
-    free(tmp);
-    return err ? nn_onnx__fail(NN_EIO, "%s: cannot write: %s", path,
-                               strerror(err))
-               : NN_OK;
-}
-
 int nn_onnx_save(const nn_net *net, const char *path)
 {
     if (!path)
@@ -379,8 +318,12 @@ int nn_onnx_save(const nn_net *net, const char *path)
     uint8_t *bytes;
     size_t len;
     int rc = pack(&b, net, &bytes, &len);
-    if (rc == NN_OK)
-        rc = write_whole(path, bytes, len);
+    const char *step = "";
+    int err = rc == NN_OK ? nn__outfile_write_whole(path, bytes, len, &step)
+                          : 0;
     nn_onnx__arena_free(&b.arena);
+    if (err)
+        rc = nn_onnx__fail(err == ENOMEM ? NN_ENOMEM : NN_EIO, "%s: %s: %s",
+                           path, step, strerror(err));
     return rc;
 }

@@ -24,7 +24,7 @@ MAY_USE = {
 }
 # lib/ sources that another layer compiles into itself, so that one rule
 # serves both: the output files that never destroy what the user owns.
-SHARED_SOURCES = {"outfile.h": {"tools"}}
+SHARED_SOURCES = {"outfile.h": {"tools", "onnx"}}
 # Public headers a layer may not include although they sit in include/.
 FORBIDDEN_PUBLIC = {
     "lib": {"nn_mpi.h", "nn_onnx.h"},

@@ -149,3 +149,28 @@ def test_tool_without_libnn_onnx_says_so_and_writes_nothing(tmp, monkeypatch):
     status, _, err = nnet("export", tmp / "m.nn", "--onnx", tmp / "x.onnx")
     assert status == 1 and "is not libnn_onnx" in err
     assert not (tmp / "x.onnx").exists()
+
+
+def test_what_the_user_owns_is_kept_as_nn_save_keeps_it(tmp):
+    """A symbolic link stays a link to the file it names, which gets the
+    model; a device is written in place, not replaced; a directory is
+    refused and left as it was."""
+    net = random_net([2, 2], ["identity"])
+    (tmp / "real.onnx").write_bytes(b"old")
+    (tmp / "link.onnx").symlink_to("real.onnx")
+    net.to_onnx(tmp / "link.onnx")
+    assert (tmp / "link.onnx").is_symlink()
+    assert os.readlink(tmp / "link.onnx") == "real.onnx"
+    model = onnx.load(str(tmp / "real.onnx"))
+    onnx.checker.check_model(model, full_check=True)
+
+    net.to_onnx("/dev/null")
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+    (tmp / "dir.onnx").mkdir()
+    with pytest.raises(libnn.NNIOError, match="dir.onnx"):
+        net.to_onnx(tmp / "dir.onnx")
+    assert (tmp / "dir.onnx").is_dir()
+    assert not list((tmp / "dir.onnx").iterdir())
+    assert sorted(p.name for p in tmp.iterdir()) == [
+        "dir.onnx", "link.onnx", "real.onnx"]
