@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "vectorize.h"
 
 static _Thread_local char thread_error[NN__ERR_LEN];
 
@@ -53,33 +52,4 @@ int nn__fail(nn_net *net, int code, const char *fmt, ...)
     if (net)
         memcpy(net->err, thread_error, sizeof net->err);
     return code;
-}
-
-NN__VECTORIZE int nn__all_finite(const float *v, size_t n)
-{
-    /* The exponent bits are all ones exactly for NaN and infinities, and
-     * then adding one to the exponent carries into the sign bit: an
-     * and-add-or reduction, which vectorises even in SSE2 (this runs over
-     * every gradient after every nn_backprop). */
-    uint32_t carry = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, &v[i], sizeof bits);
-        carry |= (bits & 0x7f800000u) + 0x00800000u;
-    }
-    return !(carry & 0x80000000u);
-}
-
-int nn__check_outputs(nn_net *err_net, const char *fn, const float *y_hat,
-                      size_t first, size_t rows, size_t n_out)
-{
-    if (nn__all_finite(y_hat, rows * n_out))
-        return NN_OK;
-    size_t i = 0;
-    while (i + 1 < rows && nn__all_finite(y_hat + i * n_out, n_out))
-        i++;
-    return nn__fail(err_net, NN_ENUMERIC,
-                    "%s: the outputs of row %zu are not finite (NaN or "
-                    "infinity): its inputs are too large for the network",
-                    fn, first + i);
 }

@@ -3,6 +3,17 @@
  * Helpers shared by every file of lib/: error recording, the NN__CHECK /
  * NN__TRY macros that keep entry points short, overflow-checked size
  * arithmetic, and the declarations of the per-concern modules.
+ *
+ * The rule of lib/'s internal headers: net.h holds the handle's layout
+ * (struct nn_net, the types it is made of, and inline readers of them) and
+ * declares no function that a .c file defines; this file holds the error
+ * plumbing and declares every nn__ function that one file of lib/ defines
+ * for the others, under the name of the file defining it. The exceptions
+ * are the one-topic headers that only a few files include: options.h (the
+ * settings table), format.h (the model format: its constants, also for
+ * the tests that build files, and format.c's encoder and decoder for
+ * persist.c), outfile.h (also compiled into the tool) and vectorize.h
+ * (the hot loops' AVX2 clones).
  */
 #ifndef LIBNN_INTERNAL_H
 #define LIBNN_INTERNAL_H
@@ -19,6 +30,7 @@
 #define NN__PRINTF(fmt, args)
 #endif
 
+/* ---- error.c ---- */
 /* Records a failure: the formatted detail goes to the calling thread's slot
  * and, when `net` is not NULL, to the handle's slot too. Returns `code`.
  * Functions taking a const handle pass NULL (they may run concurrently). */
@@ -58,6 +70,44 @@ static inline int nn__add_ok(size_t a, size_t b, size_t *out)
     return 1;
 }
 
+/* ---- net.c ---- */
+/* The rules of an architecture, the one check for nn_create and for the
+ * loader (format.c): 2 or more layers of 1 .. INT_MAX units, known
+ * activations, softmax on the last layer only, known flags. NN_OK, else
+ * NN_EINVAL (NN_ENOMEM for a layer wider than INT_MAX) recorded on the
+ * thread's slot with `who` (the function, the file) in front. */
+int nn__check_architecture(const char *who, size_t n_sizes,
+                           const size_t *sizes,
+                           const nn_activation *activations, unsigned flags);
+
+/* Allocates a network with the given architecture: parameters zeroed,
+ * settings at their defaults, no optimizer state, no batch buffers.
+ * The caller has validated the arguments (nn__check_architecture).
+ * Returns NN_OK or NN_ENOMEM. */
+int nn__net_alloc(nn_net **out, size_t n_sizes, const size_t *sizes,
+                  const nn_activation *activations, unsigned flags);
+
+/* Draws the weights from `seed` (Glorot or He uniform per layer) and seeds
+ * the handle's generator with it; biases stay as they are (zero). */
+void nn__net_init_weights(nn_net *net, uint64_t seed);
+
+/* Frees everything the handle owns, then the handle. */
+void nn__net_free(nn_net *net);
+
+/* Makes the batch buffers hold at least `batch` rows, with the optional
+ * buffers the current settings need (transformed inputs, dropout masks).
+ * Keeps the old ones on failure. Returns NN_OK, NN_ESHAPE (batch too large)
+ * or NN_ENOMEM, recorded on `net`. */
+int nn__buffers_reserve(nn_net *net, size_t batch);
+
+/* 1 when the settings need the dropout masks / transformed-input buffers. */
+int nn__needs_masks(const nn_net *net);
+
+/* Checks a batch's size and that x (and y, when not NULL) are finite;
+ * failures are recorded on err_net (NULL: thread slot only). */
+int nn__check_data(nn_net *err_net, const char *fn, const nn_net *net,
+                   const float *x, const float *y, size_t batch);
+
 /* 1 when every value is finite (no NaN, no infinity). */
 int nn__all_finite(const float *v, size_t n);
 
@@ -68,16 +118,22 @@ int nn__all_finite(const float *v, size_t n);
 int nn__check_outputs(nn_net *err_net, const char *fn, const float *y_hat,
                       size_t first, size_t rows, size_t n_out);
 
-/* ---- nn.c ---- */
-/* Checks a batch's size and that x (and y, when not NULL) are finite;
- * failures are recorded on err_net (NULL: thread slot only). */
-int nn__check_data(nn_net *err_net, const char *fn, const nn_net *net,
-                   const float *x, const float *y, size_t batch);
+/* ---- meta.c ---- */
+/* Frees the metadata's strings and empties it. */
+void nn__meta_free(nn__meta *meta);
 
-/* nn_backprop after nn__check_data and nn__buffers_reserve: gradients,
- * finiteness checks, grads_valid. */
-int nn__backprop_checked(nn_net *net, const float *x, const float *y,
-                         size_t batch, double *cost);
+/* *dst = a deep copy of *src; NN_OK or NN_ENOMEM (then *dst is empty). */
+int nn__meta_copy(nn__meta *dst, const nn__meta *src);
+
+/* ---- epoch.c ---- */
+/* Allocates the history ring unless it exists; NN_OK or NN_ENOMEM, the
+ * detail (naming `fn`) recorded on `net`. */
+int nn__history_reserve(nn_net *net, const char *fn);
+
+/* The end of an epoch (nn_fit's and nn_epoch_end's): `count` metrics in
+ * nn_metric order into the history, then the schedule's step. The history
+ * ring exists (nn__history_reserve). */
+void nn__epoch_end(nn_net *net, const double *metrics, size_t count);
 
 /* ---- rng.c: xoshiro256**, seeded through splitmix64 ---- */
 void nn__rng_seed(uint64_t state[4], uint64_t seed);
@@ -129,6 +185,11 @@ void nn__loss_delta(int loss, nn_activation act, const float *y_hat,
 /* 1 when `loss` may follow the activation `act` of the last layer. */
 int nn__loss_fits(int loss, nn_activation act);
 
+/* Rows whose outputs pick the class their targets pick: the arg-max (ties
+ * to the lowest index), or for one column the side of 0.5. */
+size_t nn__count_correct(const float *y_hat, const float *y, size_t rows,
+                         size_t cols);
+
 /* ---- activation.c ---- */
 /* Adds the bias (may be NULL) to each row of z and applies `act`, writing
  * to a (a may equal z). */
@@ -164,9 +225,18 @@ void nn__schedule_begin_epoch(nn_net *net);
 /* Advances the clock after an epoch; the plateau schedule watches
  * `monitored` (the loss it tries to reduce). */
 void nn__schedule_end_epoch(nn_net *net, double monitored);
+/* Restarts the learning-rate schedule: clock 0, factor 1, plateau reset. */
+void nn__schedule_restart(nn_net *net);
 
 /* ---- optim.c ---- */
 void nn__step(nn_net *net);
+
+/* Number of optimizer state slots (arrays of n_params floats) for `opt`. */
+int nn__optimizer_slots(int optimizer);
+
+/* Replaces the optimizer state with a zeroed one for `optimizer`.
+ * Keeps the old state on failure. Returns NN_OK or NN_ENOMEM. */
+int nn__optimizer_reset(nn_net *net, int optimizer);
 
 /* ---- rowgemm.c ---- */
 /* z = a W for m rows (a: m x k, W: k x n, z: m x n, row-major with leading

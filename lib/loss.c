@@ -4,7 +4,8 @@
  * pre-activations ("output deltas"). Cross-entropy after softmax and binary
  * cross-entropy after sigmoid use the fused forms; the costs are computed
  * from the logits so that saturated outputs stay finite. Formulas:
- * docs/design.md, "Losses".
+ * docs/design.md, "Losses". Also accuracy: the rows whose output picks the
+ * target's class.
  */
 #include <math.h>
 
@@ -137,4 +138,28 @@ void nn__loss_delta(int loss, nn_activation act, const float *y_hat,
         delta[i] = (y_hat[i] - y[i]) * scale;
     if (loss == NN_LOSS_MSE)
         nn__activation_backward(act, y_hat, delta, n);
+}
+
+/* Index of the largest value; ties go to the lowest index. */
+static size_t argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best])
+            best = k;
+    return best;
+}
+
+size_t nn__count_correct(const float *y_hat, const float *y, size_t rows,
+                         size_t cols)
+{
+    size_t correct = 0;
+    for (size_t i = 0; i < rows; i++) {
+        const float *p = y_hat + i * cols, *t = y + i * cols;
+        if (cols == 1)
+            correct += (p[0] > 0.5f) == (t[0] > 0.5f);
+        else
+            correct += argmax(p, cols) == argmax(t, cols);
+    }
+    return correct;
 }

@@ -3,7 +3,8 @@
  * struct nn_net's life: the architecture's rules (for nn_create and the
  * loader alike), allocation with overflow-checked size arithmetic,
  * the parameter layout (per layer W then b), seeded initialisation, batch
- * buffers grown to the largest batch seen, and freeing.
+ * buffers grown to the largest batch seen, and freeing; and the checks of
+ * the data a call hands the network (batch size, finite values).
  */
 #include <limits.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 
 #include "internal.h"
 #include "options.h"
+#include "vectorize.h"
 
 static void default_settings(nn__settings *s, nn_activation last)
 {
@@ -23,14 +25,6 @@ static void default_settings(nn__settings *s, nn_activation last)
 #undef DEFAULT
     if (last == NN_SOFTMAX)
         s->loss = NN_LOSS_CROSS_ENTROPY;
-}
-
-void nn__schedule_restart(nn_net *net)
-{
-    net->sched.epochs_done = 0;
-    net->sched.lr_factor = 1.0;
-    net->sched.plateau_best = HUGE_VAL;
-    net->sched.plateau_bad = 0;
 }
 
 int nn__check_architecture(const char *who, size_t n_sizes, const size_t *sizes,
@@ -227,4 +221,51 @@ int nn__buffers_reserve(nn_net *net, size_t batch)
     b->rows = 0; /* a new block holds no outputs yet */
     carve(net, block, rows);
     return NN_OK;
+}
+
+/* ---- the data of a call ---- */
+
+int nn__check_data(nn_net *err_net, const char *fn, const nn_net *net,
+                   const float *x, const float *y, size_t batch)
+{
+    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    size_t count;
+    NN__CHECK(err_net, batch >= 1, NN_EINVAL, "%s: batch is 0", fn);
+    NN__CHECK(err_net, nn__mul_ok(batch, net->max_width * sizeof(float),
+                                  &count) && batch <= INT_MAX,
+              NN_ESHAPE, "%s: batch of %zu rows is too large", fn, batch);
+    NN__CHECK(err_net, nn__all_finite(x, batch * n_in), NN_ENUMERIC,
+              "%s: x holds NaN or infinity", fn);
+    NN__CHECK(err_net, !y || nn__all_finite(y, batch * n_out), NN_ENUMERIC,
+              "%s: y holds NaN or infinity", fn);
+    return NN_OK;
+}
+
+NN__VECTORIZE int nn__all_finite(const float *v, size_t n)
+{
+    /* The exponent bits are all ones exactly for NaN and infinities, and
+     * then adding one to the exponent carries into the sign bit: an
+     * and-add-or reduction, which vectorises even in SSE2 (this runs over
+     * every gradient after every nn_backprop). */
+    uint32_t carry = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        carry |= (bits & 0x7f800000u) + 0x00800000u;
+    }
+    return !(carry & 0x80000000u);
+}
+
+int nn__check_outputs(nn_net *err_net, const char *fn, const float *y_hat,
+                      size_t first, size_t rows, size_t n_out)
+{
+    if (nn__all_finite(y_hat, rows * n_out))
+        return NN_OK;
+    size_t i = 0;
+    while (i + 1 < rows && nn__all_finite(y_hat + i * n_out, n_out))
+        i++;
+    return nn__fail(err_net, NN_ENUMERIC,
+                    "%s: the outputs of row %zu are not finite (NaN or "
+                    "infinity): its inputs are too large for the network",
+                    fn, first + i);
 }

@@ -4,6 +4,13 @@
  * Parameters and gradients each live in one contiguous buffer (layout in
  * docs/design.md); batch buffers are one block sized by the largest batch
  * seen, so the hot path never allocates once it has run.
+ *
+ * The rule of lib/'s internal headers: this one holds the handle's layout
+ * (struct nn_net, the types it is made of, and inline readers of them) and
+ * declares no function that a .c file defines; internal.h holds the error
+ * plumbing and declares every nn__ function that one file of lib/ defines
+ * for the others, under the name of the file defining it (one-topic
+ * headers aside: options.h, format.h, outfile.h, vectorize.h).
  */
 #ifndef LIBNN_NET_H
 #define LIBNN_NET_H
@@ -126,54 +133,6 @@ struct nn_net {
     char err[NN__ERR_LEN]; /* detail of the last failure on this handle */
 };
 
-/* The rules of an architecture, the one check for nn_create and for the
- * loader (format.c): 2 or more layers of 1 .. INT_MAX units, known
- * activations, softmax on the last layer only, known flags. NN_OK, else
- * NN_EINVAL (NN_ENOMEM for a layer wider than INT_MAX) recorded on the
- * thread's slot with `who` (the function, the file) in front. */
-int nn__check_architecture(const char *who, size_t n_sizes,
-                           const size_t *sizes,
-                           const nn_activation *activations, unsigned flags);
-
-/* Allocates a network with the given architecture: parameters zeroed,
- * settings at their defaults, no optimizer state, no batch buffers.
- * The caller has validated the arguments (nn__check_architecture).
- * Returns NN_OK or NN_ENOMEM. */
-int nn__net_alloc(nn_net **out, size_t n_sizes, const size_t *sizes,
-                  const nn_activation *activations, unsigned flags);
-
-/* Draws the weights from `seed` (Glorot or He uniform per layer) and seeds
- * the handle's generator with it; biases stay as they are (zero). */
-void nn__net_init_weights(nn_net *net, uint64_t seed);
-
-/* Restarts the learning-rate schedule: clock 0, factor 1, plateau reset. */
-void nn__schedule_restart(nn_net *net);
-
-/* Frees everything the handle owns, then the handle. */
-void nn__net_free(nn_net *net);
-
-/* Frees the metadata's strings and empties it. */
-void nn__meta_free(nn__meta *meta);
-
-/* *dst = a deep copy of *src; NN_OK or NN_ENOMEM (then *dst is empty). */
-int nn__meta_copy(nn__meta *dst, const nn__meta *src);
-
-/* Makes the batch buffers hold at least `batch` rows, with the optional
- * buffers the current settings need (transformed inputs, dropout masks).
- * Keeps the old ones on failure. Returns NN_OK, NN_ESHAPE (batch too large)
- * or NN_ENOMEM, recorded on `net`. */
-int nn__buffers_reserve(nn_net *net, size_t batch);
-
-/* 1 when the settings need the dropout masks / transformed-input buffers. */
-int nn__needs_masks(const nn_net *net);
-
-/* Number of optimizer state slots (arrays of n_params floats) for `opt`. */
-int nn__optimizer_slots(int optimizer);
-
-/* Replaces the optimizer state with a zeroed one for `optimizer`.
- * Keeps the old state on failure. Returns NN_OK or NN_ENOMEM. */
-int nn__optimizer_reset(nn_net *net, int optimizer);
-
 /* Last weight layer. */
 static inline const nn__layer *nn__last_layer(const nn_net *net)
 {
@@ -184,6 +143,5 @@ static inline int nn__has_bias(const nn_net *net)
 {
     return !(net->flags & NN_NO_BIAS);
 }
-
 
 #endif /* LIBNN_NET_H */

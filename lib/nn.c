@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Public entry points: check the arguments, dispatch to the modules, record
- * failures. Every check happens before anything changes, so a failed call
- * leaves the handle as it was (the contract's failed-call rule).
+ * The handle's public entry points: versions, lifecycle (create, free,
+ * clone), settings (nn_set / nn_get over the table of options.h) and the
+ * accessors of its layers, parameters and outputs. Training (train.c,
+ * epoch.c), inference (infer.c), model files (persist.c) and gradcheck
+ * (gradcheck.c) own theirs. Every check happens before anything changes,
+ * so a failed call leaves the handle as it was (the contract's failed-call
+ * rule).
  */
 #include <limits.h>
 #include <math.h>
@@ -283,99 +287,6 @@ int nn_get(const nn_net *net, int option, double *value)
         return nn__fail(NULL, NN_EINVAL, "nn_get: option %d is unknown",
                         option);
     }
-    return NN_OK;
-}
-
-/* ---- the four verbs ---- */
-
-int nn__check_data(nn_net *err_net, const char *fn, const nn_net *net,
-                   const float *x, const float *y, size_t batch)
-{
-    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
-    size_t count;
-    NN__CHECK(err_net, batch >= 1, NN_EINVAL, "%s: batch is 0", fn);
-    NN__CHECK(err_net, nn__mul_ok(batch, net->max_width * sizeof(float),
-                                  &count) && batch <= INT_MAX,
-              NN_ESHAPE, "%s: batch of %zu rows is too large", fn, batch);
-    NN__CHECK(err_net, nn__all_finite(x, batch * n_in), NN_ENUMERIC,
-              "%s: x holds NaN or infinity", fn);
-    NN__CHECK(err_net, !y || nn__all_finite(y, batch * n_out), NN_ENUMERIC,
-              "%s: y holds NaN or infinity", fn);
-    return NN_OK;
-}
-
-int nn_forward(nn_net *net, const float *x, size_t batch, float *y_hat)
-{
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_forward: net must not be NULL");
-    NN__CHECK(net, x && y_hat, NN_EINVAL,
-              "nn_forward: x and y_hat must not be NULL");
-    NN__TRY(nn__check_data(net, "nn_forward", net, x, NULL, batch));
-    NN__TRY(nn__buffers_reserve(net, batch));
-    nn__forward_train(net, x, batch, 0);
-    size_t n_out = net->sizes[net->n_sizes - 1];
-    const float *out = net->buf.act[net->n_sizes - 1];
-    NN__TRY(nn__check_outputs(net, "nn_forward", out, 0, batch, n_out));
-    memcpy(y_hat, out, batch * n_out * sizeof *y_hat);
-    return NN_OK;
-}
-
-int nn_cost(nn_net *net, const float *x, const float *y, size_t batch,
-            double *cost)
-{
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_cost: net must not be NULL");
-    NN__CHECK(net, x && y && cost, NN_EINVAL,
-              "nn_cost: x, y and cost must not be NULL");
-    NN__TRY(nn__check_data(net, "nn_cost", net, x, y, batch));
-    NN__TRY(nn__buffers_reserve(net, batch));
-    nn__forward_train(net, x, batch, 0);
-    size_t L = net->n_sizes - 1;
-    double c = nn__loss_sum(net->set.loss, net->buf.act[L], net->buf.logits,
-                            y, batch, net->sizes[L]) /
-               (double)batch;
-    NN__CHECK(net, isfinite(c), NN_ENUMERIC, "nn_cost: the cost is not finite");
-    *cost = c;
-    return NN_OK;
-}
-
-/* Backprop on data already checked and buffers already reserved. */
-int nn__backprop_checked(nn_net *net, const float *x, const float *y,
-                         size_t batch, double *cost)
-{
-    net->grads_valid = 0;
-    /* The dropout masks come from the handle's generator: a failed pass
-     * must leave it as it was, like everything else. */
-    uint64_t rng[4];
-    memcpy(rng, net->rng, sizeof rng);
-    double c = nn__backprop(net, x, y, batch);
-    if (!isfinite(c) || !nn__all_finite(net->grads, net->n_params)) {
-        memcpy(net->rng, rng, sizeof rng);
-        return nn__fail(net, NN_ENUMERIC, "nn_backprop: %s is not finite",
-                        isfinite(c) ? "a gradient" : "the cost");
-    }
-    net->grads_valid = 1;
-    if (cost)
-        *cost = c;
-    return NN_OK;
-}
-
-int nn_backprop(nn_net *net, const float *x, const float *y, size_t batch,
-                double *cost)
-{
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_backprop: net must not be NULL");
-    net->grads_valid = 0;
-    NN__CHECK(net, x && y, NN_EINVAL, "nn_backprop: x and y must not be NULL");
-    NN__TRY(nn__check_data(net, "nn_backprop", net, x, y, batch));
-    NN__TRY(nn__buffers_reserve(net, batch));
-    return nn__backprop_checked(net, x, y, batch, cost);
-}
-
-int nn_step(nn_net *net)
-{
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_step: net must not be NULL");
-    NN__CHECK(net, net->grads_valid, NN_ESTATE,
-              "nn_step: no gradients: call nn_backprop first (and check it "
-              "succeeded)");
-    nn__step(net);
     return NN_OK;
 }
 

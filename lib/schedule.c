@@ -56,3 +56,11 @@ void nn__schedule_end_epoch(nn_net *net, double monitored)
     st->lr_factor = reduced / s->learning_rate;
     st->plateau_bad = 0;
 }
+
+void nn__schedule_restart(nn_net *net)
+{
+    net->sched.epochs_done = 0;
+    net->sched.lr_factor = 1.0;
+    net->sched.plateau_best = HUGE_VAL;
+    net->sched.plateau_bad = 0;
+}

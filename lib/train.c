@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The helpers around the four verbs: nn_train / nn_fit's minibatch loop
- * (seeded shuffling, gather buffers kept between calls, schedules,
- * validation, early stopping, history), and the read-only
- * nn_predict / nn_evaluate, which run in chunks on per-call scratch memory
- * so that many threads can share one handle.
+ * Training: nn_backprop and nn_step, and nn_train / nn_fit's minibatch
+ * loop (seeded shuffling, gather buffers kept between calls, validation,
+ * early stopping). What happens between epochs (history, schedule) is
+ * epoch.c's, shared with training loops run outside nn_fit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -12,13 +11,51 @@
 
 #include "internal.h"
 
-/* Rows per chunk of nn_predict and nn_evaluate: bounds their scratch. */
-#define CHUNK_ROWS 256
+/* ---- nn_backprop and nn_step ---- */
+
+/* Backprop on data already checked and buffers already reserved. */
+static int backprop_checked(nn_net *net, const float *x, const float *y,
+                            size_t batch, double *cost)
+{
+    net->grads_valid = 0;
+    /* The dropout masks come from the handle's generator: a failed pass
+     * must leave it as it was, like everything else. */
+    uint64_t rng[4];
+    memcpy(rng, net->rng, sizeof rng);
+    double c = nn__backprop(net, x, y, batch);
+    if (!isfinite(c) || !nn__all_finite(net->grads, net->n_params)) {
+        memcpy(net->rng, rng, sizeof rng);
+        return nn__fail(net, NN_ENUMERIC, "nn_backprop: %s is not finite",
+                        isfinite(c) ? "a gradient" : "the cost");
+    }
+    net->grads_valid = 1;
+    if (cost)
+        *cost = c;
+    return NN_OK;
+}
+
+int nn_backprop(nn_net *net, const float *x, const float *y, size_t batch,
+                double *cost)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_backprop: net must not be NULL");
+    net->grads_valid = 0;
+    NN__CHECK(net, x && y, NN_EINVAL, "nn_backprop: x and y must not be NULL");
+    NN__TRY(nn__check_data(net, "nn_backprop", net, x, y, batch));
+    NN__TRY(nn__buffers_reserve(net, batch));
+    return backprop_checked(net, x, y, batch, cost);
+}
+
+int nn_step(nn_net *net)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_step: net must not be NULL");
+    NN__CHECK(net, net->grads_valid, NN_ESTATE,
+              "nn_step: no gradients: call nn_backprop first (and check it "
+              "succeeded)");
+    nn__step(net);
+    return NN_OK;
+}
 
 /* ---- nn_train and nn_fit ---- */
-
-static size_t count_correct(const float *y_hat, const float *y, size_t rows,
-                            size_t cols);
 
 /* Grows the order array and gather buffers; on failure keeps the old ones. */
 static int reserve_train(nn_net *net, const char *fn, size_t n, size_t batch,
@@ -87,77 +124,6 @@ static void gather(const float *src, size_t width, const size_t *rows,
         memcpy(dst + i * width, src + rows[i] * width, width * sizeof *dst);
 }
 
-/* The history keeps the last NN__HIST_CAP epochs of a call in a ring
- * allocated once, so that no later call allocates for it. */
-static int reserve_history(nn_net *net, const char *fn)
-{
-    nn__history *h = &net->history;
-    if (!h->block)
-        h->block = malloc(NN__HIST_SERIES * NN__HIST_CAP * sizeof *h->block);
-    NN__CHECK(net, h->block, NN_ENOMEM, "%s: cannot allocate the history",
-              fn);
-    return NN_OK;
-}
-
-static void record_history(nn_net *net, const double values[NN__HIST_SERIES])
-{
-    nn__history *h = &net->history;
-    size_t slot = h->len % NN__HIST_CAP;
-    for (int m = 0; m < NN__HIST_SERIES; m++)
-        h->block[(size_t)m * NN__HIST_CAP + slot] = values[m];
-    h->len++;
-}
-
-/* The end of every epoch, nn_fit's and nn_epoch_end's: the history entry
- * (with the learning rate the epoch ran at), then the schedule's step,
- * which watches the validation loss when there is one. The history ring
- * exists (reserve_history). */
-static void end_epoch(nn_net *net, const double *metrics, size_t count)
-{
-    double values[NN__HIST_SERIES];
-    for (size_t m = 0; m < NN_HIST_LEARNING_RATE; m++)
-        values[m] = m < count ? metrics[m] : NAN;
-    values[NN_HIST_LEARNING_RATE] =
-        net->set.learning_rate * net->sched.lr_factor;
-    record_history(net, values);
-    double val_loss = values[NN_HIST_VAL_LOSS];
-    nn__schedule_end_epoch(net, isnan(val_loss) ? values[NN_HIST_TRAIN_LOSS]
-                                                : val_loss);
-}
-
-int nn_epoch_begin(nn_net *net)
-{
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_epoch_begin: net must not be NULL");
-    nn__schedule_begin_epoch(net);
-    return NN_OK;
-}
-
-int nn_epoch_end(nn_net *net, const double *metrics, size_t count)
-{
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_epoch_end: net must not be NULL");
-    NN__CHECK(net, metrics && count >= 1 && count <= NN_HIST_LEARNING_RATE,
-              NN_EINVAL, "nn_epoch_end: metrics must hold 1 to %d values, "
-              "the training loss first (count is %zu)", NN_HIST_LEARNING_RATE,
-              metrics ? count : 0);
-    NN__CHECK(net, isfinite(metrics[0]), NN_ENUMERIC,
-              "nn_epoch_end: the training loss (%g) is not finite",
-              metrics[0]);
-    for (size_t m = 1; m < count; m++)
-        NN__CHECK(net, !isinf(metrics[m]), NN_ENUMERIC,
-                  "nn_epoch_end: metric %zu is infinite (NaN marks a value "
-                  "there is none of)", m);
-    NN__TRY(reserve_history(net, "nn_epoch_end"));
-    end_epoch(net, metrics, count);
-    return NN_OK;
-}
-
-int nn_history_clear(nn_net *net)
-{
-    NN__CHECK(NULL, net, NN_EINVAL, "nn_history_clear: net must not be NULL");
-    net->history.len = 0;
-    return NN_OK;
-}
-
 /* Allocates everything a training call needs before its first step, so
  * that a failure changes nothing. */
 static int reserve_fit(nn_net *net, const char *fn, size_t n, size_t batch,
@@ -165,7 +131,7 @@ static int reserve_fit(nn_net *net, const char *fn, size_t n, size_t batch,
 {
     NN__TRY(reserve_train(net, fn, n, batch, net->set.shuffle));
     NN__TRY(nn__buffers_reserve(net, batch));
-    NN__TRY(reserve_history(net, fn));
+    NN__TRY(nn__history_reserve(net, fn));
     if (validate && !net->best_params) {
         net->best_params = malloc(net->n_params * sizeof(float));
         NN__CHECK(net, net->best_params, NN_ENOMEM,
@@ -202,11 +168,11 @@ static int run_epoch(nn_net *net, const float *x, const float *y, size_t n,
             xb = net->train.xb;
             yb = net->train.yb;
         }
-        double cost;
-        NN__TRY(nn__backprop_checked(net, xb, yb, rows, &cost));
+        double cost = 0.0; /* set by backprop_checked's success */
+        NN__TRY(backprop_checked(net, xb, yb, rows, &cost));
         r->loss_sum += cost * (double)rows;
-        r->correct += count_correct(net->buf.act[net->n_sizes - 1], yb, rows,
-                                    n_out);
+        r->correct += nn__count_correct(net->buf.act[net->n_sizes - 1], yb,
+                                        rows, n_out);
         r->samples += rows;
         nn__step(net);
         if (progress && progress(user, epoch, step, steps, cost)) {
@@ -233,7 +199,7 @@ static void validate(nn_net *net, const float *x, const float *y, size_t n,
         const float *y_hat = net->buf.act[net->n_sizes - 1];
         sum += nn__loss_sum(net->set.loss, y_hat, net->buf.logits, yc, rows,
                             n_out);
-        correct += count_correct(y_hat, yc, rows, n_out);
+        correct += nn__count_correct(y_hat, yc, rows, n_out);
     }
     *loss = sum / (double)n;
     *accuracy = (double)correct / (double)n;
@@ -282,7 +248,7 @@ static int fit(nn_net *net, const char *fn, const float *x, const float *y,
             validate(net, x_val, y_val, n_val, &val_loss, &val_acc);
         double metrics[] = {train_loss, (double)r.correct / (double)r.samples,
                             val_loss, val_acc};
-        end_epoch(net, metrics, NN_HIST_LEARNING_RATE);
+        nn__epoch_end(net, metrics, NN_HIST_LEARNING_RATE);
         int stop = r.stop;
         if (n_val > 0) {
             if (val_loss < best_val) {
@@ -319,147 +285,4 @@ int nn_train(nn_net *net, const float *x, const float *y, size_t n,
 {
     return fit(net, "nn_train", x, y, n, NULL, NULL, 0, epochs, progress,
                NULL, user);
-}
-
-size_t nn_history_len(const nn_net *net)
-{
-    if (!net)
-        return 0;
-    return net->history.len < NN__HIST_CAP ? net->history.len : NN__HIST_CAP;
-}
-
-int nn_history(const nn_net *net, int metric, double *out, size_t cap)
-{
-    NN__CHECK(NULL, net && out, NN_EINVAL,
-              "nn_history: net and out must not be NULL");
-    NN__CHECK(NULL, metric >= 0 && metric < NN__HIST_SERIES, NN_EINVAL,
-              "nn_history: metric %d is unknown", metric);
-    /* Oldest kept epoch first: the ring starts after the newest entry once
-     * it has wrapped. */
-    const nn__history *h = &net->history;
-    const double *series = h->block + (size_t)metric * NN__HIST_CAP;
-    size_t kept = nn_history_len(net);
-    size_t first = h->len > NN__HIST_CAP ? h->len % NN__HIST_CAP : 0;
-    for (size_t i = 0; i < kept && i < cap; i++)
-        out[i] = series[(first + i) % NN__HIST_CAP];
-    return NN_OK;
-}
-
-/* ---- nn_predict and nn_evaluate ---- */
-
-/* Per-call scratch of the read-only forward pass, one allocation. */
-typedef struct scratch {
-    void *block;
-    float **out;    /* n_sizes layer-output pointers for nn__forward */
-    float *y_hat;   /* chunk x n_out (nn_evaluate only) */
-    float *logits;  /* chunk x n_out (nn_evaluate only) */
-} scratch;
-
-/* Hidden layers ping-pong between two chunk x max_width buffers. The
- * transformed inputs (out[0]) share the first with layer 2's outputs,
- * written only once layer 0 has read them, and nn_evaluate's outputs are
- * the last layer's ping-pong slot, so that only its logits need a third
- * buffer: the two and three buffers nn.h promises. */
-static int scratch_alloc(const nn_net *net, size_t chunk, int with_outputs,
-                         scratch *s)
-{
-    size_t n_out = net->sizes[net->n_sizes - 1];
-    size_t ping = chunk * net->max_width;
-    size_t logits = with_outputs ? chunk * n_out : 0;
-    size_t pointers = net->n_sizes * sizeof(float *);
-    s->block = malloc(pointers + (2 * ping + logits) * sizeof(float));
-    if (!s->block)
-        return 0;
-    s->out = s->block;
-    float *f = (float *)((char *)s->block + pointers);
-    for (size_t l = 1; l < net->n_sizes; l++)
-        s->out[l] = f + (l % 2) * ping;
-    s->out[0] = net->input.shift ? f : NULL;
-    s->y_hat = with_outputs ? s->out[net->n_sizes - 1] : NULL;
-    s->logits = with_outputs ? f + 2 * ping : NULL;
-    return 1;
-}
-
-int nn_predict(const nn_net *net, const float *x, size_t batch, float *y_hat)
-{
-    NN__CHECK(NULL, net && x && y_hat, NN_EINVAL,
-              "nn_predict: net, x and y_hat must not be NULL");
-    NN__TRY(nn__check_data(NULL, "nn_predict", net, x, NULL, batch));
-    size_t chunk = batch < CHUNK_ROWS ? batch : CHUNK_ROWS;
-    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
-    scratch s;
-    NN__CHECK(NULL, scratch_alloc(net, chunk, 0, &s), NN_ENOMEM,
-              "nn_predict: cannot allocate scratch for %zu rows", chunk);
-    int rc = NN_OK;
-    for (size_t start = 0; start < batch && rc == NN_OK; start += chunk) {
-        size_t rows = batch - start < chunk ? batch - start : chunk;
-        s.out[net->n_sizes - 1] = y_hat + start * n_out;
-        nn__forward(net, x + start * n_in, rows, s.out, NULL, NULL, 1);
-        rc = nn__check_outputs(NULL, "nn_predict", y_hat + start * n_out,
-                               start, rows, n_out);
-    }
-    free(s.block);
-    return rc;
-}
-
-/* Index of the largest value; ties go to the lowest index. */
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t k = 1; k < n; k++)
-        if (v[k] > v[best])
-            best = k;
-    return best;
-}
-
-static size_t count_correct(const float *y_hat, const float *y, size_t rows,
-                            size_t cols)
-{
-    size_t correct = 0;
-    for (size_t i = 0; i < rows; i++) {
-        const float *p = y_hat + i * cols, *t = y + i * cols;
-        if (cols == 1)
-            correct += (p[0] > 0.5f) == (t[0] > 0.5f);
-        else
-            correct += argmax(p, cols) == argmax(t, cols);
-    }
-    return correct;
-}
-
-int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
-                double *cost, double *accuracy)
-{
-    NN__CHECK(NULL, net && x && y, NN_EINVAL,
-              "nn_evaluate: net, x and y must not be NULL");
-    NN__TRY(nn__check_data(NULL, "nn_evaluate", net, x, y, n));
-    size_t chunk = n < CHUNK_ROWS ? n : CHUNK_ROWS;
-    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
-    scratch s;
-    NN__CHECK(NULL, scratch_alloc(net, chunk, 1, &s), NN_ENOMEM,
-              "nn_evaluate: cannot allocate scratch for %zu rows", chunk);
-    s.out[net->n_sizes - 1] = s.y_hat;
-    double loss = 0.0;
-    size_t correct = 0;
-    int rc = NN_OK;
-    for (size_t start = 0; start < n && rc == NN_OK; start += chunk) {
-        size_t rows = n - start < chunk ? n - start : chunk;
-        const float *yc = y + start * n_out;
-        nn__forward(net, x + start * n_in, rows, s.out, s.logits, NULL, 1);
-        rc = nn__check_outputs(NULL, "nn_evaluate", s.y_hat, start, rows,
-                               n_out);
-        loss += nn__loss_sum(net->set.loss, s.y_hat, s.logits, yc, rows,
-                             n_out);
-        correct += count_correct(s.y_hat, yc, rows, n_out);
-    }
-    free(s.block);
-    NN__TRY(rc);
-    loss /= (double)n;
-    NN__CHECK(NULL, isfinite(loss), NN_ENUMERIC,
-              "nn_evaluate: the mean loss is not finite (the outputs are, "
-              "but their loss against the targets overflows)");
-    if (cost)
-        *cost = loss;
-    if (accuracy)
-        *accuracy = (double)correct / (double)n;
-    return NN_OK;
 }

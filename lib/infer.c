@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inference: nn_forward and nn_cost through the handle's batch buffers,
+ * and the read-only nn_predict / nn_evaluate, which run in chunks on
+ * per-call scratch memory so that many threads can share one handle.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Rows per chunk of nn_predict and nn_evaluate: bounds their scratch. */
+#define CHUNK_ROWS 256
+
+/* ---- through the handle's buffers ---- */
+
+int nn_forward(nn_net *net, const float *x, size_t batch, float *y_hat)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_forward: net must not be NULL");
+    NN__CHECK(net, x && y_hat, NN_EINVAL,
+              "nn_forward: x and y_hat must not be NULL");
+    NN__TRY(nn__check_data(net, "nn_forward", net, x, NULL, batch));
+    NN__TRY(nn__buffers_reserve(net, batch));
+    nn__forward_train(net, x, batch, 0);
+    size_t n_out = net->sizes[net->n_sizes - 1];
+    const float *out = net->buf.act[net->n_sizes - 1];
+    NN__TRY(nn__check_outputs(net, "nn_forward", out, 0, batch, n_out));
+    memcpy(y_hat, out, batch * n_out * sizeof *y_hat);
+    return NN_OK;
+}
+
+int nn_cost(nn_net *net, const float *x, const float *y, size_t batch,
+            double *cost)
+{
+    NN__CHECK(NULL, net, NN_EINVAL, "nn_cost: net must not be NULL");
+    NN__CHECK(net, x && y && cost, NN_EINVAL,
+              "nn_cost: x, y and cost must not be NULL");
+    NN__TRY(nn__check_data(net, "nn_cost", net, x, y, batch));
+    NN__TRY(nn__buffers_reserve(net, batch));
+    nn__forward_train(net, x, batch, 0);
+    size_t L = net->n_sizes - 1;
+    double c = nn__loss_sum(net->set.loss, net->buf.act[L], net->buf.logits,
+                            y, batch, net->sizes[L]) /
+               (double)batch;
+    NN__CHECK(net, isfinite(c), NN_ENUMERIC, "nn_cost: the cost is not finite");
+    *cost = c;
+    return NN_OK;
+}
+
+/* ---- nn_predict and nn_evaluate ---- */
+
+/* Per-call scratch of the read-only forward pass, one allocation. */
+typedef struct scratch {
+    void *block;
+    float **out;    /* n_sizes layer-output pointers for nn__forward */
+    float *y_hat;   /* chunk x n_out (nn_evaluate only) */
+    float *logits;  /* chunk x n_out (nn_evaluate only) */
+} scratch;
+
+/* Hidden layers ping-pong between two chunk x max_width buffers. The
+ * transformed inputs (out[0]) share the first with layer 2's outputs,
+ * written only once layer 0 has read them, and nn_evaluate's outputs are
+ * the last layer's ping-pong slot, so that only its logits need a third
+ * buffer: the two and three buffers nn.h promises. */
+static int scratch_alloc(const nn_net *net, size_t chunk, int with_outputs,
+                         scratch *s)
+{
+    size_t n_out = net->sizes[net->n_sizes - 1];
+    size_t ping = chunk * net->max_width;
+    size_t logits = with_outputs ? chunk * n_out : 0;
+    size_t pointers = net->n_sizes * sizeof(float *);
+    s->block = malloc(pointers + (2 * ping + logits) * sizeof(float));
+    if (!s->block)
+        return 0;
+    s->out = s->block;
+    float *f = (float *)((char *)s->block + pointers);
+    for (size_t l = 1; l < net->n_sizes; l++)
+        s->out[l] = f + (l % 2) * ping;
+    s->out[0] = net->input.shift ? f : NULL;
+    s->y_hat = with_outputs ? s->out[net->n_sizes - 1] : NULL;
+    s->logits = with_outputs ? f + 2 * ping : NULL;
+    return 1;
+}
+
+int nn_predict(const nn_net *net, const float *x, size_t batch, float *y_hat)
+{
+    NN__CHECK(NULL, net && x && y_hat, NN_EINVAL,
+              "nn_predict: net, x and y_hat must not be NULL");
+    NN__TRY(nn__check_data(NULL, "nn_predict", net, x, NULL, batch));
+    size_t chunk = batch < CHUNK_ROWS ? batch : CHUNK_ROWS;
+    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    scratch s;
+    NN__CHECK(NULL, scratch_alloc(net, chunk, 0, &s), NN_ENOMEM,
+              "nn_predict: cannot allocate scratch for %zu rows", chunk);
+    int rc = NN_OK;
+    for (size_t start = 0; start < batch && rc == NN_OK; start += chunk) {
+        size_t rows = batch - start < chunk ? batch - start : chunk;
+        s.out[net->n_sizes - 1] = y_hat + start * n_out;
+        nn__forward(net, x + start * n_in, rows, s.out, NULL, NULL, 1);
+        rc = nn__check_outputs(NULL, "nn_predict", y_hat + start * n_out,
+                               start, rows, n_out);
+    }
+    free(s.block);
+    return rc;
+}
+
+int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
+                double *cost, double *accuracy)
+{
+    NN__CHECK(NULL, net && x && y, NN_EINVAL,
+              "nn_evaluate: net, x and y must not be NULL");
+    NN__TRY(nn__check_data(NULL, "nn_evaluate", net, x, y, n));
+    size_t chunk = n < CHUNK_ROWS ? n : CHUNK_ROWS;
+    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    scratch s;
+    NN__CHECK(NULL, scratch_alloc(net, chunk, 1, &s), NN_ENOMEM,
+              "nn_evaluate: cannot allocate scratch for %zu rows", chunk);
+    s.out[net->n_sizes - 1] = s.y_hat;
+    double loss = 0.0;
+    size_t correct = 0;
+    int rc = NN_OK;
+    for (size_t start = 0; start < n && rc == NN_OK; start += chunk) {
+        size_t rows = n - start < chunk ? n - start : chunk;
+        const float *yc = y + start * n_out;
+        nn__forward(net, x + start * n_in, rows, s.out, s.logits, NULL, 1);
+        rc = nn__check_outputs(NULL, "nn_evaluate", s.y_hat, start, rows,
+                               n_out);
+        loss += nn__loss_sum(net->set.loss, s.y_hat, s.logits, yc, rows,
+                             n_out);
+        correct += nn__count_correct(s.y_hat, yc, rows, n_out);
+    }
+    free(s.block);
+    NN__TRY(rc);
+    loss /= (double)n;
+    NN__CHECK(NULL, isfinite(loss), NN_ENUMERIC,
+              "nn_evaluate: the mean loss is not finite (the outputs are, "
+              "but their loss against the targets overflows)");
+    if (cost)
+        *cost = loss;
+    if (accuracy)
+        *accuracy = (double)correct / (double)n;
+    return NN_OK;
+}
