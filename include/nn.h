@@ -246,8 +246,9 @@ NN_API void nn_free(nn_net *net);
 
 /**
  * @brief Deep copy: architecture, parameters, gradients, settings,
- *        optimizer state and shuffling generator. The copy trains on exactly
- *        as the original would. Thread-safe (reads `net` only).
+ *        optimizer state and shuffling generator, and the history and
+ *        early stopping's account of the current run. The copy trains on
+ *        exactly as the original would. Thread-safe (reads `net` only).
  * @param[in]  net the network to copy.
  * @param[out] out receives the copy; set to NULL on failure.
  * @return ::NN_OK; ::NN_EINVAL for a NULL pointer; ::NN_ENOMEM.
@@ -300,7 +301,8 @@ typedef enum nn_option {
     NN_OPT_EARLY_STOPPING = 19, /**< integer >= 0: with validation data,
                                    nn_fit() stops after this many epochs
                                    without a better validation loss and
-                                   restores the best weights; 0 = off */
+                                   restores the best weights (other loops:
+                                   nn_epoch_should_stop()); 0 = off */
     NN_OPT_CURRENT_LR = 20,   /**< read-only: the learning rate nn_step()
                                    uses now, after the schedule */
     NN_OPT_EPOCHS_DONE = 21,  /**< read-only: epochs trained by nn_train()
@@ -636,6 +638,53 @@ NN_API int nn_evaluate(const nn_net *net, const float *x, const float *y,
                        size_t n, double *cost, double *accuracy);
 
 /**
+ * @brief The class each row of outputs (or of one-hot targets) picks, by
+ *        the rule nn_evaluate() counts accuracy with: the arg-max, ties to
+ *        the lowest index; with one output (a sigmoid), class 1 when the
+ *        value is above 0.5, else class 0.
+ *
+ * Each value is compared with the largest before it by `>`, which is false
+ * for a NaN: a NaN after the first value is passed over, one in first
+ * place is never replaced, and a single NaN output picks class 0.
+ * Thread-safe; needs no network and allocates nothing.
+ *
+ * @param[in]  y       rows x width values, row-major (e.g. nn_predict()'s
+ *                     outputs).
+ * @param[in]  rows    number of rows, >= 1.
+ * @param[in]  width   values per row (the output layer's size), >= 1.
+ * @param[out] classes receives `rows` classes, each in [0, width), or
+ *                     [0, 1] when `width` is 1.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL pointer or a zero count;
+ *         ::NN_ESHAPE when rows x width floats cannot be addressed. A
+ *         failed call writes nothing; details in nn_last_error(NULL).
+ * @since 0.3
+ */
+NN_API int nn_predicted_classes(const float *y, size_t rows, size_t width,
+                                size_t *classes);
+
+/**
+ * @brief Count the rows whose outputs pick the class their targets pick
+ *        (nn_predicted_classes()): the numerator of nn_evaluate()'s
+ *        accuracy and of the training accuracy in nn_history(), for
+ *        training loops that count it themselves (libnn_mpi counts it from
+ *        nn_outputs() after each nn_backprop()).
+ *
+ * Thread-safe; needs no network and allocates nothing.
+ *
+ * @param[in]  y_hat   rows x width outputs.
+ * @param[in]  y       rows x width targets.
+ * @param[in]  rows    number of rows, >= 1.
+ * @param[in]  width   values per row, >= 1.
+ * @param[out] correct receives the count, in [0, rows].
+ * @return ::NN_OK; ::NN_EINVAL for a NULL pointer or a zero count;
+ *         ::NN_ESHAPE when rows x width floats cannot be addressed. A
+ *         failed call writes nothing; details in nn_last_error(NULL).
+ * @since 0.3
+ */
+NN_API int nn_count_correct(const float *y_hat, const float *y, size_t rows,
+                            size_t width, size_t *correct);
+
+/**
  * Called by nn_fit() after every epoch, once that epoch's history entry is
  * recorded (read it with nn_history()).
  * @param user  the pointer given to nn_fit().
@@ -717,16 +766,22 @@ NN_API int nn_history(const nn_net *net, int metric, double *out, size_t cap);
 /* ----------------------------------------------------------------------
  * Epochs of training loops run outside nn_train() / nn_fit() (libnn_mpi's,
  * a custom sampler): the hooks nn_fit() itself calls around each epoch,
- * so that such a loop follows the learning-rate schedule and fills the
- * history as nn_fit() would. A loop is
+ * so that such a loop follows the learning-rate schedule, fills the
+ * history and stops early as nn_fit() would. A loop is
  *
- *     nn_history_clear(net);
+ *     nn_history_clear(net);                // a new run
  *     for (each epoch) {
  *         nn_epoch_begin(net);              // the schedule's lr
- *         ... nn_shuffle(), nn_backprop(), nn_step() ...
+ *         ... nn_shuffle(), nn_backprop(), nn_step(),
+ *             nn_count_correct() on nn_outputs() ...
  *         double m[] = {train_loss, train_accuracy, val_loss, val_acc};
- *         nn_epoch_end(net, m, 4);          // history, schedule
+ *         nn_epoch_end(net, m, 4);          // history, schedule, best
+ *         int stop;
+ *         nn_epoch_should_stop(net, &stop); // NN_OPT_EARLY_STOPPING
+ *         if (stop)
+ *             break;
  *     }
+ *     nn_restore_best_weights(net);         // lowest validation loss
  * ---------------------------------------------------------------------- */
 
 /**
@@ -742,12 +797,18 @@ NN_API int nn_epoch_begin(nn_net *net);
 /**
  * @brief End an epoch as nn_fit() does after each: append its metrics to
  *        the history, with the learning rate it ran at; count it in
- *        ::NN_OPT_EPOCHS_DONE; and let the schedule see it (the plateau
+ *        ::NN_OPT_EPOCHS_DONE; let the schedule see it (the plateau
  *        schedule watches the validation loss, or the training loss when
- *        the validation loss is NaN).
+ *        the validation loss is NaN); and, when a validation loss is given
+ *        (not NaN), keep early stopping's account: a validation loss lower
+ *        than every one since nn_history_clear() keeps a copy of the
+ *        parameters (for nn_restore_best_weights()), any other counts one
+ *        more epoch without improvement (for nn_epoch_should_stop()).
  *
  * The first call on a handle allocates the history ring (as the first
- * nn_train() does); no later call allocates.
+ * nn_train() does), and the first with a validation loss one copy of the
+ * parameters (as the first nn_fit() with validation data does); no later
+ * call allocates.
  *
  * @param[in,out] net     the network.
  * @param[in]     metrics the epoch's values in ::nn_metric order:
@@ -759,12 +820,43 @@ NN_API int nn_epoch_begin(nn_net *net);
  * @return ::NN_OK; ::NN_EINVAL for a NULL pointer or a count out of range;
  *         ::NN_ENUMERIC for a training loss that is not finite or an
  *         infinite metric; ::NN_ENOMEM. A failed call changes nothing.
- * @since 0.2
+ * @since 0.2 (early stopping's account since 0.3)
  */
 NN_API int nn_epoch_end(nn_net *net, const double *metrics, size_t count);
 
 /**
- * @brief Empty the history, as nn_train() and nn_fit() do when they start.
+ * @brief Whether early stopping ends training now, by nn_fit()'s rule:
+ *        ::NN_OPT_EARLY_STOPPING = p > 0 and the last p epochs that
+ *        nn_epoch_end() received a validation loss for brought none lower
+ *        than the best before them (since nn_history_clear()). Call it
+ *        after nn_epoch_end(). Thread-safe (reads `net` only).
+ * @param[in]  net  the network.
+ * @param[out] stop receives 1 to stop, 0 to go on (always 0 when
+ *                  ::NN_OPT_EARLY_STOPPING is 0 or no validation loss was
+ *                  given).
+ * @return ::NN_OK; ::NN_EINVAL for a NULL pointer (details in
+ *         nn_last_error(NULL)).
+ * @since 0.3
+ */
+NN_API int nn_epoch_should_stop(const nn_net *net, int *stop);
+
+/**
+ * @brief Put back the parameters of the epoch of lowest validation loss
+ *        that nn_epoch_end() recorded since nn_history_clear(), as nn_fit()
+ *        does when it ends with validation data. Changes nothing when no
+ *        epoch since then had a validation loss. Only the parameters
+ *        change: the optimizer state, the schedule and the history stay.
+ *        Never allocates.
+ * @param[in,out] net the network.
+ * @return ::NN_OK; ::NN_EINVAL for a NULL handle.
+ * @since 0.3
+ */
+NN_API int nn_restore_best_weights(nn_net *net);
+
+/**
+ * @brief Start a new run: empty the history and forget early stopping's
+ *        account (the lowest validation loss, the epochs since), as
+ *        nn_train() and nn_fit() do when they start.
  * @return ::NN_OK; ::NN_EINVAL for a NULL handle.
  * @since 0.2
  */

@@ -300,9 +300,10 @@ typedef int (*nn_mpi_epoch_fn)(void *user, const nn_net *net, size_t epoch,
  * With dropout each rank draws its masks from its own generator, in step
  * with the others at the start of the call.
  *
- * Memory: per call, the order (N size_t, with shuffling), gather buffers
- * of min(B, n_local) rows, one parameter copy with validation data, and
- * libnn's buffers of the largest slice.
+ * Memory: per call, the order (N size_t, with shuffling) and gather
+ * buffers of min(B, n_local) rows; in the handle, as nn_fit() allocates
+ * them, libnn's buffers of the largest slice, the history ring and, with
+ * validation data, one copy of the parameters (the best epoch's).
  *
  * @param[in,out] net      the network.
  * @param[in]     comm     the communicator.
@@ -321,7 +322,10 @@ typedef int (*nn_mpi_epoch_fn)(void *user, const nn_net *net, size_t epoch,
  * @return ::NN_OK (also when a callback stopped training), on every rank;
  *         otherwise the same code on every rank: ::NN_EINVAL for NULL
  *         pointers, zero counts, or ranks that disagree;
- *         ::NN_ESHAPE; ::NN_ENOMEM (before any step: nothing changed);
+ *         ::NN_ESHAPE; ::NN_ENOMEM (before any step: nothing changed;
+ *         or, the first time, when the history or the best weights' copy
+ *         cannot be allocated at the end of the first epoch: training
+ *         stops there on every rank);
  *         ::NN_ENUMERIC for non-finite data on any rank (before any step)
  *         or a non-finite cost or gradient in a step (training stops with
  *         the parameters of the last good step, on every rank); ::NN_EIO.

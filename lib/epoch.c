@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Between epochs: the per-epoch history (a ring kept in the handle) and
- * the schedule's step, for nn_fit's loop and, through nn_epoch_begin /
- * nn_epoch_end, for training loops run outside it (libnn_mpi's).
+ * Between epochs: the per-epoch history (a ring kept in the handle), the
+ * schedule's step and early stopping's bookkeeping (the best validation
+ * loss, its parameters, the epochs since), for nn_fit's loop and, through
+ * nn_epoch_begin / nn_epoch_end / nn_epoch_should_stop /
+ * nn_restore_best_weights, for training loops run outside it (libnn_mpi's).
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -21,6 +24,22 @@ int nn__history_reserve(nn_net *net, const char *fn)
     return NN_OK;
 }
 
+int nn__best_reserve(nn_net *net, const char *fn)
+{
+    if (!net->best.params)
+        net->best.params = malloc(net->n_params * sizeof(float));
+    NN__CHECK(net, net->best.params, NN_ENOMEM,
+              "%s: cannot allocate the best-weights copy", fn);
+    return NN_OK;
+}
+
+void nn__epochs_restart(nn_net *net)
+{
+    net->history.len = 0;
+    net->best.val_loss = HUGE_VAL;
+    net->best.worse = 0;
+}
+
 static void record_history(nn_net *net, const double values[NN__HIST_SERIES])
 {
     nn__history *h = &net->history;
@@ -30,11 +49,22 @@ static void record_history(nn_net *net, const double values[NN__HIST_SERIES])
     h->len++;
 }
 
-/* The end of every epoch, nn_fit's and nn_epoch_end's: the history entry
- * (with the learning rate the epoch ran at), then the schedule's step,
- * which watches the validation loss when there is one. The history ring
- * exists (reserve_history). */
-void nn__epoch_end(nn_net *net, const double *metrics, size_t count)
+/* A validated epoch: a lower validation loss keeps the parameters (NaN
+ * never is lower), any other counts one more epoch without improvement. */
+static void keep_best(nn_net *net, double val_loss)
+{
+    nn__best *b = &net->best;
+    if (val_loss < b->val_loss) {
+        b->val_loss = val_loss;
+        b->worse = 0;
+        memcpy(b->params, net->params, net->n_params * sizeof(float));
+    } else {
+        b->worse++;
+    }
+}
+
+void nn__epoch_end(nn_net *net, const double *metrics, size_t count,
+                   int validated)
 {
     double values[NN__HIST_SERIES];
     for (size_t m = 0; m < NN_HIST_LEARNING_RATE; m++)
@@ -45,6 +75,20 @@ void nn__epoch_end(nn_net *net, const double *metrics, size_t count)
     double val_loss = values[NN_HIST_VAL_LOSS];
     nn__schedule_end_epoch(net, isnan(val_loss) ? values[NN_HIST_TRAIN_LOSS]
                                                 : val_loss);
+    if (validated)
+        keep_best(net, val_loss);
+}
+
+int nn__early_stop(const nn_net *net)
+{
+    size_t patience = net->set.early_stopping;
+    return patience > 0 && net->best.worse >= patience;
+}
+
+void nn__restore_best(nn_net *net)
+{
+    if (net->best.val_loss < HUGE_VAL)
+        memcpy(net->params, net->best.params, net->n_params * sizeof(float));
 }
 
 int nn_epoch_begin(nn_net *net)
@@ -68,15 +112,35 @@ int nn_epoch_end(nn_net *net, const double *metrics, size_t count)
         NN__CHECK(net, !isinf(metrics[m]), NN_ENUMERIC,
                   "nn_epoch_end: metric %zu is infinite (NaN marks a value "
                   "there is none of)", m);
+    int validated = count > NN_HIST_VAL_LOSS &&
+                    !isnan(metrics[NN_HIST_VAL_LOSS]);
     NN__TRY(nn__history_reserve(net, "nn_epoch_end"));
-    nn__epoch_end(net, metrics, count);
+    if (validated)
+        NN__TRY(nn__best_reserve(net, "nn_epoch_end"));
+    nn__epoch_end(net, metrics, count, validated);
+    return NN_OK;
+}
+
+int nn_epoch_should_stop(const nn_net *net, int *stop)
+{
+    NN__CHECK(NULL, net && stop, NN_EINVAL,
+              "nn_epoch_should_stop: net and stop must not be NULL");
+    *stop = nn__early_stop(net);
+    return NN_OK;
+}
+
+int nn_restore_best_weights(nn_net *net)
+{
+    NN__CHECK(NULL, net, NN_EINVAL,
+              "nn_restore_best_weights: net must not be NULL");
+    nn__restore_best(net);
     return NN_OK;
 }
 
 int nn_history_clear(nn_net *net)
 {
     NN__CHECK(NULL, net, NN_EINVAL, "nn_history_clear: net must not be NULL");
-    net->history.len = 0;
+    nn__epochs_restart(net);
     return NN_OK;
 }
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inference: nn_forward and nn_cost through the handle's batch buffers,
- * and the read-only nn_predict / nn_evaluate, which run in chunks on
- * per-call scratch memory so that many threads can share one handle.
+ * Inference: nn_forward and nn_cost through the handle's batch buffers;
+ * the read-only nn_predict / nn_evaluate, which run in chunks on per-call
+ * scratch memory so that many threads can share one handle; and the rule
+ * of their accuracy (nn_predicted_classes, nn_count_correct), for the
+ * training loops, tools and bindings that count it themselves.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -140,5 +142,40 @@ int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
         *cost = loss;
     if (accuracy)
         *accuracy = (double)correct / (double)n;
+    return NN_OK;
+}
+
+/* ---- accuracy ---- */
+
+/* `rows` x `width` values exist and can be addressed. */
+static int check_rows(const char *fn, size_t rows, size_t width)
+{
+    size_t count;
+    NN__CHECK(NULL, rows >= 1 && width >= 1, NN_EINVAL,
+              "%s: rows (%zu) and width (%zu) must be >= 1", fn, rows, width);
+    NN__CHECK(NULL, nn__mul_ok(rows, width, &count) &&
+                        count <= SIZE_MAX / sizeof(float),
+              NN_ESHAPE, "%s: %zu rows of %zu values are too many to "
+              "address", fn, rows, width);
+    return NN_OK;
+}
+
+int nn_predicted_classes(const float *y, size_t rows, size_t width,
+                         size_t *classes)
+{
+    NN__CHECK(NULL, y && classes, NN_EINVAL,
+              "nn_predicted_classes: y and classes must not be NULL");
+    NN__TRY(check_rows("nn_predicted_classes", rows, width));
+    nn__predicted_classes(y, rows, width, classes);
+    return NN_OK;
+}
+
+int nn_count_correct(const float *y_hat, const float *y, size_t rows,
+                     size_t width, size_t *correct)
+{
+    NN__CHECK(NULL, y_hat && y && correct, NN_EINVAL,
+              "nn_count_correct: y_hat, y and correct must not be NULL");
+    NN__TRY(check_rows("nn_count_correct", rows, width));
+    *correct = nn__count_correct(y_hat, y, rows, width);
     return NN_OK;
 }

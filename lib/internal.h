@@ -126,14 +126,29 @@ void nn__meta_free(nn__meta *meta);
 int nn__meta_copy(nn__meta *dst, const nn__meta *src);
 
 /* ---- epoch.c ---- */
-/* Allocates the history ring unless it exists; NN_OK or NN_ENOMEM, the
- * detail (naming `fn`) recorded on `net`. */
+/* Allocate the history ring / early stopping's copy of the parameters
+ * unless they exist; NN_OK or NN_ENOMEM, the detail (naming `fn`)
+ * recorded on `net`. */
 int nn__history_reserve(nn_net *net, const char *fn);
+int nn__best_reserve(nn_net *net, const char *fn);
+
+/* Starts a training run: the history emptied, early stopping's
+ * bookkeeping forgotten. */
+void nn__epochs_restart(nn_net *net);
 
 /* The end of an epoch (nn_fit's and nn_epoch_end's): `count` metrics in
- * nn_metric order into the history, then the schedule's step. The history
- * ring exists (nn__history_reserve). */
-void nn__epoch_end(nn_net *net, const double *metrics, size_t count);
+ * nn_metric order into the history, then the schedule's step, then, for
+ * a `validated` epoch, early stopping's bookkeeping. The history ring
+ * exists, and the copy of the parameters when `validated`. */
+void nn__epoch_end(nn_net *net, const double *metrics, size_t count,
+                   int validated);
+
+/* 1 when ::NN_OPT_EARLY_STOPPING = p > 0 and the last p validated epochs
+ * brought no lower validation loss. */
+int nn__early_stop(const nn_net *net);
+
+/* Puts back the parameters of the lowest validation loss, if any. */
+void nn__restore_best(nn_net *net);
 
 /* ---- rng.c: xoshiro256**, seeded through splitmix64 ---- */
 void nn__rng_seed(uint64_t state[4], uint64_t seed);
@@ -185,8 +200,12 @@ void nn__loss_delta(int loss, nn_activation act, const float *y_hat,
 /* 1 when `loss` may follow the activation `act` of the last layer. */
 int nn__loss_fits(int loss, nn_activation act);
 
-/* Rows whose outputs pick the class their targets pick: the arg-max (ties
- * to the lowest index), or for one column the side of 0.5. */
+/* The class each of `rows` rows of outputs (or targets) picks: the
+ * arg-max, ties to the lowest index; with one column, 1 above 0.5, else 0.
+ * nn_evaluate's accuracy is the share of rows whose outputs pick the
+ * class their targets pick: nn__count_correct counts them. */
+void nn__predicted_classes(const float *y, size_t rows, size_t cols,
+                           size_t *classes);
 size_t nn__count_correct(const float *y_hat, const float *y, size_t rows,
                          size_t cols);
 

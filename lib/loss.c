@@ -150,16 +150,26 @@ static size_t argmax(const float *v, size_t n)
     return best;
 }
 
+/* The class a row of outputs or targets picks: a single (sigmoid) output
+ * picks class 1 above one half, several pick their arg-max. */
+static size_t row_class(const float *row, size_t cols)
+{
+    return cols == 1 ? row[0] > 0.5f : argmax(row, cols);
+}
+
+void nn__predicted_classes(const float *y, size_t rows, size_t cols,
+                           size_t *classes)
+{
+    for (size_t i = 0; i < rows; i++)
+        classes[i] = row_class(y + i * cols, cols);
+}
+
 size_t nn__count_correct(const float *y_hat, const float *y, size_t rows,
                          size_t cols)
 {
     size_t correct = 0;
-    for (size_t i = 0; i < rows; i++) {
-        const float *p = y_hat + i * cols, *t = y + i * cols;
-        if (cols == 1)
-            correct += (p[0] > 0.5f) == (t[0] > 0.5f);
-        else
-            correct += argmax(p, cols) == argmax(t, cols);
-    }
+    for (size_t i = 0; i < rows; i++)
+        correct += row_class(y_hat + i * cols, cols) ==
+                   row_class(y + i * cols, cols);
     return correct;
 }

@@ -103,6 +103,7 @@ int nn__net_alloc(nn_net **out, size_t n_sizes, const size_t *sizes,
         goto fail;
     default_settings(&net->set, activations[n_sizes - 2]);
     nn__schedule_restart(net);
+    nn__epochs_restart(net);
     *out = net;
     return NN_OK;
 fail:
@@ -137,7 +138,7 @@ void nn__net_free(nn_net *net)
     free(net->input.shift);
     nn__meta_free(&net->meta);
     free(net->history.block);
-    free(net->best_params);
+    free(net->best.params);
     free(net->params);
     free(net->grads);
     free(net->opt_state);

@@ -57,6 +57,15 @@ typedef struct nn__history {
     double *block; /* NN__HIST_SERIES x NN__HIST_CAP, or NULL */
 } nn__history;
 
+/* Early stopping's bookkeeping over the epochs since the history was last
+ * cleared (nn_history_clear, the start of nn_train / nn_fit). */
+typedef struct nn__best {
+    double val_loss; /* lowest validation loss; +inf before any */
+    uint64_t worse;  /* validated epochs since it */
+    float *params;   /* its parameters (n_params), or NULL before the
+                        first validated epoch */
+} nn__best;
+
 /* Per-feature input transform x' = (x - shift) * scale. */
 typedef struct nn__input_transform {
     float *shift, *scale; /* sizes[0] each, one allocation; NULL = none */
@@ -125,7 +134,7 @@ struct nn_net {
     nn__meta meta;
     nn__schedule_state sched;
     nn__history history;
-    float *best_params; /* nn_fit's copy of the best weights, or NULL */
+    nn__best best;
 
     nn__buffers buf;
     nn__train_buffers train;

@@ -91,11 +91,15 @@ int nn_clone(const nn_net *net, nn_net **out)
     NN__CHECK(NULL, rc == NN_OK, NN_ENOMEM, "nn_clone: out of memory");
     size_t state = (size_t)net->opt_slots * net->n_params;
     size_t history = NN__HIST_SERIES * NN__HIST_CAP;
+    /* Early stopping's copy of the parameters, when it holds a best. */
+    const float *best = net->best.val_loss < HUGE_VAL ? net->best.params
+                                                      : NULL;
     if (!dup_bytes(&copy->opt_state, net->opt_state, state * sizeof(float)) ||
         !dup_bytes(&copy->input.shift, net->input.shift,
                    2 * net->sizes[0] * sizeof(float)) ||
         !dup_bytes(&copy->history.block, net->history.block,
                    history * sizeof(double)) ||
+        !dup_bytes(&copy->best.params, best, net->n_params * sizeof(float)) ||
         nn__meta_copy(&copy->meta, &net->meta) != NN_OK) {
         nn__net_free(copy);
         return nn__fail(NULL, NN_ENOMEM, "nn_clone: out of memory");
@@ -103,6 +107,8 @@ int nn_clone(const nn_net *net, nn_net **out)
     if (copy->input.shift)
         copy->input.scale = copy->input.shift + net->sizes[0];
     copy->history.len = net->history.len;
+    copy->best.val_loss = net->best.val_loss;
+    copy->best.worse = net->best.worse;
     copy->sched = net->sched;
     memcpy(copy->params, net->params, net->n_params * sizeof(float));
     memcpy(copy->grads, net->grads, net->n_params * sizeof(float));

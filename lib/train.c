@@ -132,11 +132,8 @@ static int reserve_fit(nn_net *net, const char *fn, size_t n, size_t batch,
     NN__TRY(reserve_train(net, fn, n, batch, net->set.shuffle));
     NN__TRY(nn__buffers_reserve(net, batch));
     NN__TRY(nn__history_reserve(net, fn));
-    if (validate && !net->best_params) {
-        net->best_params = malloc(net->n_params * sizeof(float));
-        NN__CHECK(net, net->best_params, NN_ENOMEM,
-                  "%s: cannot allocate the best-weights copy", fn);
-    }
+    if (validate)
+        NN__TRY(nn__best_reserve(net, fn));
     return NN_OK;
 }
 
@@ -232,9 +229,7 @@ static int fit(nn_net *net, const char *fn, const float *x, const float *y,
     size_t batch = net->set.batch_size < n ? net->set.batch_size : n;
     NN__TRY(reserve_fit(net, fn, n, batch, n_val > 0));
 
-    net->history.len = 0;
-    double best_val = HUGE_VAL;
-    size_t epochs_worse = 0;
+    nn__epochs_restart(net);
     int rc = NN_OK;
     for (size_t epoch = 0; epoch < epochs; epoch++) {
         nn__schedule_begin_epoch(net);
@@ -248,26 +243,14 @@ static int fit(nn_net *net, const char *fn, const float *x, const float *y,
             validate(net, x_val, y_val, n_val, &val_loss, &val_acc);
         double metrics[] = {train_loss, (double)r.correct / (double)r.samples,
                             val_loss, val_acc};
-        nn__epoch_end(net, metrics, NN_HIST_LEARNING_RATE);
-        int stop = r.stop;
-        if (n_val > 0) {
-            if (val_loss < best_val) {
-                best_val = val_loss;
-                epochs_worse = 0;
-                memcpy(net->best_params, net->params,
-                       net->n_params * sizeof(float));
-            } else if (net->set.early_stopping > 0 &&
-                       ++epochs_worse >= net->set.early_stopping) {
-                stop = 1;
-            }
-        }
+        nn__epoch_end(net, metrics, NN_HIST_LEARNING_RATE, n_val > 0);
+        int stop = r.stop || nn__early_stop(net);
         if (on_epoch && on_epoch(user, net, epoch))
             stop = 1;
         if (stop)
             break;
     }
-    if (n_val > 0 && best_val < HUGE_VAL)
-        memcpy(net->params, net->best_params, net->n_params * sizeof(float));
+    nn__restore_best(net);
     return rc;
 }
 

@@ -29,7 +29,6 @@ typedef struct fit {
     int pending;   /* the last nn_step's status, told at the next vote */
     size_t *order; /* the epoch's order of global rows (shuffle only) */
     float *xb, *yb; /* this rank's rows of one batch (shuffle only) */
-    float *best;   /* parameters of the best epoch (validation only) */
     uint64_t state; /* hash of the network's state, agreed on by all */
 } fit;
 
@@ -114,10 +113,6 @@ static int allocate(fit *f)
             return nn_mpi__local(NN_ENOMEM, "cannot allocate the order of "
                                  "%zu rows and a batch", f->total);
     }
-    if (f->total_val > 0 &&
-        !(f->best = malloc(f->n_params * sizeof *f->best)))
-        return nn_mpi__local(NN_ENOMEM, "cannot allocate the best-weights "
-                             "copy");
     return NN_OK;
 }
 
@@ -190,30 +185,6 @@ static size_t slice(fit *f, size_t step, const float **xb, const float **yb)
     return rows;
 }
 
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t k = 1; k < n; k++)
-        if (v[k] > v[best])
-            best = k;
-    return best;
-}
-
-/* Rows of the minibatch nn_backprop got right, counted from its outputs
- * (nn_outputs) as nn_fit and nn_evaluate count: the arg-max, ties to the
- * lowest index, or the 0.5 threshold for one output. */
-static size_t count_correct(const fit *f, const float *yb)
-{
-    size_t rows = 0, correct = 0, k = f->n_out;
-    const float *y_hat = nn_outputs(f->net, &rows);
-    for (size_t i = 0; y_hat && i < rows; i++) {
-        const float *p = y_hat + i * k, *t = yb + i * k;
-        correct += k == 1 ? (p[0] > 0.5f) == (t[0] > 0.5f)
-                          : argmax(p, k) == argmax(t, k);
-    }
-    return correct;
-}
-
 static int backprop(fit *f, size_t rows, const float *xb, const float *yb,
                     double vote[NN_MPI__VOTE_LEN])
 {
@@ -227,8 +198,15 @@ static int backprop(fit *f, size_t rows, const float *xb, const float *yb,
     if (rc != NN_OK)
         return nn_mpi__libnn(rc, f->net, "nn_backprop");
     f->primed = 1;
+    /* The rows the minibatch got right, from nn_backprop's outputs, as
+     * nn_fit counts them. */
+    size_t correct = 0;
+    rc = nn_count_correct(nn_outputs(f->net, NULL), yb, rows, f->n_out,
+                          &correct);
+    if (rc != NN_OK)
+        return nn_mpi__libnn(rc, NULL, "nn_count_correct");
     vote[NN_MPI__SUM] = cost * (double)rows;
-    vote[NN_MPI__SUM2] = (double)count_correct(f, yb);
+    vote[NN_MPI__SUM2] = (double)correct;
     return NN_OK;
 }
 
@@ -326,25 +304,11 @@ static int run_epoch(fit *f, size_t epoch, nn_progress_fn progress,
     return NN_OK;
 }
 
-/* Early stopping as nn_fit: keep the best weights, count worse epochs. */
-static int keep_best(fit *f, double val_loss, double *best_val,
-                     size_t *worse)
-{
-    double patience = 0.0;
-    (void)nn_get(f->net, NN_OPT_EARLY_STOPPING, &patience);
-    if (val_loss < *best_val) {
-        *best_val = val_loss;
-        *worse = 0;
-        memcpy(f->best, nn_params(f->net), f->n_params * sizeof *f->best);
-        return 0;
-    }
-    return patience > 0.0 && ++*worse >= (size_t)patience;
-}
-
-/* The epoch's metrics (the same on every rank) into the history, and the
- * schedule's step, through libnn's epoch hook on every rank: their
- * networks stay alike. Its one failure, the history's first allocation,
- * is agreed on. */
+/* The epoch's metrics (the same on every rank) into the history, the
+ * schedule's step and early stopping's account (the best weights, the
+ * epochs since), through libnn's epoch hook on every rank: their networks
+ * stay alike. Its one failure, the first allocation of the history or of
+ * the best weights' copy, is agreed on. */
 static int record_epoch(fit *f, const double m[NN_MPI_METRICS])
 {
     double vote[NN_MPI__VOTE_LEN];
@@ -359,9 +323,7 @@ static int record_epoch(fit *f, const double m[NN_MPI_METRICS])
 static int train(fit *f, nn_progress_fn progress, nn_mpi_epoch_fn on_epoch,
                  void *user)
 {
-    double best_val = HUGE_VAL;
-    size_t worse = 0;
-    (void)nn_history_clear(f->net);
+    (void)nn_history_clear(f->net); /* and early stopping's account */
     for (size_t epoch = 0; epoch < f->epochs; epoch++) {
         epoch_result r = {0.0, 0.0, 0.0, 0};
         double m[NN_MPI_METRICS];
@@ -375,17 +337,16 @@ static int train(fit *f, nn_progress_fn progress, nn_mpi_epoch_fn on_epoch,
             return rc; /* parameters of the last good step, as nn_fit */
         if (r.samples == 0)
             break; /* stopped before this epoch's first update */
-        int stop = r.stopped;
-        if (f->total_val > 0 &&
-            keep_best(f, m[NN_HIST_VAL_LOSS], &best_val, &worse))
+        int stop = r.stopped, early = 0;
+        (void)nn_epoch_should_stop(f->net, &early); /* as nn_fit stops */
+        if (early)
             stop = 1;
         if (on_epoch && on_epoch(user, f->net, epoch, m))
             f->stop = 1; /* told at the next vote, before any update */
         if (stop)
             break;
     }
-    if (f->total_val > 0 && best_val < HUGE_VAL)
-        memcpy(nn_params(f->net), f->best, f->n_params * sizeof *f->best);
+    (void)nn_restore_best_weights(f->net); /* with validation data */
     return NN_OK;
 }
 
@@ -413,7 +374,6 @@ int nn_mpi_fit(nn_net *net, MPI_Comm comm, const float *x, const float *y,
     free(f.order);
     free(f.xb);
     free(f.yb);
-    free(f.best);
     nn_mpi__close(&f.c);
     return rc;
 }

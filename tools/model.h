@@ -29,9 +29,10 @@ void model_layers(const nn_net *net, char *buf, size_t cap);
  * NULL. */
 int model_predict(const nn_net *net, const dataset *x, float **y_hat);
 
-/* The class a classifier's output row of `k` values predicts: the arg-max,
- * ties to the lowest index (as nn_evaluate counts accuracy); for a single
- * sigmoid output, class 1 when it is above 0.5. */
+/* The class a classifier's output row of `k` (>= 1) values predicts, by
+ * libnn's rule (nn_predicted_classes, as nn_evaluate counts accuracy): the
+ * arg-max, ties to the lowest index; for a single sigmoid output, class 1
+ * when it is above 0.5. */
 size_t model_predicted_class(const float *row, size_t k);
 
 #endif

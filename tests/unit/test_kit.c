@@ -3,7 +3,8 @@
  * The training kit: dropout (gradients checked by finite differences with
  * the masks held fixed, off at inference, reproducible), gradient-norm
  * clipping, learning-rate schedules against their formulas, the plateau
- * schedule and early stopping on constructed cases, the per-epoch history,
+ * schedule and early stopping on constructed cases (through nn_fit and
+ * through the epoch hooks), the per-epoch history,
  * the input transform, and bad input for each of these functions.
  * White-box where the library hides what must be held fixed (the masks).
  */
@@ -748,22 +749,16 @@ static void test_shuffle_draws_the_training_order(void **state)
     nn_free(b);
 }
 
-/* ---- epochs run outside nn_fit: nn_epoch_begin / nn_epoch_end ---- */
+/* ---- epochs run outside nn_fit: the epoch hooks ---- */
 
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t k = 1; k < n; k++)
-        if (v[k] > v[best])
-            best = k;
-    return best;
-}
-
-/* nn_train's epochs written out with the public verbs and the epoch
- * hooks: nn_shuffle, gather, nn_backprop, nn_step, the metrics nn_fit
- * records (training accuracy from the outputs before each update). */
-static void train_by_hand(nn_net *net, const float *x, const float *y,
-                          size_t n, size_t epochs)
+/* nn_fit's epochs written out with the public verbs and the epoch hooks:
+ * nn_shuffle, gather, nn_backprop, nn_step, the metrics nn_fit records
+ * (training accuracy counted by nn_count_correct from the outputs before
+ * each update; nn_evaluate on the validation data, when n_val > 0), early
+ * stopping and the best weights restored. Returns the epochs run. */
+static size_t train_by_hand(nn_net *net, const float *x, const float *y,
+                            size_t n, const float *x_val,
+                            const float *y_val, size_t n_val, size_t epochs)
 {
     size_t n_in = nn_layer_size(net, 0), n_out = nn_layer_size(net, 2);
     double batch_d = 0;
@@ -774,7 +769,8 @@ static void train_by_hand(nn_net *net, const float *x, const float *y,
     float *out = malloc(batch * n_out * sizeof *out);
     assert_true(order && xb && yb && out);
     assert_int_equal(nn_history_clear(net), NN_OK);
-    for (size_t e = 0; e < epochs; e++) {
+    size_t e = 0;
+    for (int stop = 0; e < epochs && !stop; e++) {
         assert_int_equal(nn_epoch_begin(net), NN_OK);
         assert_int_equal(nn_shuffle(net, order, n), NN_OK);
         double loss_sum = 0;
@@ -800,19 +796,28 @@ static void train_by_hand(nn_net *net, const float *x, const float *y,
             assert_true(y_hat && got_rows == rows);
             for (size_t i = 0; i < rows * n_out; i++)
                 assert_close(y_hat[i], out[i], 1e-6);
-            for (size_t i = 0; i < rows; i++)
-                correct += argmax(y_hat + i * n_out, n_out) ==
-                           argmax(yb + i * n_out, n_out);
+            size_t hits = 0;
+            assert_int_equal(nn_count_correct(y_hat, yb, rows, n_out, &hits),
+                             NN_OK);
+            correct += hits;
             loss_sum += cost * (double)rows;
             assert_int_equal(nn_step(net), NN_OK);
         }
-        double m[] = {loss_sum / (double)n, (double)correct / (double)n};
-        assert_int_equal(nn_epoch_end(net, m, 2), NN_OK);
+        double m[] = {loss_sum / (double)n, (double)correct / (double)n,
+                      NAN, NAN};
+        if (n_val > 0)
+            assert_int_equal(nn_evaluate(net, x_val, y_val, n_val, &m[2],
+                                         &m[3]),
+                             NN_OK);
+        assert_int_equal(nn_epoch_end(net, m, 4), NN_OK);
+        assert_int_equal(nn_epoch_should_stop(net, &stop), NN_OK);
     }
+    assert_int_equal(nn_restore_best_weights(net), NN_OK);
     free(order);
     free(xb);
     free(yb);
     free(out);
+    return e;
 }
 
 static void test_epoch_hooks_reproduce_nn_train(void **state)
@@ -844,7 +849,8 @@ static void test_epoch_hooks_reproduce_nn_train(void **state)
             assert_int_equal(nn_set(net, NN_OPT_PLATEAU_PATIENCE, 0), NN_OK);
         }
         assert_int_equal(nn_train(nets[0], x, y, n, E, NULL, NULL), NN_OK);
-        train_by_hand(nets[1], x, y, n, E);
+        assert_int_equal(train_by_hand(nets[1], x, y, n, NULL, NULL, 0, E),
+                         E);
         /* the same steps at the same rates: the same bits */
         assert_memory_equal(nn_params(nets[0]), nn_params(nets[1]),
                             nn_param_count(nets[0]) * sizeof(float));
@@ -869,6 +875,128 @@ static void test_epoch_hooks_reproduce_nn_train(void **state)
         nn_free(nets[1]);
     }
     free(x);
+}
+
+static void test_epoch_hooks_reproduce_early_stopping(void **state)
+{
+    (void)state;
+    /* test_early_stopping_restores_the_best_weights's case: validation
+     * labels flipped, so that nn_fit stops early */
+    size_t sizes[] = {2, 8, 1}, n = 40, E = 50;
+    nn_activation acts[] = {NN_TANH, NN_SIGMOID};
+    lcg_state = 42;
+    float *x = random_floats(n * 2, -1, 1), y[40], y_flip[40];
+    for (size_t i = 0; i < n; i++) {
+        y[i] = x[2 * i] + x[2 * i + 1] > 0 ? 1.0f : 0.0f;
+        y_flip[i] = 1.0f - y[i];
+    }
+    nn_net *nets[2];
+    for (int which = 0; which < 2; which++) {
+        nn_net *net = nets[which] = make_net(3, sizes, acts, 0, 4);
+        assert_int_equal(nn_set(net, NN_OPT_LOSS,
+                                NN_LOSS_BINARY_CROSS_ENTROPY), NN_OK);
+        assert_int_equal(nn_set(net, NN_OPT_LEARNING_RATE, 0.5), NN_OK);
+        assert_int_equal(nn_set(net, NN_OPT_EARLY_STOPPING, 3), NN_OK);
+        assert_int_equal(nn_set(net, NN_OPT_BATCH_SIZE, 10), NN_OK);
+    }
+    assert_int_equal(nn_fit(nets[0], x, y, n, x, y_flip, n, E, NULL, NULL,
+                            NULL), NN_OK);
+    size_t ran = train_by_hand(nets[1], x, y, n, x, y_flip, n, E);
+    assert_true(ran < E); /* stopped early, after the same epoch */
+    assert_int_equal(nn_history_len(nets[0]), ran);
+    assert_memory_equal(nn_params(nets[0]), nn_params(nets[1]),
+                        nn_param_count(nets[0]) * sizeof(float));
+    for (int m = 0; m <= NN_HIST_LEARNING_RATE; m++) {
+        double a[50], b[50];
+        assert_int_equal(nn_history(nets[0], m, a, E), NN_OK);
+        assert_int_equal(nn_history(nets[1], m, b, E), NN_OK);
+        /* nn_fit validates in chunks of its batch buffers, nn_evaluate
+         * in chunks of 256 rows: the same outputs, the loss summed in
+         * another order (double rounding); the rest are the same bits */
+        for (size_t e = 0; e < ran; e++)
+            if (m == NN_HIST_VAL_LOSS)
+                assert_close(b[e], a[e], 1e-12);
+            else
+                assert_true(a[e] == b[e]);
+    }
+    free(x);
+    nn_free(nets[0]);
+    nn_free(nets[1]);
+}
+
+/* Fills every parameter with v: each epoch's weights are told apart. */
+static void fill_params(nn_net *net, float v)
+{
+    for (size_t i = 0; i < nn_param_count(net); i++)
+        nn_params(net)[i] = v;
+}
+
+static void assert_params_all(nn_net *net, float v)
+{
+    for (size_t i = 0; i < nn_param_count(net); i++)
+        assert_true(nn_params(net)[i] == v);
+}
+
+static void test_epoch_hooks_keep_the_best_weights(void **state)
+{
+    (void)state;
+    /* Patience 2. By the rule: a validation loss below every earlier one
+     * keeps the weights and resets the count; any other counts one epoch
+     * (an equal one too); NaN (none) counts nothing. */
+    const double val[] = {3, 2, 2.5, 2, 1, NAN, 4, 5};
+    const int want_stop[] = {0, 0, 0, 1, 0, 0, 0, 1};
+    size_t sizes[] = {2, 2};
+    nn_activation act = NN_IDENTITY;
+    nn_net *net = make_net(2, sizes, &act, 0, 1), *copy = NULL;
+    assert_int_equal(nn_set(net, NN_OPT_EARLY_STOPPING, 2), NN_OK);
+    assert_int_equal(nn_history_clear(net), NN_OK);
+    for (size_t e = 0; e < LEN(val); e++) {
+        fill_params(net, (float)(e + 1)); /* epoch e's weights */
+        assert_int_equal(nn_epoch_begin(net), NN_OK);
+        double m[] = {1.0, NAN, val[e]};
+        assert_int_equal(nn_epoch_end(net, m, 3), NN_OK);
+        int stop = -1;
+        assert_int_equal(nn_epoch_should_stop(net, &stop), NN_OK);
+        assert_int_equal(stop, want_stop[e]);
+        if (e == 3) /* the clone carries the account: best epoch 1 */
+            assert_int_equal(nn_clone(net, &copy), NN_OK);
+    }
+    fill_params(net, 99);
+    assert_int_equal(nn_restore_best_weights(net), NN_OK);
+    assert_params_all(net, 5); /* epoch 4's, loss 1 */
+    assert_int_equal(nn_restore_best_weights(copy), NN_OK);
+    assert_params_all(copy, 2); /* epoch 1's, loss 2 */
+    int stop = -1;
+    assert_int_equal(nn_epoch_should_stop(copy, &stop), NN_OK);
+    assert_int_equal(stop, 1);
+    /* patience 0: never stop, whatever the count */
+    assert_int_equal(nn_set(copy, NN_OPT_EARLY_STOPPING, 0), NN_OK);
+    assert_int_equal(nn_epoch_should_stop(copy, &stop), NN_OK);
+    assert_int_equal(stop, 0);
+    /* a new run forgets the account: nothing to restore, no stop */
+    assert_int_equal(nn_history_clear(net), NN_OK);
+    fill_params(net, 99);
+    assert_int_equal(nn_restore_best_weights(net), NN_OK);
+    assert_params_all(net, 99);
+    assert_int_equal(nn_epoch_should_stop(net, &stop), NN_OK);
+    assert_int_equal(stop, 0);
+    /* without a validation loss (count 2, or NaN) nothing is kept */
+    double no_val[] = {1.0, 0.5};
+    assert_int_equal(nn_epoch_end(net, no_val, 2), NN_OK);
+    fill_params(net, 7);
+    assert_int_equal(nn_restore_best_weights(net), NN_OK);
+    assert_params_all(net, 7);
+    /* bad input */
+    stop = 5;
+    assert_int_equal(nn_epoch_should_stop(NULL, &stop), NN_EINVAL);
+    assert_int_equal(nn_epoch_should_stop(net, NULL), NN_EINVAL);
+    assert_true(strstr(nn_last_error(NULL), "nn_epoch_should_stop"));
+    assert_int_equal(stop, 5);
+    assert_int_equal(nn_restore_best_weights(NULL), NN_EINVAL);
+    assert_true(strstr(nn_last_error(NULL), "nn_restore_best_weights"));
+    assert_params_all(net, 7);
+    nn_free(copy);
+    nn_free(net);
 }
 
 static void test_epoch_end_watches_the_validation_loss(void **state)
@@ -1015,6 +1143,8 @@ int main(void)
         cmocka_unit_test(test_layer_activation_reads_the_architecture),
         cmocka_unit_test(test_shuffle_draws_the_training_order),
         cmocka_unit_test(test_epoch_hooks_reproduce_nn_train),
+        cmocka_unit_test(test_epoch_hooks_reproduce_early_stopping),
+        cmocka_unit_test(test_epoch_hooks_keep_the_best_weights),
         cmocka_unit_test(test_epoch_end_watches_the_validation_loss),
         cmocka_unit_test(test_epoch_hooks_reject_bad_input),
         cmocka_unit_test(test_outputs_view_the_last_forward_pass),

@@ -6,8 +6,9 @@
  * growing; nn_cost / nn_backprop / nn_evaluate costs for every loss,
  * saturated cross-entropies staying finite; gradients overwritten, not
  * accumulated; nn_evaluate's accuracy recomputed independently (arg-max,
- * ties to the lowest index, the 0.5 threshold for one output); eight
- * threads calling nn_predict and nn_evaluate on one handle at once.
+ * ties to the lowest index, the 0.5 threshold for one output), and the same
+ * rule as nn_predicted_classes / nn_count_correct; eight threads calling
+ * nn_predict and nn_evaluate on one handle at once.
  */
 #include "testutil.h"
 
@@ -542,6 +543,106 @@ static void *work(void *arg)
 /* Finite inputs whose outputs overflow: NN_ENUMERIC naming the first such
  * row, in nn_predict's second chunk too; nn_forward leaves y_hat alone,
  * nn_evaluate its results; nn_predict's rows before that one are written. */
+/* nn_predicted_classes on rows whose classes follow from the documented
+ * rule by hand, and nn_count_correct against accuracy_of and against
+ * nn_evaluate's own accuracy. */
+static void test_predicted_classes_and_count_correct(void **state)
+{
+    (void)state;
+    const float nan = NAN;
+    const float wide[][3] = {
+        {0.2f, 0.5f, 0.5f}, /* tie: the lowest index */
+        {0.5f, 0.5f, 0.2f}, {-1, -2, -3}, {0, 0, 1},
+        {nan, 1, 2},        /* nothing compares above a NaN in first place */
+        {1, nan, 2},        /* a later NaN is skipped */
+    };
+    const size_t wide_want[] = {1, 0, 0, 2, 0, 2};
+    const float single[] = {0.7f, 0.5f, -3, nan}; /* above 0.5: class 1 */
+    const size_t single_want[] = {1, 0, 0, 0};
+    size_t got[6];
+    ASSERT_OK(nn_predicted_classes(&wide[0][0], 6, 3, got));
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(got[i], wide_want[i]);
+    ASSERT_OK(nn_predicted_classes(single, 4, 1, got));
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(got[i], single_want[i]);
+
+    enum { M = 700 };
+    const size_t sizes[][3] = {{5, 8, 4}, {5, 8, 1}};
+    const nn_activation acts[][2] = {{NN_RELU, NN_SOFTMAX},
+                                     {NN_TANH, NN_SIGMOID}};
+    for (int k = 0; k < 2; k++) {
+        size_t n_out = sizes[k][2], correct = 0;
+        nn_net *net = tu_create(3, sizes[k], acts[k], 0, 31 + k);
+        float *x = tu_floats(M * 5), *y = tu_floats(M * n_out);
+        float *y_hat = tu_floats(M * n_out);
+        tu_fill(x, M * 5, 32, -2, 2);
+        if (n_out == 1)
+            tu_fill(y, M, 33, 0, 1);
+        else
+            tu_fill_onehot(y, M, n_out, 33);
+        TU_CONTEXT("%zu outputs", n_out);
+        ASSERT_OK(nn_predict(net, x, M, y_hat));
+        ASSERT_OK(nn_count_correct(y_hat, y, M, n_out, &correct));
+        double want = accuracy_of(y_hat, y, M, n_out);
+        assert_true(want > 0.05 && want < 0.95); /* a meaningful mix */
+        assert_int_equal(correct, (size_t)nearbyint(want * M));
+        /* nn_evaluate's accuracy is this count over M, bit for bit:
+         * nn_predict and nn_evaluate give the same outputs (batch
+         * invariance) and count by the same rule */
+        double acc = NAN;
+        ASSERT_OK(nn_evaluate(net, x, y, M, NULL, &acc));
+        assert_true(acc == (double)correct / (double)M);
+        free(x);
+        free(y);
+        free(y_hat);
+        nn_free(net);
+    }
+    TU_CONTEXT_CLEAR();
+}
+
+/* NULL pointers, zero counts and sizes past the address space: an error
+ * with a message, and nothing written. */
+static void test_accuracy_bad_input(void **state)
+{
+    (void)state;
+    const float v[4] = {0.1f, 0.9f, 0.8f, 0.2f};
+    size_t classes[2] = {7, 7}, correct = 7;
+    struct {
+        const float *y_hat, *y;
+        size_t rows, width;
+        int with_out, code;
+    } bad[] = {
+        {NULL, v, 2, 2, 1, NN_EINVAL}, {v, NULL, 2, 2, 1, NN_EINVAL},
+        {v, v, 2, 2, 0, NN_EINVAL},    {v, v, 0, 2, 1, NN_EINVAL},
+        {v, v, 2, 0, 1, NN_EINVAL},    {v, v, SIZE_MAX, 2, 1, NN_ESHAPE},
+        {v, v, SIZE_MAX / 8, 4, 1, NN_ESHAPE},
+    };
+    for (size_t i = 0; i < TU_ARRAY_LEN(bad); i++) {
+        TU_CONTEXT("case %zu", i);
+        size_t *out = bad[i].with_out ? &correct : NULL;
+        assert_int_equal(nn_count_correct(bad[i].y_hat, bad[i].y,
+                                          bad[i].rows, bad[i].width, out),
+                         bad[i].code);
+        assert_true(strstr(nn_last_error(NULL), "nn_count_correct"));
+        assert_int_equal(correct, 7);
+        if (!bad[i].y)
+            continue; /* nn_predicted_classes reads one array */
+        assert_int_equal(nn_predicted_classes(bad[i].y_hat, bad[i].rows,
+                                              bad[i].width,
+                                              bad[i].with_out ? classes
+                                                              : NULL),
+                         bad[i].code);
+        assert_true(strstr(nn_last_error(NULL), "nn_predicted_classes"));
+        assert_true(classes[0] == 7 && classes[1] == 7);
+    }
+    TU_CONTEXT_CLEAR();
+    ASSERT_OK(nn_count_correct(v, v, 2, 2, &correct));
+    assert_int_equal(correct, 2);
+    ASSERT_OK(nn_predicted_classes(v, 2, 2, classes));
+    assert_true(classes[0] == 1 && classes[1] == 0);
+}
+
 static void test_non_finite_outputs(void **state)
 {
     (void)state;
@@ -642,6 +743,8 @@ int main(void)
         cmocka_unit_test(test_forward_between_backprop_and_step),
         cmocka_unit_test(test_evaluate_matches_forward_and_cost),
         cmocka_unit_test(test_accuracy_ties_and_threshold),
+        cmocka_unit_test(test_predicted_classes_and_count_correct),
+        cmocka_unit_test(test_accuracy_bad_input),
         cmocka_unit_test(test_non_finite_outputs),
         cmocka_unit_test(test_threads_share_a_handle),
     };
