@@ -2,7 +2,9 @@
 /*
  * The model format (docs/format.md): its constants, shared with the
  * white-box tests and fuzzers that build files, and format.c's encoder and
- * decoder, which persist.c puts in files and takes out of them.
+ * decoder, which persist.c puts in files and takes out of them. A one-topic
+ * internal header (the rule of lib/'s headers is at the top of
+ * internal.h).
  */
 #ifndef LIBNN_FORMAT_H
 #define LIBNN_FORMAT_H

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one table of nn_set / nn_get options. Internal headers of lib/: this
- * one gives the fields of nn__settings (net.h), the defaults (net.c), the
- * names, bounds, checks and nn_get (nn.c); what a model file keeps and what
- * the ranks of nn_mpi_fit agree on follow from the flags that
- * nn_option_bounds reports. nn.h documents each option.
+ * The one table of nn_set / nn_get options, a one-topic internal header
+ * (the rule of lib/'s headers is at the top of internal.h). It gives the
+ * fields of nn__settings (net.h), the defaults (net.c), the names, bounds,
+ * checks and nn_get (nn.c); what a model file keeps and what the ranks of
+ * nn_mpi_fit agree on follow from the flags that nn_option_bounds reports.
+ * nn.h documents each option.
  *
  * A row: X(OPTION, name, field, type, lower, upper, flags, default)
  *   OPTION  the nn_option number (nn.h)

@@ -2,7 +2,9 @@
 /*
  * Output files that never destroy what the user owns: the one rule for
  * nn_save (persist.c) and for every file the `nnet` tool writes (the tool
- * compiles outfile.c too; it needs nothing but the C library).
+ * compiles outfile.c too; it needs nothing but the C library). A one-topic
+ * internal header (the rule of lib/'s headers is at the top of
+ * internal.h).
  *
  * - A regular file, or a path that does not exist yet, is written whole or
  *   not at all: a temporary file beside it, synced, renamed over it. A

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Training: nn_backprop and nn_step, and nn_train / nn_fit's minibatch
- * loop (seeded shuffling, gather buffers kept between calls, validation,
- * early stopping). What happens between epochs (history, schedule) is
- * epoch.c's, shared with training loops run outside nn_fit.
+ * loop (seeded shuffling, gather buffers kept between calls, validation).
+ * What happens between epochs (history, schedule, early stopping's
+ * account) is epoch.c's, shared with training loops run outside nn_fit.
  */
 #include <math.h>
 #include <stdlib.h>

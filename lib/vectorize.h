@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NN__VECTORIZE marks the element-wise loops of the hot path (optimizers,
+ * A one-topic internal header (the rule of lib/'s headers is at the top of
+ * internal.h). NN__VECTORIZE marks the element-wise loops of the hot path (optimizers,
  * small products, activation passes) for function multi-versioning: with
  * GCC on x86-64 each such function is compiled twice, for AVX2 and for the
  * baseline ISA, and the dynamic loader picks one when the library loads (an
