@@ -7,8 +7,9 @@
  * The rule of lib/'s internal headers: net.h holds the handle's layout
  * (struct nn_net, the types it is made of, and inline readers of them) and
  * declares no function that a .c file defines; this file holds the error
- * plumbing and declares every nn__ function that one file of lib/ defines
- * for the others, under the name of the file defining it. The exceptions
+ * plumbing (with the inline checks every entry point runs) and declares
+ * every nn__ function that one file of lib/ defines for the others, under
+ * the name of the file defining it. The exceptions
  * are the one-topic headers that only a few files include: options.h (the
  * settings table), format.h (the model format: its constants, also for
  * the tests that build files, and format.c's encoder and decoder for
@@ -18,6 +19,7 @@
 #ifndef LIBNN_INTERNAL_H
 #define LIBNN_INTERNAL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,11 +105,6 @@ int nn__buffers_reserve(nn_net *net, size_t batch);
 /* 1 when the settings need the dropout masks / transformed-input buffers. */
 int nn__needs_masks(const nn_net *net);
 
-/* Checks a batch's size and that x (and y, when not NULL) are finite;
- * failures are recorded on err_net (NULL: thread slot only). */
-int nn__check_data(nn_net *err_net, const char *fn, const nn_net *net,
-                   const float *x, const float *y, size_t batch);
-
 /* 1 when every value is finite (no NaN, no infinity). */
 int nn__all_finite(const float *v, size_t n);
 
@@ -117,6 +114,28 @@ int nn__all_finite(const float *v, size_t n);
  * NULL: the thread's slot only). */
 int nn__check_outputs(nn_net *err_net, const char *fn, const float *y_hat,
                       size_t first, size_t rows, size_t n_out);
+
+/* ---- inline: the first check of every entry point that takes data ---- */
+/* The batch's size, and that x (and y, when not NULL) are finite; failures
+ * are recorded on err_net (NULL: thread slot only). Inline, as nn__mul_ok:
+ * it runs on every call, where a call into another file shows in the
+ * instruction counts of tiny networks' steps (bench/callgrind_step). */
+static inline int nn__check_data(nn_net *err_net, const char *fn,
+                                 const nn_net *net, const float *x,
+                                 const float *y, size_t batch)
+{
+    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    size_t count;
+    NN__CHECK(err_net, batch >= 1, NN_EINVAL, "%s: batch is 0", fn);
+    NN__CHECK(err_net, nn__mul_ok(batch, net->max_width * sizeof(float),
+                                  &count) && batch <= INT_MAX,
+              NN_ESHAPE, "%s: batch of %zu rows is too large", fn, batch);
+    NN__CHECK(err_net, nn__all_finite(x, batch * n_in), NN_ENUMERIC,
+              "%s: x holds NaN or infinity", fn);
+    NN__CHECK(err_net, !y || nn__all_finite(y, batch * n_out), NN_ENUMERIC,
+              "%s: y holds NaN or infinity", fn);
+    return NN_OK;
+}
 
 /* ---- meta.c ---- */
 /* Frees the metadata's strings and empties it. */

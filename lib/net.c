@@ -3,8 +3,8 @@
  * struct nn_net's life: the architecture's rules (for nn_create and the
  * loader alike), allocation with overflow-checked size arithmetic,
  * the parameter layout (per layer W then b), seeded initialisation, batch
- * buffers grown to the largest batch seen, and freeing; and the checks of
- * the data a call hands the network (batch size, finite values).
+ * buffers grown to the largest batch seen, and freeing; and the
+ * finiteness checks of a call's data and outputs.
  */
 #include <limits.h>
 #include <math.h>
@@ -225,22 +225,6 @@ int nn__buffers_reserve(nn_net *net, size_t batch)
 }
 
 /* ---- the data of a call ---- */
-
-int nn__check_data(nn_net *err_net, const char *fn, const nn_net *net,
-                   const float *x, const float *y, size_t batch)
-{
-    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
-    size_t count;
-    NN__CHECK(err_net, batch >= 1, NN_EINVAL, "%s: batch is 0", fn);
-    NN__CHECK(err_net, nn__mul_ok(batch, net->max_width * sizeof(float),
-                                  &count) && batch <= INT_MAX,
-              NN_ESHAPE, "%s: batch of %zu rows is too large", fn, batch);
-    NN__CHECK(err_net, nn__all_finite(x, batch * n_in), NN_ENUMERIC,
-              "%s: x holds NaN or infinity", fn);
-    NN__CHECK(err_net, !y || nn__all_finite(y, batch * n_out), NN_ENUMERIC,
-              "%s: y holds NaN or infinity", fn);
-    return NN_OK;
-}
 
 NN__VECTORIZE int nn__all_finite(const float *v, size_t n)
 {

@@ -124,6 +124,32 @@ def test_every_header_function_is_declared():
             assert func.errcheck in (_lib._check_handle, _lib._check_thread)
 
 
+def test_accuracy_rule_through_the_declarations():
+    """nn_predicted_classes and nn_count_correct, called through their
+    ctypes declarations, against numpy: the arg-max (first of ties) for
+    several outputs, above 0.5 for one."""
+    import ctypes
+    import numpy as np
+    rng = np.random.default_rng(5)
+    size_p = ctypes.POINTER(ctypes.c_size_t)
+    for width in (1, 4):
+        # values on a coarse grid, so that rows hold ties
+        y_hat = rng.integers(0, 4, (300, width)).astype(np.float32) / 4
+        y = rng.integers(0, 4, (300, width)).astype(np.float32) / 4
+        classes = np.zeros(300, dtype=np.uintp)
+        _lib.nn_predicted_classes(y_hat, 300, width,
+                                  classes.ctypes.data_as(size_p))
+        want = y_hat.argmax(1) if width > 1 else (y_hat[:, 0] > 0.5)
+        np.testing.assert_array_equal(classes, want)
+        correct = ctypes.c_size_t()
+        _lib.nn_count_correct(y_hat, y, 300, width, ctypes.byref(correct))
+        truth = y.argmax(1) if width > 1 else (y[:, 0] > 0.5)
+        assert correct.value == int(np.sum(want == truth))
+        assert 0 < correct.value < 300
+    with pytest.raises(libnn.NNValueError, match="nn_count_correct"):
+        _lib.nn_count_correct(y_hat, y, 0, 1, ctypes.byref(correct))
+
+
 def test_options_are_the_library_table():
     """_lib.OPTIONS is read from the library: one entry per nn.h option,
     under nn_option_name's name and nn.h's number; the flags' values are
