@@ -851,17 +851,36 @@ class Network:
                   val_loss=float("nan"), val_accuracy=float("nan")):
         """End such an epoch as :meth:`fit` does (nn_epoch_end): append the
         metrics (NaN for those there are none of) to :meth:`history` with
-        the learning rate the epoch ran at, count the epoch, and step the
+        the learning rate the epoch ran at, count the epoch, step the
         schedule (plateau watches ``val_loss``, or ``train_loss`` when it
-        is NaN)."""
+        is NaN) and, given ``val_loss``, keep early stopping's account for
+        :meth:`should_stop` and :meth:`restore_best_weights`."""
         metrics = np.array([train_loss, train_accuracy, val_loss,
                             val_accuracy], np.float64)
         _lib.nn_epoch_end(self._ptr, metrics, metrics.size)
 
+    @_reads
+    def should_stop(self):
+        """True when early stopping ends training now, as :meth:`fit` would
+        stop (nn_epoch_should_stop): ``early_stopping`` > 0 epochs ended by
+        :meth:`epoch_end` with a ``val_loss`` brought none lower than the
+        best before them."""
+        stop = ctypes.c_int()
+        _lib.nn_epoch_should_stop(self._ptr, ctypes.byref(stop))
+        return bool(stop.value)
+
+    @_writes
+    def restore_best_weights(self):
+        """Put back the parameters of the lowest ``val_loss`` given to
+        :meth:`epoch_end` since :meth:`clear_history`, as :meth:`fit` does
+        when it ends; nothing changes when none was given
+        (nn_restore_best_weights)."""
+        _lib.nn_restore_best_weights(self._ptr)
+
     @_writes
     def clear_history(self):
-        """Empty :meth:`history`, as :meth:`train` does when it starts
-        (nn_history_clear)."""
+        """Empty :meth:`history` and forget early stopping's account, as
+        :meth:`train` does when it starts (nn_history_clear)."""
         _lib.nn_history_clear(self._ptr)
 
     @property

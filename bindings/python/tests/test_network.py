@@ -915,6 +915,28 @@ def test_epoch_hooks_reproduce_train():
                                [0.2, 0.2, 0.1, 0.1, 0.05])
 
 
+def test_epoch_hooks_stop_early_and_keep_the_best_weights():
+    """Patience 2; by the rule, a val_loss below every earlier one keeps
+    the weights, any other (an equal one too) counts an epoch, NaN counts
+    nothing."""
+    net = libnn.Network([2, 2], ["identity"], seed=1, early_stopping=2)
+    net.clear_history()
+    val = [3, 2, 2.5, 2, 1, float("nan"), 4, 5]
+    stops = []
+    for epoch, loss in enumerate(val):
+        net.params[:] = epoch + 1  # each epoch's weights told apart
+        net.epoch_begin()
+        net.epoch_end(1.0, val_loss=loss)
+        stops.append(net.should_stop())
+    assert stops == [False, False, False, True, False, False, False, True]
+    net.restore_best_weights()
+    assert np.all(net.params == 5)  # epoch 4's, val_loss 1
+    net.clear_history()
+    net.params[:] = 9
+    net.restore_best_weights()  # a new run: nothing kept
+    assert np.all(net.params == 9) and not net.should_stop()
+
+
 def test_epoch_end_and_outputs_reject_bad_input():
     net = libnn.Network([2, 2], ["identity"], seed=1)
     assert net.outputs is None  # no forward pass yet
