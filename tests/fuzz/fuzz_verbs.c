@@ -224,6 +224,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 7:
             rc = nn_evaluate(net, xs, ys, batch, &cost, &acc);
             REQUIRE(rc != NN_OK || (isfinite(cost) && acc >= 0 && acc <= 1));
+            if (rc == NN_OK) { /* the accuracy is nn_count_correct's count */
+                size_t correct = batch + 1;
+                REQUIRE(nn_predict(net, xs, batch, out1) == NN_OK);
+                REQUIRE(nn_count_correct(out1, ys, batch, n_out, &correct) ==
+                        NN_OK);
+                REQUIRE(acc == (double)correct / (double)batch);
+            }
             break;
         case 8: { /* replace the network by its saved and loaded copy */
             nn_net *copy = NULL;
