@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Output files that never destroy what the user owns: the one rule for
- * nn_save (persist.c) and for every file the `nnet` tool writes (the tool
- * compiles outfile.c too; it needs nothing but the C library). A one-topic
+ * nn_save (persist.c), nn_onnx_save and every file the `nnet` tool writes
+ * (libnn_onnx and the tool compile outfile.c too; it needs nothing but the
+ * C library). A one-topic
  * internal header (the rule of lib/'s headers is at the top of
  * internal.h).
  *
