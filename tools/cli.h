@@ -1,5 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 1 of tools/. The layers, bottom up; a file includes headers of
+ * its own layer or lower ones only, and the includes between modules (a
+ * header and the files that define what it declares) never run in a
+ * circle (tests/build/check-tool-layers.py checks both):
+ *   1. cli.h, json.h: messages, exit statuses, option values, output files;
+ *   2. dataset.h: the table the readers fill, and the stream they read;
+ *   3. formats.h, npy_header.h: the format readers (CSV, IDX, .npy), which
+ *      know nothing of how data.c picks one;
+ *   4. data.h: loading a file of any format, column bookkeeping;
+ *   5. model.h, inputs.h, history.h, progress.h, fit.h, export.h,
+ *      onnx_lib.h: what the commands share (models, inputs and targets,
+ *      the record of training and its display, output formats);
+ *   6. commands.h, train.h: the commands;
+ *   7. nnet.c: the dispatcher.
+ *
  * What every command of the `nnet` tool shares: exit statuses, the one way a
  * message reaches stderr, parsing of option values, and files that appear
  * whole or not at all.

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 6 of tools/ (the layers and their rule: cli.h).
+ *
  * The subcommands of `nnet`. Each takes the arguments from its own name on
  * (argv[0] is "train", ...) and returns an exit status (cli.h).
  */

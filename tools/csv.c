@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "data.h"
+#include "formats.h"
 
 /* Why a cell is not a value. */
 enum cell_error { CELL_OK, CELL_MISSING, CELL_NOT_NUMBER, CELL_NOT_FINITE };
@@ -300,7 +300,7 @@ enum role { ROLE_NUMBER, ROLE_TEXT, ROLE_SKIP };
 /* Parser state between records. */
 typedef struct parser {
     dataset *d;
-    const data_options *opt;
+    const csv_options *opt;
     char delim;
     char **cells;      /* width + 1 slots: one more shows a long line */
     size_t width;      /* cells per record in the file; 0 before the first */
@@ -383,7 +383,7 @@ static int ignore_columns(parser *ps, char **names)
  * header has it, or the last column read. */
 static int choose_text_column(parser *ps, char **names)
 {
-    const data_options *opt = ps->opt;
+    const csv_options *opt = ps->opt;
     size_t col = ps->width;
     if (opt->no_label)
         return ST_OK;
@@ -682,7 +682,7 @@ static int read_chunk(data_stream *s, char **text, size_t *cap, size_t len,
     return st;
 }
 
-int csv_read(dataset *d, data_stream *s, const data_options *opt)
+int csv_read(dataset *d, data_stream *s, const csv_options *opt)
 {
     parser ps;
     memset(&ps, 0, sizeof ps);

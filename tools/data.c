@@ -1,80 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Loading a data set: the file is read through zlib (which passes
- * uncompressed files through unchanged, so any format may be gzipped), its
- * first bytes decide the format, and a format parser fills the matrix as
- * the bytes arrive, so the file is never held whole beside its floats.
- * Also the bookkeeping every command needs: where a value came from, and
- * splitting the label column off a CSV table.
+ * Loading a data set (data.h): the stream's first bytes decide the format,
+ * and that format's reader (formats.h) fills the matrix as the bytes
+ * arrive. Also the bookkeeping every command needs: finding and selecting
+ * columns, and splitting the label column off a CSV table.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <zlib.h>
 
 #include "cli.h"
 #include "data.h"
-
-/* The longest IDX header, the magic and 255 dimensions: data_load reads
- * this much first, which tells every format apart. */
-#define HEAD_BYTES (4 + 4 * 255)
-
-/* Why reading `gz` failed, or ST_OK. A truncated gzip stream reads as a
- * short file: only gzerror (and gzclose_r) tell, with Z_BUF_ERROR. */
-static int read_error(gzFile gz, const char *path, int got)
-{
-    int err = Z_OK;
-    const char *zmsg = gzerror(gz, &err);
-    size_t plen = strlen(path);
-    if (strncmp(zmsg, path, plen) == 0 && strncmp(zmsg + plen, ": ", 2) == 0)
-        zmsg += plen + 2; /* zlib prefixes the path we print anyway */
-    if (err == Z_ERRNO)
-        return cli_fail("%s: cannot read: %s", path, strerror(errno));
-    if (err != Z_OK)
-        return cli_fail("%s: cannot read: %s", path, zmsg);
-    if (got < 0)
-        return cli_fail("%s: cannot read", path);
-    return ST_OK;
-}
-
-/* gzread for any size: it returns less than asked only at the end of the
- * file or on an error, which is then reported. */
-static int read_gz(gzFile gz, const char *path, unsigned char *buf,
-                   size_t cap, size_t *got)
-{
-    *got = 0;
-    while (*got < cap) {
-        size_t want = cap - *got < (1u << 30) ? cap - *got : 1u << 30;
-        int n = gzread(gz, buf + *got, (unsigned)want);
-        if (n > 0)
-            *got += (size_t)n;
-        if (n < (int)want)
-            return read_error(gz, path, n);
-    }
-    return ST_OK;
-}
-
-int data_read(data_stream *s, void *buf, size_t cap, size_t *got)
-{
-    size_t from_head = s->head_len - s->head_pos;
-    if (from_head > cap)
-        from_head = cap;
-    memcpy(buf, s->head + s->head_pos, from_head);
-    s->head_pos += from_head;
-    size_t rest = 0;
-    int st = ST_OK;
-    if (from_head < cap)
-        st = read_gz((gzFile)s->gz, s->path, (unsigned char *)buf + from_head,
-                     cap - from_head, &rest);
-    *got = from_head + rest;
-    return st;
-}
 
 static int is_idx(const unsigned char *b, size_t len)
 {
@@ -96,144 +34,32 @@ static int ends_with(const char *path, const char *suffix)
     return n >= k && strcmp(path + n - k, suffix) == 0;
 }
 
-/* The file, or standard input for "-" (which zlib reads through a copy of
- * its descriptor, so that closing the stream leaves stdin open). */
-static gzFile open_data(const char *path)
-{
-    if (strcmp(path, "-") != 0)
-        return gzopen(path, "rb");
-    int fd = dup(0);
-    gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
-    if (!gz && fd >= 0)
-        close(fd);
-    return gz;
-}
-
-int data_load(dataset *d, const char *path, const data_options *opt)
+int data_load(dataset *d, const char *path, const csv_options *csv)
 {
     memset(d, 0, sizeof *d);
     d->path = strcmp(path, "-") == 0 ? "stdin" : path;
-    data_options csv = *opt;
-    if (!csv.delimiter && (ends_with(path, ".tsv") ||
+    csv_options opt = *csv;
+    if (!opt.delimiter && (ends_with(path, ".tsv") ||
                            ends_with(path, ".tsv.gz")))
-        csv.delimiter = '\t';
-    errno = 0;
-    gzFile gz = open_data(path);
-    if (!gz)
-        return cli_fail("%s: cannot open: %s", d->path,
-                        errno ? strerror(errno) : "out of memory");
-    path = d->path;
-    gzbuffer(gz, 1u << 17);
-    unsigned char head[HEAD_BYTES];
-    data_stream s = {gz, path, head, 0, 0};
-    int st = read_gz(gz, path, head, sizeof head, &s.head_len);
-    if (st == ST_OK && is_idx(head, s.head_len)) {
+        opt.delimiter = '\t';
+    data_stream s;
+    int st = data_stream_open(&s, path, d->path);
+    if (st != ST_OK)
+        return st;
+    if (is_idx(s.head, s.head_len)) {
         d->format = DATA_IDX;
         st = idx_read(d, &s);
-    } else if (st == ST_OK && is_npy(head, s.head_len)) {
+    } else if (is_npy(s.head, s.head_len)) {
         d->format = DATA_NPY;
         st = npy_read(d, &s);
-    } else if (st == ST_OK) {
+    } else {
         d->format = DATA_CSV;
-        st = csv_read(d, &s, &csv);
+        st = csv_read(d, &s, &opt);
     }
-    if (gzclose_r(gz) == Z_BUF_ERROR && st == ST_OK)
-        st = cli_fail("%s: cannot read: unexpected end of file", path);
+    st = data_stream_close(&s, st);
     if (st != ST_OK)
         data_free(d);
     return st;
-}
-
-/* Room in d->x for at least `need` of the `count` values. */
-static int reserve(dataset *d, size_t *cap, size_t need, size_t count)
-{
-    if (need <= *cap)
-        return ST_OK;
-    size_t grown = *cap ? *cap : 1u << 16;
-    while (grown < need)
-        grown = grown > count / 2 ? count : 2 * grown;
-    if (grown > count)
-        grown = count;
-    float *x = realloc(d->x, grown * sizeof *x);
-    if (!x)
-        return cli_fail("%s: out of memory for %zu values", d->path, count);
-    d->x = x;
-    *cap = grown;
-    return ST_OK;
-}
-
-int data_read_values(dataset *d, data_stream *s, size_t count, size_t width,
-                     data_convert_fn convert, const void *format,
-                     size_t *done)
-{
-    enum { CHUNK = 1 << 16 }; /* bytes, a multiple of every value width */
-    unsigned char chunk[CHUNK];
-    size_t cap = 0, got = 0, want = 0;
-    int st = ST_OK;
-    *done = 0;
-    do {
-        /* whole values, and no product that could overflow: a header may
-         * promise nearly SIZE_MAX of them */
-        size_t left = count - *done;
-        want = left < CHUNK / width ? left * width : CHUNK / width * width;
-        st = data_read(s, chunk, want, &got);
-        size_t n = got / width;
-        if (st == ST_OK)
-            st = reserve(d, &cap, *done + n, count);
-        if (st == ST_OK)
-            st = convert(d, format, chunk, n, *done);
-        *done += n;
-    } while (st == ST_OK && got == want && *done < count);
-    return st;
-}
-
-/* Frees the text of the text column. */
-static void drop_text(dataset *d)
-{
-    for (size_t i = 0; d->text && i < d->n_text; i++)
-        free(d->text[i]);
-    free(d->text);
-    free(d->text_id);
-    d->text = NULL;
-    d->text_id = NULL;
-    d->n_text = 0;
-}
-
-void data_free(dataset *d)
-{
-    if (d->names)
-        for (size_t j = 0; j < d->cols; j++)
-            free(d->names[j]);
-    free(d->names);
-    drop_text(d);
-    free(d->x);
-    free(d->line);
-    free(d->column);
-    d->names = NULL;
-    d->x = NULL;
-    d->line = NULL;
-    d->column = NULL;
-    d->rows = d->cols = 0;
-}
-
-void data_where(const dataset *d, size_t row, size_t col, char *buf,
-                size_t cap)
-{
-    if (d->line && d->column)
-        snprintf(buf, cap, "%s:%zu:%zu", d->path, d->line[row],
-                 d->column[col]);
-    else if (d->cols == 1)
-        snprintf(buf, cap, "%s: element [%zu]", d->path, row);
-    else
-        snprintf(buf, cap, "%s: element [%zu, %zu]", d->path, row, col);
-}
-
-void data_where_row(const dataset *d, size_t row, char *buf, size_t cap)
-{
-    if (d->line)
-        snprintf(buf, cap, "%s:%zu", d->path, d->line[row]);
-    else
-        snprintf(buf, cap, "%s: row %zu", d->path, row);
 }
 
 int data_check_numbers(dataset *d)
@@ -245,7 +71,7 @@ int data_check_numbers(dataset *d)
             return cli_fail("%s: '%.40s' is not a number", where,
                             d->text[d->text_id[i]]);
         }
-    drop_text(d);
+    data_free_text(d);
     return ST_OK;
 }
 

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* `nnet export --c` (export_c.c), called by `nnet export` (export.c). */
+/*
+ * Layer 5 of tools/ (the layers and their rule: cli.h).
+ *
+ * `nnet export --c` (export_c.c), called by `nnet export` (export.c).
+ */
 #ifndef NN_TOOL_EXPORT_H
 #define NN_TOOL_EXPORT_H
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 5 of tools/ (the layers and their rule: cli.h).
+ *
  * How `nnet train` trains: fit_run in one process (fit.c), or, with --mpi,
  * the fit_mpi_* functions, data-parallel over the ranks of an MPI job
  * (fit_mpi.c, in the nnet-mpi build of the tool, made when Meson finds

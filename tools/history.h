@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 5 of tools/ (the layers and their rule: cli.h).
+ *
  * The per-epoch record of a training run, read once from libnn after
  * training (or recorded epoch by epoch under --mpi), and written as CSV (--log) or drawn as SVG (--plot, plot.c).
  */

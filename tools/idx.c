@@ -9,13 +9,10 @@
  * corrupt header cannot ask for more memory than the file holds, and the
  * file's bytes are never held whole beside their floats.
  */
-#include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
-#include "data.h"
+#include "formats.h"
 
 static uint64_t be(const unsigned char *p, size_t n)
 {
@@ -25,51 +22,27 @@ static uint64_t be(const unsigned char *p, size_t n)
     return v;
 }
 
-/* Bytes per value of an IDX type code. */
-static size_t type_width(unsigned char type)
+/* How an IDX type code stores its values (data_load checked the code). */
+static data_binary binary_type(unsigned char type)
 {
     switch (type) {
     case 0x08: /* unsigned byte */
+        return (data_binary){'u', 1, 1, 0};
     case 0x09: /* signed byte */
-        return 1;
+        return (data_binary){'i', 1, 1, 0};
     case 0x0B: /* short */
-        return 2;
+        return (data_binary){'i', 2, 1, 0};
     case 0x0C: /* int */
+        return (data_binary){'i', 4, 1, 0};
     case 0x0D: /* float */
-        return 4;
+        return (data_binary){'f', 4, 1, 0};
     default: /* 0x0E, double */
-        return 8;
+        return (data_binary){'f', 8, 1, 0};
     }
 }
 
-static double value(unsigned char type, const unsigned char *p)
-{
-    uint64_t bits = be(p, type_width(type));
-    switch (type) {
-    case 0x08:
-        return (double)bits;
-    case 0x09:
-        return (double)(int8_t)bits;
-    case 0x0B:
-        return (double)(int16_t)bits;
-    case 0x0C:
-        return (double)(int32_t)bits;
-    case 0x0D: {
-        uint32_t b32 = (uint32_t)bits;
-        float f;
-        memcpy(&f, &b32, sizeof f);
-        return f;
-    }
-    default: {
-        double v;
-        memcpy(&v, &bits, sizeof v);
-        return v;
-    }
-    }
-}
-
-/* Reads the dimensions; *count receives the number of values. */
-static int read_shape(dataset *d, data_stream *s, size_t *count)
+/* Reads the dimensions into d->rows and d->cols. */
+static int read_shape(dataset *d, data_stream *s)
 {
     unsigned char head[4 + 4 * 255];
     size_t got = 0;
@@ -97,28 +70,6 @@ static int read_shape(dataset *d, data_stream *s, size_t *count)
         return cli_fail("%s: IDX dimensions overflow", d->path);
     d->rows = rows;
     d->cols = cols;
-    *count = rows * cols;
-    return ST_OK;
-}
-
-/* Converts `n` values of the IDX type (*format, the type byte) from
- * `raw`, the values [done, done + n); a data_convert_fn. */
-static int convert(dataset *d, const void *format, const unsigned char *raw,
-                   size_t n, size_t done)
-{
-    unsigned char type = *(const unsigned char *)format;
-    size_t width = type_width(type);
-    for (size_t i = 0; i < n; i++) {
-        double v = value(type, raw + i * width);
-        float *x = &d->x[done + i];
-        *x = (float)v;
-        if (!isfinite(*x)) {
-            char where[512];
-            data_where(d, (done + i) / d->cols, (done + i) % d->cols, where,
-                       sizeof where);
-            return cli_fail("%s: %g is not a finite float", where, v);
-        }
-    }
     return ST_OK;
 }
 
@@ -139,13 +90,13 @@ static int count_rest(data_stream *s, unsigned char *chunk, size_t cap,
 
 int idx_read(dataset *d, data_stream *s)
 {
-    unsigned char type = s->head[2], rest[1 << 12];
-    size_t count = 0, done = 0, extra = 0;
-    int st = read_shape(d, s, &count);
+    data_binary type = binary_type(s->head[2]);
+    unsigned char rest[1 << 12];
+    size_t done = 0, extra = 0;
+    int st = read_shape(d, s);
     if (st == ST_OK)
-        st = data_read_values(d, s, count, type_width(type), convert, &type,
-                              &done);
-    if (st == ST_OK && done < count)
+        st = data_read_binary(d, s, &type, &done);
+    if (st == ST_OK && done < d->rows * d->cols)
         return cli_fail("%s: truncated: the IDX header promises %zu x %zu "
                         "values, the file holds %zu", d->path, d->rows,
                         d->cols, done);

@@ -17,9 +17,9 @@
 #include "inputs.h"
 
 /* The reading options of DATA. */
-static data_options data_opts(const input_spec *spec, const nn_net *model)
+static csv_options data_opts(const input_spec *spec, const nn_net *model)
 {
-    data_options o = {spec->header, spec->delimiter, spec->label,
+    csv_options o = {spec->header, spec->delimiter, spec->label,
                       model ? nn_label_name(model) : NULL,
                       spec->labels != NULL, spec->ignore,
                       spec->ignore_absent, spec->na_drop};
@@ -99,7 +99,7 @@ static int find_labels(const input_spec *spec, label_need need,
                        dataset *x, dataset *y)
 {
     if (spec->labels) {
-        data_options o = {spec->header, spec->delimiter, NULL, NULL, 0, NULL,
+        csv_options o = {spec->header, spec->delimiter, NULL, NULL, 0, NULL,
                           0, 0};
         return data_load(y, spec->labels, &o);
     }
@@ -140,7 +140,7 @@ int inputs_load(const input_spec *spec, label_need need, const nn_net *model,
     if (spec->na_drop && spec->labels)
         return cli_usage("--na drop needs the labels in DATA: rows cannot "
                          "be dropped from DATA and --labels FILE alike");
-    data_options o = data_opts(spec, model);
+    csv_options o = data_opts(spec, model);
     int st = data_load(x, spec->data, &o);
     if (st != ST_OK)
         return st;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 5 of tools/ (the layers and their rule: cli.h).
+ *
  * From the command line's DATA, --labels and --label to what libnn eats:
  * an input matrix that fits the network and, when needed, targets (one-hot
  * classes or regression values), each checked with a message that says

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 1 of tools/ (the layers and their rule: cli.h).
+ *
  * The little JSON that `nnet info --json` and `nnet eval --json` print:
  * strings escaped as RFC 8259 asks, numbers that JSON can hold.
  */

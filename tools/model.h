@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 5 of tools/ (the layers and their rule: cli.h).
+ *
  * Model files as the tool sees them: loading with one clear message, what
  * kind of model a file holds, its architecture in words, and its outputs.
  */

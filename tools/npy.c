@@ -7,32 +7,23 @@
  * unsigned integers of 1 to 8 bytes, bool); the first axis counts samples
  * and the others are flattened into one row per sample. Values are
  * converted as they are read, into an array that grows with the values
- * present (data_read_values), as the IDX reader does.
+ * present (data_read_binary), as the IDX reader does.
  */
-#include <ctype.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "data.h"
+#include "formats.h"
 #include "npy_header.h"
 
-typedef struct dtype {
-    char kind;    /* 'f', 'i', 'u' or 'b' */
-    size_t size;  /* bytes per value */
-    int big;      /* big-endian */
-} dtype;
-
 typedef struct header {
-    dtype type;
-    int fortran;
+    data_binary type; /* the dtype, and the order */
     size_t dims[NPY_MAX_DIMS];
     size_t ndim;
 } header;
 
-static int supported(const dtype *t)
+static int supported(const data_binary *t)
 {
     switch (t->kind) {
     case 'f':
@@ -49,7 +40,7 @@ static int supported(const dtype *t)
 
 /* A descr such as '<f4' ('f4' and '=f4': this host's order, '|u1': no
  * order): byte order, kind, size. */
-static int parse_descr(const char *path, const char *descr, dtype *t)
+static int parse_descr(const char *path, const char *descr, data_binary *t)
 {
     static const unsigned one = 1;
     int host_big = *(const unsigned char *)&one == 0;
@@ -126,7 +117,7 @@ static int read_header(dataset *d, data_stream *s, header *h)
         st = cli_fail("%s: %s", d->path, why);
     free(dict);
     if (st == ST_OK) {
-        h->fortran = nh.fortran;
+        h->type.fortran = nh.fortran;
         st = parse_descr(d->path, nh.descr, &h->type);
     }
     if (st == ST_OK)
@@ -134,34 +125,9 @@ static int read_header(dataset *d, data_stream *s, header *h)
     return st;
 }
 
-static double value(const dtype *t, const unsigned char *p)
+static int set_shape(dataset *d, const header *h)
 {
-    uint64_t bits = 0;
-    for (size_t i = 0; i < t->size; i++)
-        bits |= (uint64_t)p[t->big ? t->size - 1 - i : i] << (8 * i);
-    int shift = 64 - 8 * (int)t->size;
-    switch (t->kind) {
-    case 'f':
-        if (t->size == 4) {
-            uint32_t b32 = (uint32_t)bits;
-            float f;
-            memcpy(&f, &b32, sizeof f);
-            return f;
-        } else {
-            double v;
-            memcpy(&v, &bits, sizeof v);
-            return v;
-        }
-    case 'i': /* sign-extend through the top bits */
-        return (double)((int64_t)(bits << shift) >> shift);
-    default: /* 'u', 'b' */
-        return (double)bits;
-    }
-}
-
-static int set_shape(dataset *d, const header *h, size_t *count)
-{
-    if (h->fortran && h->ndim > 2)
+    if (h->type.fortran && h->ndim > 2)
         return cli_fail("%s: Fortran-ordered arrays of more than 2 "
                         "dimensions are not supported", d->path);
     d->rows = h->dims[0];
@@ -175,29 +141,6 @@ static int set_shape(dataset *d, const header *h, size_t *count)
         return cli_fail("%s: the array is empty", d->path);
     if (d->cols > SIZE_MAX / d->rows)
         return cli_fail("%s: shape overflows", d->path);
-    *count = d->rows * d->cols;
-    return ST_OK;
-}
-
-/* Converts `n` values from `raw`, the values [done, done + n) of the
- * file's order (Fortran order stores column after column); *format is the
- * header; a data_convert_fn. */
-static int convert(dataset *d, const void *format, const unsigned char *raw,
-                   size_t n, size_t done)
-{
-    const header *h = format;
-    for (size_t i = 0; i < n; i++) {
-        size_t at = done + i;
-        size_t r = h->fortran ? at % d->rows : at / d->cols;
-        size_t c = h->fortran ? at / d->rows : at % d->cols;
-        double v = value(&h->type, raw + i * h->type.size);
-        d->x[at] = (float)v;
-        if (!isfinite(d->x[at])) {
-            char where[512];
-            data_where(d, r, c, where, sizeof where);
-            return cli_fail("%s: %g is not a finite float", where, v);
-        }
-    }
     return ST_OK;
 }
 
@@ -232,17 +175,17 @@ static int to_rows(dataset *d)
 
 int npy_read(dataset *d, data_stream *s)
 {
-    header h = {{0, 0, 0}, 0, {0}, 0};
-    size_t count = 0, done = 0;
+    header h = {{0, 0, 0, 0}, {0}, 0};
+    size_t done = 0;
     int st = read_header(d, s, &h);
     if (st == ST_OK)
-        st = set_shape(d, &h, &count);
+        st = set_shape(d, &h);
     if (st == ST_OK)
-        st = data_read_values(d, s, count, h.type.size, convert, &h, &done);
-    if (st == ST_OK && done < count)
+        st = data_read_binary(d, s, &h.type, &done);
+    if (st == ST_OK && done < d->rows * d->cols)
         return cli_fail("%s: truncated: the shape needs %zu values, the "
-                        "file holds %zu", d->path, count, done);
-    if (st == ST_OK && h.fortran && d->cols > 1)
+                        "file holds %zu", d->path, d->rows * d->cols, done);
+    if (st == ST_OK && h.type.fortran && d->cols > 1)
         st = to_rows(d);
     return st;
 }

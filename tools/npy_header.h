@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 3 of tools/ (the layers and their rule: cli.h).
+ *
  * Parsing the header dict of a .npy file as numpy does (npy_header.c).
  */
 #ifndef NN_TOOL_NPY_HEADER_H

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 5 of tools/ (the layers and their rule: cli.h).
+ *
  * libnn_onnx, loaded only when `nnet export --onnx` or `nnet import` runs,
  * so that nnet itself needs nothing beyond libnn, zlib, libm and libc
  * (docs/cli.md). The library is $NN_ONNX_LIBRARY when set, else

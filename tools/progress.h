@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 5 of tools/ (the layers and their rule: cli.h).
+ *
  * What `nnet train` shows while it trains: a live one-line bar on a terminal
  * (epoch, step, loss, samples/s, ETA), one plain line per epoch, nothing
  * with --quiet; and Ctrl-C, which asks training to stop after the current

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer 6 of tools/ (the layers and their rule: cli.h).
+ *
  * `nnet train` in two files: train_args.c reads the command line into a
  * train_opts, train.c runs the training it describes.
  */

@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(f != NULL);
     REQUIRE(fwrite(data, 1, size, f) == size || size == 0);
     REQUIRE(fclose(f) == 0);
-    const data_options modes[] = {
+    const csv_options modes[] = {
         {CSV_HEADER_AUTO, 0, NULL, NULL, 0, NULL, 0, 0},
         {CSV_HEADER_NO, ';', NULL, NULL, 1, NULL, 0, 0},
         {CSV_HEADER_YES, 0, "0", NULL, 0, "1", 0, 1},
