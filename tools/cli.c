@@ -47,7 +47,7 @@ int cli_fail(const char *fmt, ...)
     va_end(ap);
     if (!muted) {
         fflush(stdout); /* keep stdout's lines before the message on a tty */
-        fprintf(stderr, "nnet: %s\n", last_message);
+        fprintf(stderr, CLI_PROGRAM ": %s\n", last_message);
     }
     return ST_FAIL;
 }
@@ -61,8 +61,8 @@ int cli_usage(const char *fmt, ...)
     if (!muted) {
         const char *cmd = cli_command ? cli_command : "";
         const char *sep = *cmd ? " " : "";
-        fprintf(stderr, "nnet%s%s: %s\nTry 'nnet%s%s --help'.\n", sep, cmd,
-                last_message, sep, cmd);
+        fprintf(stderr, CLI_PROGRAM "%s%s: %s\nTry '" CLI_PROGRAM
+                "%s%s --help'.\n", sep, cmd, last_message, sep, cmd);
     }
     return ST_USAGE;
 }

@@ -44,16 +44,25 @@ enum cli_status {
     ST_INTERRUPTED = 130    /* Ctrl-C: stopped early, model still saved */
 };
 
+/* The program, as its messages name it: nnet-mpi is nnet built with
+ * fit_mpi.c (tools/meson.build). */
+#ifdef NN_TOOL_MPI
+#define CLI_PROGRAM "nnet-mpi"
+#else
+#define CLI_PROGRAM "nnet"
+#endif
+
 /* The running subcommand ("train", ...), for messages and --help hints. */
 extern const char *cli_command;
 
 /* "s" unless n is 1: "%zu sample%s", n, CLI_S(n). */
 #define CLI_S(n) ((n) == 1 ? "" : "s")
 
-/* "nnet: <message>" on stderr; returns ST_FAIL. */
+/* "nnet: <message>" on stderr (CLI_PROGRAM); returns ST_FAIL. */
 int cli_fail(const char *fmt, ...) CLI_PRINTF(1, 2);
 
-/* "nn CMD: <message>" and a pointer to --help on stderr; returns ST_USAGE. */
+/* "nnet CMD: <message>" and a pointer to --help on stderr; returns
+ * ST_USAGE. */
 int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
 
 /* Under `nnet train --mpi` only rank 0 prints: the other ranks call

@@ -18,7 +18,6 @@
 #include <nn.h>
 
 #include "cli.h"
-#include "history.h"
 #include "progress.h"
 
 /* Training and validation samples, row-major, already split. */
@@ -58,11 +57,10 @@ int fit_mpi_agree(int st);
 int fit_mpi_standardize(nn_net *net, const fit_data *data);
 
 /* As fit_run, with nn_mpi_fit: every rank trains on its slices, and every
- * rank ends with the same network. The epochs are recorded in `h` (libnn's
- * own history stays empty under MPI). Returns a status (cli.h), the
- * failure printed. */
+ * rank ends with the same network and history. Returns a status (cli.h),
+ * the failure printed. */
 int fit_mpi_run(nn_net *net, const fit_data *data, size_t epochs,
-                progress *p, history *h);
+                progress *p);
 
 #else /* nnet, without MPI: --mpi stops in fit_mpi_begin */
 
@@ -81,9 +79,9 @@ static inline int fit_mpi_standardize(nn_net *net, const fit_data *data)
     return ST_FAIL;
 }
 static inline int fit_mpi_run(nn_net *net, const fit_data *data,
-                              size_t epochs, progress *p, history *h)
+                              size_t epochs, progress *p)
 {
-    (void)net, (void)data, (void)epochs, (void)p, (void)h;
+    (void)net, (void)data, (void)epochs, (void)p;
     return ST_FAIL;
 }
 

@@ -86,43 +86,23 @@ int fit_mpi_standardize(nn_net *net, const fit_data *data)
                                   nn_mpi_last_error());
 }
 
-/* What nn_mpi_fit passes to both callbacks. */
-typedef struct fit_ctx {
-    progress *p;
-    history *h;
-} fit_ctx;
-
-/* Every rank asks after every step, so a stop (Ctrl-C, SIGUSR1) seen by
- * any rank takes effect at the next step; only rank 0's display draws. */
-static int on_step(void *user, size_t epoch, size_t step, size_t steps,
-                   double cost)
-{
-    const fit_ctx *c = user;
-    return progress_step(c->p, epoch, step, steps, cost);
-}
-
-/* The epoch's metrics (the same on every rank) go into the history on
- * every rank, and rank 0 prints them. */
+/* The epoch's metrics, the same on every rank (nn_mpi_fit has put them in
+ * libnn's history too): rank 0 prints them. */
 static int on_epoch(void *user, const nn_net *net, size_t epoch,
                     const double *metrics)
 {
     (void)net;
-    const fit_ctx *c = user;
-    int stop = progress_epoch_done(c->p, epoch, metrics);
-    history_add(c->h, metrics, c->p->seconds[epoch]);
-    return stop;
+    return progress_epoch_done(user, epoch, metrics);
 }
 
 int fit_mpi_run(nn_net *net, const fit_data *data, size_t epochs,
-                progress *p, history *h)
+                progress *p)
 {
-    int st = fit_mpi_agree(history_init(h, epochs, p->classify));
-    if (st != ST_OK)
-        return st;
     fit_data s = my_slice(net, data);
-    fit_ctx c = {p, h};
+    /* every rank asks after every step, so a stop (Ctrl-C, SIGUSR1) seen
+     * by any rank takes effect at the next step */
     int rc = nn_mpi_fit(net, MPI_COMM_WORLD, s.x, s.y, s.n, s.x_val, s.y_val,
-                        s.n_val, epochs, on_step, on_epoch, &c);
+                        s.n_val, epochs, progress_step, on_epoch, p);
     progress_clear(p);
     return rc == NN_OK ? ST_OK
                        : cli_fail("training failed, no model written: %s",

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The history in one block: read out of libnn after nn_fit (nn_history_len,
- * nn_history), or recorded epoch by epoch from nn_mpi_fit's metrics, which
- * leaves nn_history empty; and written as CSV. The CSV carries exactly the numbers the
- * plot draws, so either can be checked against the other.
+ * The history in one block, read out of libnn after nn_fit or nn_mpi_fit
+ * (nn_history_len, nn_history), and written as CSV. The CSV carries
+ * exactly the numbers the plot draws, so either can be checked against
+ * the other.
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,47 +21,28 @@ static double *series(const history *h, int m)
     return all[m];
 }
 
-int history_init(history *h, size_t capacity, int classify)
+int history_read(history *h, const nn_net *net, const double *seconds,
+                 int classify)
 {
+    size_t n = nn_history_len(net);
     memset(h, 0, sizeof *h);
     h->classify = classify;
-    if (capacity == 0)
+    if (n == 0)
         return ST_OK;
-    double *block = calloc(6 * capacity, sizeof *block);
+    double *block = calloc(6 * n, sizeof *block);
     if (!block)
         return cli_fail("out of memory");
     double **parts[] = {&h->train_loss, &h->train_acc, &h->val_loss,
                         &h->val_acc, &h->lr, &h->seconds};
     for (size_t i = 0; i < 6; i++)
-        *parts[i] = block + i * capacity;
-    h->capacity = capacity;
-    return ST_OK;
-}
-
-void history_add(history *h, const double *metrics, double seconds)
-{
-    if (h->n == h->capacity)
-        return;
-    for (int m = 0; m < HISTORY_METRICS; m++)
-        series(h, m)[h->n] = metrics[m];
-    h->seconds[h->n++] = seconds;
-    h->validated = !isnan(h->val_loss[0]);
-}
-
-int history_read(history *h, const nn_net *net, const double *seconds,
-                 int classify)
-{
-    size_t n = nn_history_len(net);
-    int st = history_init(h, n, classify);
-    for (int m = 0; st == ST_OK && n > 0 && m < HISTORY_METRICS; m++) {
+        *parts[i] = block + i * n;
+    for (int m = 0; m < HISTORY_METRICS; m++) {
         int rc = nn_history(net, m, series(h, m), n);
         if (rc != NN_OK) {
             history_free(h);
-            st = cli_fail_nn("nn_history", rc, NULL);
+            return cli_fail_nn("nn_history", rc, NULL);
         }
     }
-    if (st != ST_OK || n == 0)
-        return st;
     h->n = n;
     if (seconds)
         memcpy(h->seconds, seconds, n * sizeof *seconds);

@@ -3,7 +3,7 @@
  * Layer 5 of tools/ (the layers and their rule: cli.h).
  *
  * The per-epoch record of a training run, read once from libnn after
- * training (or recorded epoch by epoch under --mpi), and written as CSV (--log) or drawn as SVG (--plot, plot.c).
+ * training, and written as CSV (--log) or drawn as SVG (--plot, plot.c).
  */
 #ifndef NN_TOOL_HISTORY_H
 #define NN_TOOL_HISTORY_H
@@ -18,7 +18,6 @@
 
 typedef struct history {
     size_t n;          /* epochs recorded */
-    size_t capacity;   /* epochs there is room for */
     int classify;      /* accuracies are meaningful */
     int validated;     /* validation series are present */
     double *train_loss, *train_acc, *val_loss, *val_acc, *lr;
@@ -30,14 +29,6 @@ typedef struct history {
 int history_read(history *h, const nn_net *net, const double *seconds,
                  int classify);
 void history_free(history *h);
-
-/* An empty history with room for `capacity` epochs, for history_add.
- * ST_OK or ST_FAIL. */
-int history_init(history *h, size_t capacity, int classify);
-
-/* Appends one epoch: HISTORY_METRICS values indexed by nn_metric, and the
- * wall time since training began. Ignored when the history is full. */
-void history_add(history *h, const double *metrics, double seconds);
 
 /* Epoch (0-based) of the lowest validation loss; n when not validated. */
 size_t history_best_epoch(const history *h);

@@ -113,8 +113,8 @@ static void use_fast_settings(char **argv)
         changed |= set_default("OMP_WAIT_POLICY=passive");
     if (changed) {
         execv("/proc/self/exe", argv);
-        fprintf(stderr, "nnet: note: could not restart with faster settings "
-                "(%s); see docs/performance.md\n", strerror(errno));
+        fprintf(stderr, CLI_PROGRAM ": note: could not restart with faster "
+                "settings (%s); see docs/performance.md\n", strerror(errno));
     }
 }
 

@@ -520,13 +520,17 @@ static int verify_saved(const nn_net *net, const char *path, const float *x,
  * fit_mpi.c's nn_mpi_fit. Returns a status, the failure printed. */
 static int fit(run *r)
 {
-    if (r->o.mpi)
-        return fit_mpi_run(r->net, &r->data, r->o.epochs, &r->prog,
-                           &r->hist);
-    int rc = fit_run(r->net, &r->data, r->o.epochs, &r->prog);
-    progress_clear(&r->prog);
-    if (rc != NN_OK)
-        return cli_fail_nn("training failed, no model written", rc, r->net);
+    if (r->o.mpi) {
+        int st = fit_mpi_run(r->net, &r->data, r->o.epochs, &r->prog);
+        if (st != ST_OK)
+            return st;
+    } else {
+        int rc = fit_run(r->net, &r->data, r->o.epochs, &r->prog);
+        progress_clear(&r->prog);
+        if (rc != NN_OK)
+            return cli_fail_nn("training failed, no model written", rc,
+                               r->net);
+    }
     return history_read(&r->hist, r->net, r->prog.seconds, r->classify);
 }
 

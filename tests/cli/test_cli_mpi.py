@@ -127,12 +127,12 @@ def test_bad_input():
         f.write("a,b,c,d,s\n1,2,3,4,0\n1,2,abc,4,1\n")
     p = mpi(2, "train", "bad.csv", "--layers", "4,3", "--mpi", "-o", "m.nn",
             rc=None)
-    check(messages(p) == ["nnet: bad.csv:3:3: 'abc' is not a number"],
+    check(messages(p) == ["nnet-mpi: bad.csv:3:3: 'abc' is not a number"],
           "one message:\n%s%s" % (p.stdout, p.stderr))
     write_blobs(30)
     p = mpi(3, *TRAIN, "--mpi", "-o", "missing/m.nn", rc=None)
     check(len(messages(p)) == 1 and
-          messages(p)[0].startswith("nnet: -o missing/m.nn: cannot write"),
+          messages(p)[0].startswith("nnet-mpi: -o missing/m.nn: cannot write"),
           "one message:\n%s%s" % (p.stdout, p.stderr))
     check(files() == ["bad.csv", "blobs.csv"], "nothing written: %s" %
           files())
