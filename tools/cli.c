@@ -430,7 +430,12 @@ double cli_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- activations ---- */
+/* ---- names of libnn's values ---- */
+
+const char *const cli_optimizer_names[] = {
+    "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", NULL};
+const char *const cli_schedule_names[] = {
+    "constant", "step", "exponential", "cosine", "plateau", NULL};
 
 /* Indexed by nn_activation; "linear" is accepted as a synonym too. */
 static const char *const activation_names[] = {

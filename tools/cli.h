@@ -149,6 +149,11 @@ const char *cli_loss(char *buf, double loss);
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 
+/* The names of nn_optimizer and nn_schedule values, indexed by them
+ * (NULL-terminated). */
+extern const char *const cli_optimizer_names[];
+extern const char *const cli_schedule_names[];
+
 /* Activation names as the command line spells them. */
 const char *cli_activation_name(nn_activation act);
 int cli_parse_activation(const char *opt, const char *text, int allow_softmax,

@@ -35,12 +35,8 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-static const char *const optimizer_names[] = {
-    "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"};
-static const char *const schedule_names[] = {
-    "constant", "step", "exponential", "cosine", "plateau"};
 static const char *const loss_names[] = {"mse", "cross-entropy",
-                                         "binary cross-entropy"};
+                                         "binary cross-entropy", NULL};
 
 /* A setting, 0 if libnn cannot say (it always can for a loaded model). */
 static double get(const nn_net *net, int option)
@@ -50,9 +46,13 @@ static double get(const nn_net *net, int option)
     return v;
 }
 
-static const char *name_of(const char *const *names, size_t count, double v)
+/* The name of value `v` among `names` (NULL-terminated). */
+static const char *name_of(const char *const *names, double v)
 {
-    return v >= 0 && (size_t)v < count ? names[(size_t)v] : "unknown";
+    for (size_t i = 0; names[i]; i++)
+        if (v == (double)i)
+            return names[i];
+    return "unknown";
 }
 
 static void print_architecture(nn_net *net)
@@ -78,7 +78,7 @@ static void print_architecture(nn_net *net)
 static void print_optimizer(const nn_net *net)
 {
     double opt = get(net, NN_OPT_OPTIMIZER);
-    printf("optimizer        %s", name_of(optimizer_names, 6, opt));
+    printf("optimizer        %s", name_of(cli_optimizer_names, opt));
     if (opt == NN_MOMENTUM || opt == NN_NESTEROV)
         printf(" (momentum %g)", get(net, NN_OPT_MOMENTUM));
     else if (opt == NN_ADAM || opt == NN_ADAMW)
@@ -94,7 +94,7 @@ static void print_optimizer(const nn_net *net)
 static void print_schedule(const nn_net *net)
 {
     double s = get(net, NN_OPT_SCHEDULE);
-    printf("schedule         %s", name_of(schedule_names, 5, s));
+    printf("schedule         %s", name_of(cli_schedule_names, s));
     if (s == NN_SCHEDULE_STEP)
         printf(" (every %g epochs, gamma %g)", get(net, NN_OPT_STEP_SIZE),
                get(net, NN_OPT_GAMMA));
@@ -117,7 +117,7 @@ static void print_training(const nn_net *net)
     print_schedule(net);
     printf("batch size       %g\n", get(net, NN_OPT_BATCH_SIZE));
     printf("loss             %s\n",
-           name_of(loss_names, 3, get(net, NN_OPT_LOSS)));
+           name_of(loss_names, get(net, NN_OPT_LOSS)));
     printf("dropout          %g\n", get(net, NN_OPT_DROPOUT));
     printf("weight decay     %g\n", get(net, NN_OPT_WEIGHT_DECAY));
     double clip = get(net, NN_OPT_CLIP_NORM);
@@ -209,11 +209,11 @@ static void json_info(const char *path, const nn_net *net, size_t bytes)
            nn_get_input_transform(net, NULL, NULL) == 1 ? "true" : "false");
     printf("  \"epochs_trained\": %.0f,\n  \"optimizer\": \"%s\",\n",
            get(net, NN_OPT_EPOCHS_DONE),
-           name_of(optimizer_names, 6, get(net, NN_OPT_OPTIMIZER)));
+           name_of(cli_optimizer_names, get(net, NN_OPT_OPTIMIZER)));
     printf("  \"learning_rate\": ");
     json_number(stdout, get(net, NN_OPT_LEARNING_RATE));
     printf(",\n  \"loss\": \"%s\"\n}\n",
-           name_of(loss_names, 3, get(net, NN_OPT_LOSS)));
+           name_of(loss_names, get(net, NN_OPT_LOSS)));
 }
 
 int cmd_info(int argc, char **argv)

@@ -49,56 +49,6 @@ static int hidden_activations(const train_opts *o, size_t hidden,
     return ST_OK;
 }
 
-/* nn_set with the option's name in the message: a value libnn rejects is
- * a bad command line. */
-static int set(nn_net *net, const char *option, int key, double value)
-{
-    int rc = nn_set(net, key, value);
-    if (rc == NN_OK)
-        return ST_OK;
-    const char *detail = nn_last_error(net);
-    if (strncmp(detail, "nn_set: ", 8) == 0)
-        detail += 8;
-    return cli_usage("%s: %s", option, detail);
-}
-
-static int configure(nn_net *net, const train_opts *o)
-{
-    const struct {
-        const char *option;
-        int key;
-        double value;
-    } settings[] = {
-        {"--optimizer", NN_OPT_OPTIMIZER, o->optimizer},
-        {"--lr", NN_OPT_LEARNING_RATE, o->lr},
-        {"--momentum", NN_OPT_MOMENTUM, o->momentum},
-        {"--batch", NN_OPT_BATCH_SIZE, (double)o->batch},
-        {"--weight-decay", NN_OPT_WEIGHT_DECAY, o->weight_decay},
-        {"--dropout", NN_OPT_DROPOUT, o->dropout},
-        {"--clip", NN_OPT_CLIP_NORM, o->clip},
-        {"--step-size", NN_OPT_STEP_SIZE, (double)o->step_size},
-        {"--gamma", NN_OPT_GAMMA, o->gamma},
-        {"--t-max", NN_OPT_T_MAX, (double)o->t_max},
-        {"--min-lr", NN_OPT_MIN_LR, o->min_lr},
-        {"--patience", NN_OPT_PLATEAU_PATIENCE, (double)o->patience},
-        {"--early-stop", NN_OPT_EARLY_STOPPING, (double)o->early_stop},
-        {"--schedule", NN_OPT_SCHEDULE, o->schedule},
-    };
-    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-        /* a model to continue keeps its settings but for those given */
-        if (o->init && !train_option_given(o, settings[i].option + 2))
-            continue;
-        int st = set(net, settings[i].option, settings[i].key,
-                     settings[i].value);
-        if (st != ST_OK)
-            return st;
-    }
-    /* process-wide, so only when asked for */
-    return o->threads ? set(net, "--threads", NN_OPT_THREADS,
-                            (double)o->threads)
-                      : ST_OK;
-}
-
 /* The network: hidden layers as the options say, the output layer as the
  * task needs (softmax over the classes, a sigmoid for one output of two
  * classes, identity for regression). */
@@ -113,11 +63,12 @@ static int build_net(const train_opts *o, const size_t *sizes, size_t n,
     acts[n - 2] = sigmoid ? NN_SIGMOID : classify ? NN_SOFTMAX : NN_IDENTITY;
     if (st == ST_OK) {
         int rc = nn_create(net, n, sizes, acts, 0, o->seed);
-        st = rc == NN_OK ? configure(*net, o)
+        st = rc == NN_OK ? train_apply_settings(*net, o)
                          : cli_fail_nn("cannot create the network", rc, NULL);
     }
     if (st == ST_OK && sigmoid)
-        st = set(*net, "--task", NN_OPT_LOSS, NN_LOSS_BINARY_CROSS_ENTROPY);
+        st = train_set(*net, "--task", NN_OPT_LOSS,
+                       NN_LOSS_BINARY_CROSS_ENTROPY);
     free(acts);
     return st;
 }
@@ -198,8 +149,8 @@ static void run_free(run *r)
     data_free(&r->x);
     classes_free(&r->classes);
     free(r->sizes);
-    free(r->o.layers);
-    free(r->o.hidden);
+    free(r->o.layers.v);
+    free(r->o.hidden.v);
 }
 
 /* Under --mpi, the status every rank agrees on after a step that may fail
@@ -258,12 +209,12 @@ static int decide_layers(run *r)
     const train_opts *o = &r->o;
     size_t n_out = r->classify ? r->classes.k : r->labels.cols;
     if (r->classify && n_out < 2 &&
-        !(o->layers && integer_classes(&r->classes, o->layers[o->n_layers - 1])))
+        !(o->layers.v && integer_classes(&r->classes, o->layers.v[o->layers.n - 1])))
         return cli_fail("%s: every label is '%s': classification needs at "
                         "least 2 classes", r->labels.path,
                         r->classes.names[0]);
-    if (o->layers) {
-        size_t last = o->layers[o->n_layers - 1];
+    if (o->layers.v) {
+        size_t last = o->layers.v[o->layers.n - 1];
         if (r->classify && last > n_out && integer_classes(&r->classes, last))
             return numbered_classes(&r->classes, last) == ST_OK
                        ? decide_layers(r)
@@ -275,20 +226,20 @@ static int decide_layers(run *r)
                             "output%s", r->labels.path, n_out, list, last,
                             last == 1 ? "" : "s");
         }
-        r->n_sizes = o->n_layers;
+        r->n_sizes = o->layers.n;
     } else {
-        r->n_sizes = (o->hidden ? o->n_hidden : 1) + 2;
+        r->n_sizes = (o->hidden.v ? o->hidden.n : 1) + 2;
     }
     r->sizes = malloc(r->n_sizes * sizeof *r->sizes);
     if (!r->sizes)
         return cli_fail("out of memory");
-    if (o->layers) {
-        memcpy(r->sizes, o->layers, r->n_sizes * sizeof *r->sizes);
+    if (o->layers.v) {
+        memcpy(r->sizes, o->layers.v, r->n_sizes * sizeof *r->sizes);
         return ST_OK;
     }
     r->sizes[0] = r->x.cols;
     for (size_t l = 1; l + 1 < r->n_sizes; l++)
-        r->sizes[l] = o->hidden ? o->hidden[l - 1] : 100;
+        r->sizes[l] = o->hidden.v ? o->hidden.v[l - 1] : 100;
     r->sizes[r->n_sizes - 1] = n_out;
     return ST_OK;
 }
@@ -350,7 +301,7 @@ static int resume(run *r)
                           nn_layer_size(r->net, nn_num_layers(r->net) - 1),
                           &r->t);
     if (st == ST_OK)
-        st = configure(r->net, &r->o);
+        st = train_apply_settings(r->net, &r->o);
     return st;
 }
 
@@ -385,7 +336,7 @@ static int load(run *r)
                                    "the model given to --init takes", &r->x,
                                    &r->labels)
                      : inputs_load(&o->in, LABELS_REQUIRED, NULL,
-                                   o->layers ? o->layers[0] : 0,
+                                   o->layers.v ? o->layers.v[0] : 0,
                                    "--layers asks for", &r->x, &r->labels);
     if (st == ST_OK && !o->epochs) /* the training rows, after the split */
         o->epochs = train_default_epochs(
@@ -421,7 +372,7 @@ static int prepare(run *r)
 {
     int st = agree(r, load(r));
     /* a model to continue keeps its transform */
-    if (st == ST_OK && r->o.standardize && !r->o.init)
+    if (st == ST_OK && !r->o.no_standardize && !r->o.init)
         st = standardize(r);
     return st;
 }

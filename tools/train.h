@@ -16,6 +16,11 @@
 /* --task; AUTO decides from the output layer and the labels (train.c). */
 enum task { TASK_AUTO, TASK_CLASSIFY, TASK_REGRESS };
 
+/* A list of sizes (--layers, --hidden): malloc'd, or NULL when not given. */
+typedef struct size_list {
+    size_t *v, n;
+} size_list;
+
 /* Everything the command line says, one field per option (see the help
  * text in train_args.c for meanings and defaults). */
 typedef struct train_opts {
@@ -24,15 +29,14 @@ typedef struct train_opts {
     const char *plot, *log;    /* --plot, --log, or NULL */
     const char *init;          /* --init MODEL: continue training it */
     const char *val;           /* --val FILE: validation data */
-    unsigned long long given;  /* bit OPT_x - OPT_FIRST_FREE: on the line */
+    unsigned long long given;  /* bit i: option i of train_args.c given */
     const char *activation;    /* --activation as given: "relu,tanh" */
     int task;                  /* enum task */
     int optimizer, schedule;   /* nn_optimizer, nn_schedule */
-    int standardize, quiet;
+    int no_standardize, quiet;
     int plot_log;              /* --plot-log: a log loss axis, always */
     int mpi;                   /* --mpi: data-parallel over MPI ranks */
-    size_t *layers, n_layers;  /* --layers, malloc'd, or NULL */
-    size_t *hidden, n_hidden;  /* --hidden, malloc'd, or NULL */
+    size_list layers, hidden;  /* --layers, --hidden */
     size_t epochs, batch, step_size, t_max, patience, early_stop;
     size_t threads;            /* 0: leave the BLAS's default alone */
     double lr, momentum, weight_decay, dropout, clip, gamma, min_lr;
@@ -44,15 +48,19 @@ typedef struct train_opts {
  * passes, within 10..200 (small tables need many epochs, large ones few). */
 size_t train_default_epochs(size_t n);
 
-/* Whether the long option `option` ("lr", without dashes) was on the
- * command line. */
-int train_option_given(const train_opts *o, const char *option);
-
 /* `nnet train --help`. */
 extern const char *const train_help[]; /* NULL-terminated parts */
 
 /* Fills *o from the arguments (argv[0] is "train"), with defaults for what
  * is not given; sets *help_asked for --help. ST_OK or ST_USAGE (printed). */
 int train_parse_args(int argc, char **argv, train_opts *o, int *help_asked);
+
+/* Gives `net` the settings of the command line: all of them, or with
+ * --init those given. A value libnn rejects is a usage error naming the
+ * option. ST_OK or ST_USAGE. */
+int train_apply_settings(nn_net *net, const train_opts *o);
+
+/* nn_set with `option` ("--lr") naming the value in the message. */
+int train_set(nn_net *net, const char *option, int key, double value);
 
 #endif

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The command line of `nnet train`: its help text, its options and their
- * defaults, and the checks that need all of them. Values are parsed here
- * only as far as "is this a number"; their ranges are libnn's to judge
- * (train.c passes them to nn_set), so the tool and the library cannot
- * disagree about what is allowed.
+ * defaults, the checks that need all of them, and the settings they give
+ * a network. Values are parsed here only as far as "is this a number";
+ * their ranges are libnn's to judge (nn_option_bounds, nn_set), so the
+ * tool and the library cannot disagree about what is allowed.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,66 +100,72 @@ const char *const train_help[] = {
     "SIGUSR1 to mpirun instead: it forwards that to every rank).\n",
     NULL};
 
+static const char *const task_names[] = {"auto", "classify", "regress", NULL};
 
-enum {
-    OPT_TASK = OPT_FIRST_FREE, OPT_LAYERS, OPT_ACTIVATION, OPT_EPOCHS,
-    OPT_BATCH, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_SEED, OPT_SCHEDULE,
-    OPT_STEP_SIZE, OPT_GAMMA, OPT_T_MAX, OPT_MIN_LR, OPT_PATIENCE,
-    OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_CLIP, OPT_VAL_SPLIT, OPT_EARLY_STOP,
-    OPT_NO_STANDARDIZE, OPT_PLOT, OPT_LOG, OPT_THREADS, OPT_MPI, OPT_HIDDEN,
-    OPT_INIT, OPT_VAL, OPT_PLOT_LOG
+/* How an option's value is read into its field of train_opts. */
+enum kind {
+    FLAG,   /* no value: the int becomes 1 */
+    TEXT,   /* const char *: the value as given */
+    SIZE,   /* size_t: from the option's lower bound (1 without one) */
+    REAL,   /* double: its range is libnn's to judge */
+    SEED,   /* uint64_t */
+    CHOICE, /* int: the index of the value among `choices` */
+    SIZES,  /* size_list: comma-separated sizes */
+    SPLIT   /* double: --val-split, the tool's own, in [0, 0.99] */
 };
 
-static const struct option long_options[] = {
-    INPUT_LONG_OPTIONS,
-    {"task", required_argument, NULL, OPT_TASK},
-    {"layers", required_argument, NULL, OPT_LAYERS},
-    {"hidden", required_argument, NULL, OPT_HIDDEN},
-    {"init", required_argument, NULL, OPT_INIT},
-    {"val", required_argument, NULL, OPT_VAL},
-    {"activation", required_argument, NULL, OPT_ACTIVATION},
-    {"epochs", required_argument, NULL, OPT_EPOCHS},
-    {"batch", required_argument, NULL, OPT_BATCH},
-    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
-    {"lr", required_argument, NULL, OPT_LR},
-    {"momentum", required_argument, NULL, OPT_MOMENTUM},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"schedule", required_argument, NULL, OPT_SCHEDULE},
-    {"step-size", required_argument, NULL, OPT_STEP_SIZE},
-    {"gamma", required_argument, NULL, OPT_GAMMA},
-    {"t-max", required_argument, NULL, OPT_T_MAX},
-    {"min-lr", required_argument, NULL, OPT_MIN_LR},
-    {"patience", required_argument, NULL, OPT_PATIENCE},
-    {"dropout", required_argument, NULL, OPT_DROPOUT},
-    {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
-    {"clip", required_argument, NULL, OPT_CLIP},
-    {"val-split", required_argument, NULL, OPT_VAL_SPLIT},
-    {"early-stop", required_argument, NULL, OPT_EARLY_STOP},
-    {"no-standardize", no_argument, NULL, OPT_NO_STANDARDIZE},
-    {"plot", required_argument, NULL, OPT_PLOT},
-    {"plot-log", no_argument, NULL, OPT_PLOT_LOG},
-    {"log", required_argument, NULL, OPT_LOG},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"mpi", no_argument, NULL, OPT_MPI},
-    {"output", required_argument, NULL, 'o'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+#define FIELD(name) offsetof(train_opts, name)
 
-static const char *const task_names[] = {"auto", "classify", "regress", NULL};
-static const char *const optimizer_names[] = {
-    "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", NULL};
-static const char *const schedule_names[] = {
-    "constant", "step", "exponential", "cosine", "plateau", NULL};
+/* The options of `nnet train` but the data options (inputs.h) and --help.
+ * Those that give an nn_option come first, in the order
+ * train_apply_settings sets them. */
+static const struct train_option {
+    const char *name;
+    char letter;     /* its short form, or 0 */
+    enum kind kind;
+    size_t field;    /* offset in train_opts */
+    int key;         /* the nn_option it sets, or -1 */
+    const char *const *choices;
+} options[] = {
+    {"optimizer", 0, CHOICE, FIELD(optimizer), NN_OPT_OPTIMIZER,
+     cli_optimizer_names},
+    {"lr", 0, REAL, FIELD(lr), NN_OPT_LEARNING_RATE, NULL},
+    {"momentum", 0, REAL, FIELD(momentum), NN_OPT_MOMENTUM, NULL},
+    {"batch", 0, SIZE, FIELD(batch), NN_OPT_BATCH_SIZE, NULL},
+    {"weight-decay", 0, REAL, FIELD(weight_decay), NN_OPT_WEIGHT_DECAY, NULL},
+    {"dropout", 0, REAL, FIELD(dropout), NN_OPT_DROPOUT, NULL},
+    {"clip", 0, REAL, FIELD(clip), NN_OPT_CLIP_NORM, NULL},
+    {"step-size", 0, SIZE, FIELD(step_size), NN_OPT_STEP_SIZE, NULL},
+    {"gamma", 0, REAL, FIELD(gamma), NN_OPT_GAMMA, NULL},
+    {"t-max", 0, SIZE, FIELD(t_max), NN_OPT_T_MAX, NULL},
+    {"min-lr", 0, REAL, FIELD(min_lr), NN_OPT_MIN_LR, NULL},
+    {"patience", 0, SIZE, FIELD(patience), NN_OPT_PLATEAU_PATIENCE, NULL},
+    {"early-stop", 0, SIZE, FIELD(early_stop), NN_OPT_EARLY_STOPPING, NULL},
+    {"schedule", 0, CHOICE, FIELD(schedule), NN_OPT_SCHEDULE,
+     cli_schedule_names},
+    {"threads", 0, SIZE, FIELD(threads), NN_OPT_THREADS, NULL},
+    {"task", 0, CHOICE, FIELD(task), -1, task_names},
+    {"layers", 0, SIZES, FIELD(layers), -1, NULL},
+    {"hidden", 0, SIZES, FIELD(hidden), -1, NULL},
+    {"init", 0, TEXT, FIELD(init), -1, NULL},
+    {"val", 0, TEXT, FIELD(val), -1, NULL},
+    {"activation", 0, TEXT, FIELD(activation), -1, NULL},
+    {"epochs", 0, SIZE, FIELD(epochs), -1, NULL},
+    {"seed", 0, SEED, FIELD(seed), -1, NULL},
+    {"val-split", 0, SPLIT, FIELD(val_split), -1, NULL},
+    {"no-standardize", 0, FLAG, FIELD(no_standardize), -1, NULL},
+    {"plot", 0, TEXT, FIELD(plot), -1, NULL},
+    {"plot-log", 0, FLAG, FIELD(plot_log), -1, NULL},
+    {"log", 0, TEXT, FIELD(log), -1, NULL},
+    {"mpi", 0, FLAG, FIELD(mpi), -1, NULL},
+    {"output", 'o', TEXT, FIELD(out), -1, NULL},
+    {"quiet", 'q', FLAG, FIELD(quiet), -1, NULL},
+};
 
-int train_option_given(const train_opts *o, const char *option)
-{
-    for (const struct option *lo = long_options; lo->name; lo++)
-        if (strcmp(option, lo->name) == 0 && lo->val >= OPT_FIRST_FREE &&
-            lo->val - OPT_FIRST_FREE < 64)
-            return (int)(o->given >> (lo->val - OPT_FIRST_FREE) & 1);
-    return 0;
-}
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+static const struct option input_options[] = {INPUT_LONG_OPTIONS};
+#define N_INPUT_OPTIONS (sizeof input_options / sizeof input_options[0])
 
 static void set_defaults(train_opts *o)
 {
@@ -167,7 +174,6 @@ static void set_defaults(train_opts *o)
     o->task = TASK_AUTO;
     o->optimizer = NN_ADAM;
     o->schedule = NN_SCHEDULE_CONSTANT;
-    o->standardize = 1;
     o->batch = 64;
     o->step_size = 10;
     o->patience = 10;
@@ -177,117 +183,83 @@ static void set_defaults(train_opts *o)
     o->seed = 1;
 }
 
-/* The options with numeric values; range checks beyond "a number" are
- * libnn's (nn_set), so the tool and the library cannot disagree. */
-static int numeric_option(train_opts *o, int c, const char *name,
-                          const char *arg)
+/* getopt_long's table: the data options, then `options` (each returning
+ * its letter or OPT_FIRST_FREE + its index), then --help. */
+static void make_long_options(struct option *longs)
 {
-    const double inf = HUGE_VAL;
-    const size_t big = (size_t)1 << 31;
-    switch (c) {
-    case OPT_EPOCHS:
-        return cli_parse_size(name, arg, 1, big, &o->epochs);
-    case OPT_BATCH:
-        return cli_parse_size(name, arg, 1, big, &o->batch);
-    case OPT_STEP_SIZE:
-        return cli_parse_size(name, arg, 1, big, &o->step_size);
-    case OPT_T_MAX:
-        return cli_parse_size(name, arg, 1, big, &o->t_max);
-    case OPT_PATIENCE:
-        return cli_parse_size(name, arg, 0, big, &o->patience);
-    case OPT_EARLY_STOP:
-        return cli_parse_size(name, arg, 0, big, &o->early_stop);
-    case OPT_THREADS:
-        return cli_parse_size(name, arg, 0, big, &o->threads);
-    case OPT_SEED:
-        return cli_parse_u64(name, arg, &o->seed);
-    case OPT_LR:
-        return cli_parse_double(name, arg, -inf, inf, &o->lr);
-    case OPT_MOMENTUM:
-        return cli_parse_double(name, arg, -inf, inf, &o->momentum);
-    case OPT_GAMMA:
-        return cli_parse_double(name, arg, -inf, inf, &o->gamma);
-    case OPT_MIN_LR:
-        return cli_parse_double(name, arg, -inf, inf, &o->min_lr);
-    case OPT_DROPOUT:
-        return cli_parse_double(name, arg, -inf, inf, &o->dropout);
-    case OPT_WEIGHT_DECAY:
-        return cli_parse_double(name, arg, -inf, inf, &o->weight_decay);
-    case OPT_CLIP:
-        return cli_parse_double(name, arg, -inf, inf, &o->clip);
-    default: /* OPT_VAL_SPLIT: the tool's own, so checked here */
-        return cli_parse_double(name, arg, 0, 0.99, &o->val_split);
-    }
+    size_t n = N_INPUT_OPTIONS;
+    memcpy(longs, input_options, sizeof input_options);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        longs[n++] = (struct option){
+            options[i].name, options[i].kind == FLAG ? no_argument
+                                                     : required_argument,
+            NULL, options[i].letter ? options[i].letter
+                                    : OPT_FIRST_FREE + (int)i};
+    longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[n] = (struct option){NULL, 0, NULL, 0};
 }
 
-static int one_option(train_opts *o, int c, const char *arg)
+/* The index in `options` of getopt_long's return `c`. */
+static size_t option_of(int c)
 {
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (options[i].letter == c)
+            return i;
+    return (size_t)(c - OPT_FIRST_FREE);
+}
+
+/* The least value of an nn_option (as libnn says), or 1 for the tool's own
+ * options (--epochs). */
+static size_t lower_bound(int key)
+{
+    double lower = 1;
+    if (key >= 0)
+        (void)nn_option_bounds(key, &lower, NULL, NULL);
+    return (size_t)lower;
+}
+
+/* Reads the value of options[i] into its field, noting it was given. */
+static int read_option(train_opts *o, size_t i, const char *arg)
+{
+    const struct train_option *t = &options[i];
+    void *field = (char *)o + t->field;
     char name[32];
-    for (const struct option *lo = long_options; lo->name; lo++)
-        if (lo->val == c)
-            snprintf(name, sizeof name, "--%s", lo->name);
-    int st;
-    if (inputs_option(&o->in, c, arg, &st))
-        return st;
-    if (c >= OPT_FIRST_FREE && c - OPT_FIRST_FREE < 64)
-        o->given |= 1ull << (c - OPT_FIRST_FREE);
-    switch (c) {
-    case OPT_INIT:
-        o->init = arg;
+    snprintf(name, sizeof name, "--%s", t->name);
+    o->given |= 1ull << i;
+    switch (t->kind) {
+    case FLAG:
+        *(int *)field = 1;
         return ST_OK;
-    case OPT_VAL:
-        o->val = arg;
+    case TEXT:
+        *(const char **)field = arg;
         return ST_OK;
-    case 'o':
-        o->out = arg;
-        return ST_OK;
-    case 'q':
-        o->quiet = 1;
-        return ST_OK;
-    case OPT_PLOT:
-        o->plot = arg;
-        return ST_OK;
-    case OPT_PLOT_LOG:
-        o->plot_log = 1;
-        return ST_OK;
-    case OPT_LOG:
-        o->log = arg;
-        return ST_OK;
-    case OPT_ACTIVATION:
-        o->activation = arg;
-        return ST_OK;
-    case OPT_NO_STANDARDIZE:
-        o->standardize = 0;
-        return ST_OK;
-    case OPT_MPI:
-        o->mpi = 1;
-        return ST_OK;
-    case OPT_TASK:
-        return cli_parse_choice(name, arg, task_names, &o->task);
-    case OPT_OPTIMIZER:
-        return cli_parse_choice(name, arg, optimizer_names, &o->optimizer);
-    case OPT_SCHEDULE:
-        return cli_parse_choice(name, arg, schedule_names, &o->schedule);
-    case OPT_LAYERS:
-        free(o->layers);
-        o->layers = NULL;
-        return cli_parse_sizes(name, arg, &o->layers, &o->n_layers);
-    case OPT_HIDDEN:
-        free(o->hidden);
-        o->hidden = NULL;
-        return cli_parse_sizes(name, arg, &o->hidden, &o->n_hidden);
-    default:
-        return numeric_option(o, c, name, arg);
+    case SIZE:
+        return cli_parse_size(name, arg, lower_bound(t->key), (size_t)1 << 31,
+                              field);
+    case REAL:
+        return cli_parse_double(name, arg, -HUGE_VAL, HUGE_VAL, field);
+    case SEED:
+        return cli_parse_u64(name, arg, field);
+    case CHOICE:
+        return cli_parse_choice(name, arg, t->choices, field);
+    case SIZES: {
+        size_list *list = field;
+        free(list->v);
+        list->v = NULL;
+        return cli_parse_sizes(name, arg, &list->v, &list->n);
+    }
+    default: /* SPLIT */
+        return cli_parse_double(name, arg, 0, 0.99, field);
     }
 }
 
 /* Checks that need all options. */
 static int check_options(train_opts *o)
 {
-    if (o->layers && o->hidden)
+    if (o->layers.v && o->hidden.v)
         return cli_usage("--layers gives every layer, --hidden the hidden "
                          "ones: give one of them");
-    if (o->layers && o->n_layers < 2)
+    if (o->layers.v && o->layers.n < 2)
         return cli_usage("--layers needs at least 2 sizes (inputs and "
                          "outputs)");
     if (!o->out)
@@ -297,10 +269,10 @@ static int check_options(train_opts *o)
                          "--val-split, e.g. --val-split 0.1, or --val FILE");
     if (o->val && o->val_split > 0)
         return cli_usage("--val FILE and --val-split: give one of them");
-    if (o->init && (o->layers || o->hidden))
+    if (o->init && (o->layers.v || o->hidden.v))
         return cli_usage("--init MODEL keeps the model's layers: leave out "
                          "--layers and --hidden");
-    if (o->init && (o->task != TASK_AUTO || !o->standardize))
+    if (o->init && (o->task != TASK_AUTO || o->no_standardize))
         return cli_usage("--init MODEL keeps the model's task and input "
                          "transform: leave out --task and --no-standardize");
     return ST_OK;
@@ -309,15 +281,17 @@ static int check_options(train_opts *o)
 int train_parse_args(int argc, char **argv, train_opts *o, int *help_asked)
 {
     set_defaults(o);
+    struct option longs[N_INPUT_OPTIONS + N_OPTIONS + 2];
+    make_long_options(longs);
     int c, st = ST_OK;
     while (st == ST_OK &&
-           (c = getopt_long(argc, argv, ":o:qh", long_options, NULL)) != -1) {
+           (c = getopt_long(argc, argv, ":o:qh", longs, NULL)) != -1) {
         if (c == 'h')
             *help_asked = 1;
         else if (c == '?' || c == ':')
             st = cli_bad_option(c, argv);
-        else
-            st = one_option(o, c, optarg);
+        else if (!inputs_option(&o->in, c, optarg, &st))
+            st = read_option(o, option_of(c), optarg);
     }
     if (st != ST_OK || *help_asked)
         return st;
@@ -328,4 +302,47 @@ int train_parse_args(int argc, char **argv, train_opts *o, int *help_asked)
                          argv[optind + 1]);
     o->in.data = argv[optind];
     return check_options(o);
+}
+
+int train_set(nn_net *net, const char *option, int key, double value)
+{
+    int rc = nn_set(net, key, value);
+    if (rc == NN_OK)
+        return ST_OK;
+    const char *detail = nn_last_error(net);
+    if (strncmp(detail, "nn_set: ", 8) == 0)
+        detail += 8;
+    return cli_usage("%s: %s", option, detail);
+}
+
+/* The value of options[i], which sets an nn_option. */
+static double setting(const train_opts *o, size_t i)
+{
+    const void *field = (const char *)o + options[i].field;
+    switch (options[i].kind) {
+    case SIZE:
+        return (double)*(const size_t *)field;
+    case CHOICE:
+        return *(const int *)field;
+    default: /* REAL */
+        return *(const double *)field;
+    }
+}
+
+int train_apply_settings(nn_net *net, const train_opts *o)
+{
+    for (size_t i = 0; i < N_OPTIONS && options[i].key >= 0; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "--%s", options[i].name);
+        double value = setting(o, i);
+        /* threads are process-wide, so set only when asked for; a model
+         * to continue keeps its settings but for those given */
+        int given = o->given >> i & 1;
+        if (options[i].key == NN_OPT_THREADS ? value == 0 : o->init && !given)
+            continue;
+        int st = train_set(net, name, options[i].key, value);
+        if (st != ST_OK)
+            return st;
+    }
+    return ST_OK;
 }
