@@ -76,18 +76,29 @@ typedef struct evaluation {
     int json;
 } evaluation;
 
-/* "0.9123", or "-" when the ratio is undefined (no samples). */
-static void ratio(char *buf, size_t cap, size_t num, size_t den)
+/* A class's row of the report, from the confusion matrix `cm` of `k`
+ * classes: precision and recall (NaN when undefined: no samples). */
+typedef struct class_stats {
+    double precision, recall;
+    size_t support;
+} class_stats;
+
+static class_stats stats_of(const size_t *cm, size_t k, size_t i)
 {
-    if (den == 0)
-        snprintf(buf, cap, "-");
-    else
-        snprintf(buf, cap, "%.4f", (double)num / (double)den);
+    size_t tp = cm[i * k + i], predicted = 0, actual = 0;
+    for (size_t j = 0; j < k; j++) {
+        predicted += cm[j * k + i];
+        actual += cm[i * k + j];
+    }
+    return (class_stats){predicted ? (double)tp / (double)predicted : NAN,
+                         actual ? (double)tp / (double)actual : NAN, actual};
 }
 
-static double ratio_value(size_t num, size_t den)
+/* "0.9123", or "-" when undefined. */
+static const char *ratio(char *buf, size_t cap, double v)
 {
-    return den ? (double)num / (double)den : NAN;
+    snprintf(buf, cap, isnan(v) ? "-" : "%.4f", v);
+    return buf;
 }
 
 /* The widest class name, at least `min`. */
@@ -106,15 +117,11 @@ static void print_classes(const size_t *cm, const class_list *c)
     int w = name_width(c, 5);
     printf("\n%-*s  precision  recall  support\n", w, "class");
     for (size_t i = 0; i < k; i++) {
-        size_t tp = cm[i * k + i], predicted = 0, actual = 0;
-        for (size_t j = 0; j < k; j++) {
-            predicted += cm[j * k + i];
-            actual += cm[i * k + j];
-        }
+        class_stats s = stats_of(cm, k, i);
         char p[16], r[16];
-        ratio(p, sizeof p, tp, predicted);
-        ratio(r, sizeof r, tp, actual);
-        printf("%-*.40s  %9s  %6s  %7zu\n", w, c->names[i], p, r, actual);
+        printf("%-*.40s  %9s  %6s  %7zu\n", w, c->names[i],
+               ratio(p, sizeof p, s.precision), ratio(r, sizeof r, s.recall),
+               s.support);
     }
 }
 
@@ -140,18 +147,14 @@ static void json_classes(const size_t *cm, const class_list *c)
     size_t k = c->k;
     printf(",\n  \"classes\": [");
     for (size_t i = 0; i < k; i++) {
-        size_t tp = cm[i * k + i], predicted = 0, actual = 0;
-        for (size_t j = 0; j < k; j++) {
-            predicted += cm[j * k + i];
-            actual += cm[i * k + j];
-        }
+        class_stats s = stats_of(cm, k, i);
         printf("%s\n    {\"name\": ", i ? "," : "");
         json_string(stdout, c->names[i]);
         printf(", \"precision\": ");
-        json_number(stdout, ratio_value(tp, predicted));
+        json_number(stdout, s.precision);
         printf(", \"recall\": ");
-        json_number(stdout, ratio_value(tp, actual));
-        printf(", \"support\": %zu}", actual);
+        json_number(stdout, s.recall);
+        printf(", \"support\": %zu}", s.support);
     }
     printf("\n  ],\n  \"confusion\": [");
     for (size_t i = 0; i < k; i++) {

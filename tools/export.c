@@ -66,60 +66,82 @@ static int export_onnx(const onnx_lib *lib, const nn_net *net,
                : cli_fail("%s (%s)", lib->last_error(), nn_error_name(rc));
 }
 
-int cmd_export(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct export_opts {
+    const char *model, *onnx, *c_file, *name;
+    char name_buf[64]; /* the default --name */
+} export_opts;
+
+static int parse_args(int argc, char **argv, export_opts *o, int *help_asked)
 {
-    const char *onnx = NULL, *c_file = NULL, *name = NULL;
-    int c, help_asked = 0;
+    int c;
+    memset(o, 0, sizeof *o);
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         if (c == 'h')
-            help_asked = 1;
+            *help_asked = 1;
         else if (c == OPT_ONNX)
-            onnx = optarg;
+            o->onnx = optarg;
         else if (c == OPT_C)
-            c_file = optarg;
+            o->c_file = optarg;
         else if (c == OPT_NAME)
-            name = optarg;
+            o->name = optarg;
         else
             return cli_bad_option(c, argv);
     }
-    if (help_asked)
-        return cli_help(help);
+    if (*help_asked)
+        return ST_OK;
     if (argc - optind != 1)
         return cli_usage(argc == optind ? "MODEL is missing"
                                         : "one MODEL only");
-    if (!onnx && !c_file)
+    o->model = argv[optind];
+    return ST_OK;
+}
+
+/* The outputs asked for, and the C file's name and prefix. */
+static int check_outputs(export_opts *o)
+{
+    if (!o->onnx && !o->c_file)
         return cli_usage("nothing to do: give --onnx FILE and/or --c FILE.c");
-    if (name && !c_file)
+    if (o->name && !o->c_file)
         return cli_usage("--name goes with --c");
-    size_t c_len = c_file ? strlen(c_file) : 0;
-    if (c_file && (c_len < 3 || strcmp(c_file + c_len - 2, ".c")))
+    size_t c_len = o->c_file ? strlen(o->c_file) : 0;
+    if (o->c_file && (c_len < 3 || strcmp(o->c_file + c_len - 2, ".c")))
         return cli_usage("--c %s: the file name must end in .c (its header "
                          "goes beside it, ending in .h)",
-                         c_file);
-    char name_buf[64];
-    if (c_file && !name) {
-        if (!default_name(c_file, name_buf, sizeof name_buf))
+                         o->c_file);
+    if (o->c_file && !o->name) {
+        if (!default_name(o->c_file, o->name_buf, sizeof o->name_buf))
             return cli_usage("--c %s: its base name is not a C identifier; "
                              "give --name",
-                             c_file);
-        name = name_buf;
+                             o->c_file);
+        o->name = o->name_buf;
     }
-    if (name && !export_c_name_ok(name))
+    if (o->name && !export_c_name_ok(o->name))
         return cli_usage("--name %s: not a C identifier of at most 40 "
                          "characters",
-                         name);
+                         o->name);
+    return ST_OK;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    export_opts o;
+    int help_asked = 0;
+    int st = parse_args(argc, argv, &o, &help_asked);
+    if (st == ST_OK && help_asked)
+        return cli_help(help);
+    if (st == ST_OK)
+        st = check_outputs(&o);
     onnx_lib lib;
-    int st;
-    if (onnx && (st = onnx_lib_open(&lib, onnx)) != ST_OK)
-        return st; /* said before any work */
-    nn_net *net;
-    st = model_load(argv[optind], &net);
-    if (st != ST_OK)
-        return st;
-    if (onnx)
-        st = export_onnx(&lib, net, onnx);
-    if (st == ST_OK && c_file)
-        st = export_c(net, c_file, name);
+    if (st == ST_OK && o.onnx)
+        st = onnx_lib_open(&lib, o.onnx); /* said before any work */
+    nn_net *net = NULL;
+    if (st == ST_OK)
+        st = model_load(o.model, &net);
+    if (st == ST_OK && o.onnx)
+        st = export_onnx(&lib, net, o.onnx);
+    if (st == ST_OK && o.c_file)
+        st = export_c(net, o.c_file, o.name);
     nn_free(net);
     return st;
 }

@@ -13,7 +13,7 @@
  * letters, digits or underscores; at most 40 characters), 0 if not. */
 int export_c_name_ok(const char *name);
 
-/* Writes `c_path` (which must end in ".c") and its header beside it, each
+/* Writes `c_path` (which ends in ".c") and its header beside it, each
  * whole or not at all, declaring `name`_predict. ST_OK, or a status after
  * one message. */
 int export_c(nn_net *net, const char *c_path, const char *name);

@@ -38,8 +38,6 @@ int export_c_name_ok(const char *name)
 static char *header_path(const char *c_path)
 {
     size_t len = strlen(c_path);
-    if (len < 3 || strcmp(c_path + len - 2, ".c") != 0)
-        return NULL;
     char *h = malloc(len + 1);
     if (h) {
         memcpy(h, c_path, len + 1);
@@ -262,9 +260,7 @@ int export_c(nn_net *net, const char *c_path, const char *name)
         return ST_FAIL;
     char *h_path = header_path(c_path);
     if (!h_path)
-        return cli_usage("--c %s: the file name must end in .c (its header "
-                         "goes beside it, ending in .h)",
-                         c_path);
+        return cli_fail("out of memory");
     char guard[64]; /* NAME_NNET_H, NAME of at most 40 characters */
     size_t g = 0;
     for (const char *p = name; *p && g + sizeof "_NNET_H" < sizeof guard; p++)

@@ -98,6 +98,8 @@ typedef struct class_list {
 
 /* The distinct labels of `y` (one per sample). */
 int classes_from_labels(const dataset *y, class_list *c);
+/* Replaces the classes of `c` (a list or zeroes) with "0".."k-1". */
+int classes_numbered(class_list *c, size_t k);
 /* The model's class names, or "0".."K-1" for a model that keeps none. */
 int classes_from_model(const nn_net *net, class_list *c);
 void classes_free(class_list *c);

@@ -155,6 +155,47 @@ static int starts_string(const parser *ps)
     return q < ps->end && (*q == '\'' || *q == '"');
 }
 
+/* Appends character c to the string v (its first 31 bytes are kept). */
+static void append(pyval *v, char c)
+{
+    if (v->str_len < sizeof v->str - 1)
+        v->str[v->str_len] = c;
+    v->str_len++;
+}
+
+/* The escape after a backslash, appended to v; 0 on a syntax error. */
+static int escape(parser *ps, pyval *v, int bytes)
+{
+    char e = *ps->p++, c = e;
+    const char *simple = strchr("\\'\"abfnrtv", e);
+    if (simple) {
+        c = "\\'\"\a\b\f\n\r\t\v"[simple - "\\'\"abfnrtv"];
+    } else if (e == 'x' && ps->end - ps->p >= 2 &&
+               is_digit_of(ps->p[0], 16) && is_digit_of(ps->p[1], 16)) {
+        c = (char)(digit_value(ps->p[0]) * 16 + digit_value(ps->p[1]));
+        ps->p += 2;
+    } else if (e >= '0' && e <= '7') {
+        int o = e - '0';
+        for (int k = 0; k < 2 && ps->p < ps->end && *ps->p >= '0' &&
+                        *ps->p <= '7'; k++)
+            o = o * 8 + (*ps->p++ - '0');
+        c = (char)o;
+    } else if (e == '\n') {
+        return 1; /* a continued line */
+    } else if (e == 'x') {
+        return fail(ps, "a truncated \\x escape");
+    } else if (!bytes && (e == 'u' || e == 'U' || e == 'N')) {
+        /* \u, \U and \N name characters a dtype never holds */
+        c = '\x7f';
+        while (ps->p < ps->end && is_name_char(*ps->p))
+            ps->p++;
+    } else { /* unknown escapes keep their backslash */
+        append(v, '\\');
+    }
+    append(v, c);
+    return 1;
+}
+
 /* One quoted string, appended to v (adjacent strings concatenate). */
 static int string_part(parser *ps, pyval *v, int *is_bytes)
 {
@@ -182,39 +223,11 @@ static int string_part(parser *ps, pyval *v, int *is_bytes)
         if (c == quote)
             return 1;
         if (c == '\\' && !raw && ps->p < ps->end) {
-            char e = *ps->p++;
-            const char *simple = strchr("\\'\"abfnrtv", e);
-            if (simple)
-                c = "\\'\"\a\b\f\n\r\t\v"[simple - "\\'\"abfnrtv"];
-            else if (e == 'x' && ps->end - ps->p >= 2 &&
-                     is_digit_of(ps->p[0], 16) && is_digit_of(ps->p[1], 16)) {
-                c = (char)(digit_value(ps->p[0]) * 16 + digit_value(ps->p[1]));
-                ps->p += 2;
-            } else if (e >= '0' && e <= '7') {
-                int o = e - '0';
-                for (int k = 0; k < 2 && ps->p < ps->end &&
-                                *ps->p >= '0' && *ps->p <= '7'; k++)
-                    o = o * 8 + (*ps->p++ - '0');
-                c = (char)o;
-            } else if (e == '\n') {
-                continue; /* a continued line */
-            } else if (e == 'x') {
-                return fail(ps, "a truncated \\x escape");
-            } else if (!bytes && (e == 'u' || e == 'U' || e == 'N')) {
-                /* \u, \U and \N name characters a dtype never holds */
-                c = '\x7f';
-                while (ps->p < ps->end && is_name_char(*ps->p))
-                    ps->p++;
-            } else { /* unknown escapes keep their backslash */
-                if (v->str_len < sizeof v->str - 1)
-                    v->str[v->str_len] = '\\';
-                v->str_len++;
-                c = e;
-            }
+            if (!escape(ps, v, bytes))
+                return 0;
+        } else {
+            append(v, c);
         }
-        if (v->str_len < sizeof v->str - 1)
-            v->str[v->str_len] = c;
-        v->str_len++;
     }
 }
 
@@ -239,6 +252,36 @@ static int string(parser *ps, pyval *v)
 
 static int value(parser *ps, pyval *v);
 
+/* Notes `item`, the n-th of the container v. */
+static void tally(pyval *v, const pyval *item)
+{
+    if (item->kind == K_INT && v->n < NPY_MAX_DIMS)
+        v->dims[v->n] = item->mag;
+    v->n++;
+    v->all_ints &= item->kind == K_INT;
+    v->any_neg |= item->kind == K_INT && item->neg;
+    v->any_big |= item->kind == K_INT && item->big;
+    v->hashable &= item->hashable;
+}
+
+/* After an item of {...}: a dict's ':' and value, or a set's next item;
+ * *dict, -1 until the first item, says which the braces hold. */
+static int brace_item(parser *ps, const pyval *item, int *dict)
+{
+    skip_space(ps);
+    int colon = ps->p < ps->end && *ps->p == ':';
+    if (*dict >= 0 && *dict != colon)
+        return fail(ps, "a dict mixed with a set");
+    *dict = colon;
+    if (!item->hashable)
+        return fail(ps, "an unhashable key");
+    if (!colon)
+        return 1;
+    ps->p++;
+    pyval member;
+    return value(ps, &member);
+}
+
 /* The items of a (tuple), [list] or {set or dict}, after its opener. A
  * parenthesised single value without a comma is that value: *v then
  * receives it. */
@@ -256,32 +299,12 @@ static int items(parser *ps, char close, pyval *v)
             break;
         }
         pyval item;
-        if (!value(ps, &item))
+        if (!value(ps, &item) ||
+            (close == '}' && !brace_item(ps, &item, &dict)))
             return 0;
-        if (close == '}') {
-            skip_space(ps);
-            int colon = ps->p < ps->end && *ps->p == ':';
-            if (dict >= 0 && dict != colon)
-                return fail(ps, "a dict mixed with a set");
-            dict = colon;
-            if (!item.hashable)
-                return fail(ps, "an unhashable key");
-            if (colon) {
-                ps->p++;
-                pyval member;
-                if (!value(ps, &member))
-                    return 0;
-            }
-        }
         if (v->n == 0)
             first = item;
-        if (item.kind == K_INT && v->n < NPY_MAX_DIMS)
-            v->dims[v->n] = item.mag;
-        v->n++;
-        v->all_ints &= item.kind == K_INT;
-        v->any_neg |= item.kind == K_INT && item.neg;
-        v->any_big |= item.kind == K_INT && item.big;
-        v->hashable &= item.hashable;
+        tally(v, &item);
         skip_space(ps);
         if (ps->p < ps->end && *ps->p == ',') {
             ps->p++;
@@ -426,6 +449,96 @@ static int refuse(char *why, size_t cap, const char *text)
     return 0;
 }
 
+/* The three keys numpy requires, each as its last value in the dict. */
+typedef struct entries {
+    pyval descr, fortran, shape;
+    int seen[3];  /* descr, fortran_order, shape */
+    int others;   /* keys besides them */
+} entries;
+
+/* One "key: value" of the dict, kept when its key is one of the three. */
+static int entry(parser *ps, entries *e)
+{
+    static const char *const names[3] = {"descr", "fortran_order", "shape"};
+    pyval *slots[3] = {&e->descr, &e->fortran, &e->shape};
+    pyval key, val;
+    if (!value(ps, &key))
+        return 0;
+    skip_space(ps);
+    if (ps->p >= ps->end || *ps->p != ':')
+        return fail(ps, "a dict entry without ':'");
+    ps->p++;
+    if (!value(ps, &val))
+        return 0;
+    if (!key.hashable)
+        return fail(ps, "an unhashable key");
+    int known = 0;
+    for (int k = 0; k < 3; k++) /* a key given twice keeps its last value */
+        if (key.kind == K_STR && strcmp(key.str, names[k]) == 0 &&
+            key.str_len == strlen(names[k])) {
+            e->seen[k] = known = 1;
+            *slots[k] = val;
+        }
+    e->others += !known;
+    return 1;
+}
+
+/* The dict's entries, after its '{', up to and past its '}'. */
+static void dict(parser *ps, entries *e)
+{
+    for (;;) {
+        skip_space(ps);
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            return;
+        }
+        if (!entry(ps, e))
+            return;
+        skip_space(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            return;
+        }
+        fail(ps, "dict entries not separated by commas");
+        return;
+    }
+}
+
+/* numpy's checks of the keys, then *h from them; 0 with the reason. */
+static int take_entries(const entries *e, npy_header *h, char *why,
+                        size_t cap)
+{
+    const pyval *shape = &e->shape;
+    if (e->others || !e->seen[0] || !e->seen[1] || !e->seen[2])
+        return refuse(why, cap, "the header does not hold exactly the keys "
+                                "'descr', 'fortran_order' and 'shape'");
+    if (shape->kind != K_TUPLE || !shape->all_ints)
+        return refuse(why, cap, "the header's 'shape' is not a tuple of "
+                                "integers");
+    if (e->fortran.kind != K_BOOL)
+        return refuse(why, cap, "the header's 'fortran_order' is not True "
+                                "or False");
+    if (shape->any_neg)
+        return refuse(why, cap, "the header's 'shape' has a negative size");
+    if (e->descr.kind != K_STR)
+        return refuse(why, cap, "the header's 'descr' is not a dtype string "
+                                "(structured dtypes are not supported)");
+    if (shape->n > NPY_MAX_DIMS || shape->any_big)
+        return refuse(why, cap, "the header's 'shape' has more than 8 "
+                                "dimensions or a size beyond 64 bits");
+    snprintf(h->descr, sizeof h->descr, "%s",
+             e->descr.str_len < sizeof h->descr ? e->descr.str : "");
+    h->fortran = e->fortran.mag != 0;
+    h->ndim = shape->n;
+    for (size_t i = 0; i < shape->n; i++)
+        h->dims[i] = shape->dims[i];
+    return 1;
+}
+
 int npy_parse_header(const char *text, size_t len, int version,
                      npy_header *h, char *why, size_t cap)
 {
@@ -447,53 +560,9 @@ int npy_parse_header(const char *text, size_t len, int version,
         return refuse(why, cap, "the header is not a dictionary");
     ps.p++;
     memset(h, 0, sizeof *h);
-    int seen[3] = {0, 0, 0}, others = 0;
-    pyval descr = {0}, fortran = {0}, shape = {0};
-    for (;;) {
-        skip_space(&ps);
-        if (ps.p < ps.end && *ps.p == '}') {
-            ps.p++;
-            break;
-        }
-        pyval key, val;
-        if (!value(&ps, &key))
-            break;
-        skip_space(&ps);
-        if (ps.p >= ps.end || *ps.p != ':') {
-            fail(&ps, "a dict entry without ':'");
-            break;
-        }
-        ps.p++;
-        if (!value(&ps, &val))
-            break;
-        if (!key.hashable) {
-            fail(&ps, "an unhashable key");
-            break;
-        }
-        /* a key given twice keeps its last value, as in a Python dict */
-        static const char *const names[3] = {"descr", "fortran_order",
-                                             "shape"};
-        pyval *slots[3] = {&descr, &fortran, &shape};
-        int known = 0;
-        for (int k = 0; k < 3; k++)
-            if (key.kind == K_STR && strcmp(key.str, names[k]) == 0 &&
-                key.str_len == strlen(names[k])) {
-                seen[k] = known = 1;
-                *slots[k] = val;
-            }
-        others += !known;
-        skip_space(&ps);
-        if (ps.p < ps.end && *ps.p == ',') {
-            ps.p++;
-            continue;
-        }
-        if (ps.p < ps.end && *ps.p == '}') {
-            ps.p++;
-            break;
-        }
-        fail(&ps, "dict entries not separated by commas");
-        break;
-    }
+    entries e;
+    memset(&e, 0, sizeof e);
+    dict(&ps, &e);
     skip_space(&ps);
     if (!ps.error && ps.p < ps.end)
         fail(&ps, "text after the dictionary");
@@ -501,28 +570,5 @@ int npy_parse_header(const char *text, size_t len, int version,
         snprintf(why, cap, "numpy cannot parse the header (%s)", ps.error);
         return 0;
     }
-    if (others || !seen[0] || !seen[1] || !seen[2])
-        return refuse(why, cap, "the header does not hold exactly the keys "
-                                "'descr', 'fortran_order' and 'shape'");
-    if (shape.kind != K_TUPLE || !shape.all_ints)
-        return refuse(why, cap, "the header's 'shape' is not a tuple of "
-                                "integers");
-    if (fortran.kind != K_BOOL)
-        return refuse(why, cap, "the header's 'fortran_order' is not True "
-                                "or False");
-    if (shape.any_neg)
-        return refuse(why, cap, "the header's 'shape' has a negative size");
-    if (descr.kind != K_STR)
-        return refuse(why, cap, "the header's 'descr' is not a dtype string "
-                                "(structured dtypes are not supported)");
-    if (shape.n > NPY_MAX_DIMS || shape.any_big)
-        return refuse(why, cap, "the header's 'shape' has more than 8 "
-                                "dimensions or a size beyond 64 bits");
-    snprintf(h->descr, sizeof h->descr, "%s",
-             descr.str_len < sizeof h->descr ? descr.str : "");
-    h->fortran = fortran.mag != 0;
-    h->ndim = shape.n;
-    for (size_t i = 0; i < shape.n; i++)
-        h->dims[i] = shape.dims[i];
-    return 1;
+    return take_entries(&e, h, why, cap);
 }

@@ -128,22 +128,33 @@ int classes_from_labels(const dataset *y, class_list *c)
     return st;
 }
 
-int classes_from_model(const nn_net *net, class_list *c)
+int classes_numbered(class_list *c, size_t k)
 {
-    memset(c, 0, sizeof *c);
-    const char *const *names;
-    size_t k = nn_classes(net, &names);
-    size_t outputs = nn_layer_size(net, nn_num_layers(net) - 1);
-    int stored = k > 0;
-    if (!stored)
-        k = outputs == 1 ? 2 : outputs;
+    classes_free(c);
     int st = classes_alloc(c, k);
     for (size_t j = 0; st == ST_OK && j < k; j++) {
         char buf[32];
         snprintf(buf, sizeof buf, "%zu", j);
-        if (!(c->names[j] = strdup(stored ? names[j] : buf)))
+        if (!(c->names[j] = strdup(buf)))
             st = cli_fail("out of memory");
     }
+    if (st != ST_OK)
+        classes_free(c);
+    return st;
+}
+
+int classes_from_model(const nn_net *net, class_list *c)
+{
+    const char *const *names;
+    size_t k = nn_classes(net, &names);
+    size_t outputs = nn_layer_size(net, nn_num_layers(net) - 1);
+    memset(c, 0, sizeof *c);
+    if (k == 0)
+        return classes_numbered(c, outputs == 1 ? 2 : outputs);
+    int st = classes_alloc(c, k);
+    for (size_t j = 0; st == ST_OK && j < k; j++)
+        if (!(c->names[j] = strdup(names[j])))
+            st = cli_fail("out of memory");
     if (st != ST_OK)
         classes_free(c);
     return st;

@@ -183,24 +183,6 @@ static int integer_classes(const class_list *c, size_t k)
     return 1;
 }
 
-/* The classes "0".."k-1": --layers gives k outputs, and labels that are
- * all in 0..k-1 need not show every class. */
-static int numbered_classes(class_list *c, size_t k)
-{
-    classes_free(c);
-    c->names = calloc(k, sizeof *c->names);
-    if (!c->names)
-        return cli_fail("out of memory");
-    c->k = k;
-    for (size_t j = 0; j < k; j++) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%zu", j);
-        if (!(c->names[j] = strdup(buf)))
-            return cli_fail("out of memory");
-    }
-    return ST_OK;
-}
-
 /* The layer sizes: --layers, checked against the data and the task, or
  * the inputs, --hidden (100 by default, as scikit-learn's) and the
  * outputs. */
@@ -216,7 +198,8 @@ static int decide_layers(run *r)
     if (o->layers.v) {
         size_t last = o->layers.v[o->layers.n - 1];
         if (r->classify && last > n_out && integer_classes(&r->classes, last))
-            return numbered_classes(&r->classes, last) == ST_OK
+            /* labels all in 0..last-1 need not show every class */
+            return classes_numbered(&r->classes, last) == ST_OK
                        ? decide_layers(r)
                        : ST_FAIL;
         if (r->classify && last != n_out && !(last == 1 && n_out == 2)) {
