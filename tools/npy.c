@@ -17,12 +17,6 @@
 #include "formats.h"
 #include "npy_header.h"
 
-typedef struct header {
-    data_binary type; /* the dtype, and the order */
-    size_t dims[NPY_MAX_DIMS];
-    size_t ndim;
-} header;
-
 static int supported(const data_binary *t)
 {
     switch (t->kind) {
@@ -64,26 +58,14 @@ static int parse_descr(const char *path, const char *descr, data_binary *t)
     return ST_OK;
 }
 
-static int take_shape(const char *path, const npy_header *nh, header *h)
-{
-    h->ndim = nh->ndim;
-    for (size_t k = 0; k < nh->ndim; k++) {
-        if (nh->dims[k] > SIZE_MAX)
-            return cli_fail("%s: shape overflows", path);
-        h->dims[k] = (size_t)nh->dims[k];
-    }
-    if (h->ndim == 0)
-        return cli_fail("%s: the array is a scalar; it needs one row per "
-                        "sample", path);
-    return ST_OK;
-}
-
 /* The longest header read: numpy refuses longer ones (UTF-8 of v3 may
  * take up to 4 bytes a character). */
 #define MAX_HEADER (4u * NPY_MAX_HEADER)
 
-/* Reads the magic, version, length and dict from the stream. */
-static int read_header(dataset *d, data_stream *s, header *h)
+/* Reads the magic, version, length and dict from the stream into *h, and
+ * the dtype and order into *type. */
+static int read_header(dataset *d, data_stream *s, npy_header *h,
+                       data_binary *type)
 {
     unsigned char pre[12];
     size_t got = 0;
@@ -110,32 +92,35 @@ static int read_header(dataset *d, data_stream *s, header *h)
     st = data_read(s, dict, hlen, &got);
     if (st == ST_OK && got < hlen)
         st = cli_fail("%s: truncated .npy header", d->path);
-    npy_header nh;
     char why[160];
-    if (st == ST_OK && !npy_parse_header(dict, hlen, pre[6], &nh, why,
+    if (st == ST_OK && !npy_parse_header(dict, hlen, pre[6], h, why,
                                          sizeof why))
         st = cli_fail("%s: %s", d->path, why);
     free(dict);
-    if (st == ST_OK) {
-        h->type.fortran = nh.fortran;
-        st = parse_descr(d->path, nh.descr, &h->type);
-    }
-    if (st == ST_OK)
-        st = take_shape(d->path, &nh, h);
-    return st;
+    if (st != ST_OK)
+        return st;
+    type->fortran = h->fortran;
+    return parse_descr(d->path, h->descr, type);
 }
 
-static int set_shape(dataset *d, const header *h)
+/* The rows (the first axis) and columns (the others, flattened). */
+static int set_shape(dataset *d, const npy_header *h)
 {
-    if (h->type.fortran && h->ndim > 2)
+    for (size_t k = 0; k < h->ndim; k++)
+        if (h->dims[k] > SIZE_MAX)
+            return cli_fail("%s: shape overflows", d->path);
+    if (h->ndim == 0)
+        return cli_fail("%s: the array is a scalar; it needs one row per "
+                        "sample", d->path);
+    if (h->fortran && h->ndim > 2)
         return cli_fail("%s: Fortran-ordered arrays of more than 2 "
                         "dimensions are not supported", d->path);
-    d->rows = h->dims[0];
+    d->rows = (size_t)h->dims[0];
     d->cols = 1;
     for (size_t k = 1; k < h->ndim; k++) {
         if (h->dims[k] != 0 && d->cols > SIZE_MAX / h->dims[k])
             return cli_fail("%s: shape overflows", d->path);
-        d->cols *= h->dims[k];
+        d->cols *= (size_t)h->dims[k];
     }
     if (d->rows == 0 || d->cols == 0)
         return cli_fail("%s: the array is empty", d->path);
@@ -175,17 +160,18 @@ static int to_rows(dataset *d)
 
 int npy_read(dataset *d, data_stream *s)
 {
-    header h = {{0, 0, 0, 0}, {0}, 0};
+    npy_header h;
+    data_binary type = {0, 0, 0, 0};
     size_t done = 0;
-    int st = read_header(d, s, &h);
+    int st = read_header(d, s, &h, &type);
     if (st == ST_OK)
         st = set_shape(d, &h);
     if (st == ST_OK)
-        st = data_read_binary(d, s, &h.type, &done);
+        st = data_read_binary(d, s, &type, &done);
     if (st == ST_OK && done < d->rows * d->cols)
         return cli_fail("%s: truncated: the shape needs %zu values, the "
                         "file holds %zu", d->path, d->rows * d->cols, done);
-    if (st == ST_OK && h.type.fortran && d->cols > 1)
+    if (st == ST_OK && type.fortran && d->cols > 1)
         st = to_rows(d);
     return st;
 }

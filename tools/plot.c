@@ -77,21 +77,30 @@ static void xml_text(FILE *f, const char *s)
     }
 }
 
-/* The y range of the series that are drawn, padded; accuracy stays in
- * [0, 1]. */
-static void y_range(const double *a, const double *b, size_t n, int unit,
-                    double *lo, double *hi)
+/* The least and the greatest finite value of the series a and b (b may
+ * be NULL), of the positive ones only when `positive`; *lo > *hi when
+ * there is none. */
+static void extent(const double *a, const double *b, size_t n, int positive,
+                   double *lo, double *hi)
 {
     *lo = HUGE_VAL;
     *hi = -HUGE_VAL;
     for (size_t i = 0; i < n; i++)
         for (int s = 0; s < 2; s++) {
             double v = s ? (b ? b[i] : NAN) : a[i];
-            if (isfinite(v)) {
+            if (isfinite(v) && (!positive || v > 0)) {
                 *lo = fmin(*lo, v);
                 *hi = fmax(*hi, v);
             }
         }
+}
+
+/* The y range of the series that are drawn, padded; accuracy stays in
+ * [0, 1]. */
+static void y_range(const double *a, const double *b, size_t n, int unit,
+                    double *lo, double *hi)
+{
+    extent(a, b, n, 0, lo, hi);
     if (*lo > *hi)
         *lo = 0, *hi = 1;
     double pad = *hi > *lo ? 0.05 * (*hi - *lo) : fmax(0.05 * fabs(*hi), 0.05);
@@ -105,36 +114,22 @@ static void y_range(const double *a, const double *b, size_t n, int unit,
  * that a linear axis would flatten. */
 static int spans_decade(const double *a, const double *b, size_t n)
 {
-    double lo = HUGE_VAL, hi = 0;
-    for (size_t i = 0; i < n; i++)
-        for (int s = 0; s < 2; s++) {
-            double v = s ? (b ? b[i] : NAN) : a[i];
-            if (!isfinite(v))
-                continue;
-            if (v <= 0)
-                return 0;
-            lo = fmin(lo, v);
-            hi = fmax(hi, v);
-        }
-    return hi >= 10 * lo;
+    double lo, hi;
+    extent(a, b, n, 0, &lo, &hi);
+    return lo <= hi && lo > 0 && hi >= 10 * lo;
 }
 
 /* The log10 range of the positive values, padded by a twentieth. */
 static void log_range(const double *a, const double *b, size_t n,
                       double *lo, double *hi)
 {
-    *lo = HUGE_VAL;
-    *hi = -HUGE_VAL;
-    for (size_t i = 0; i < n; i++)
-        for (int s = 0; s < 2; s++) {
-            double v = s ? (b ? b[i] : NAN) : a[i];
-            if (isfinite(v) && v > 0) {
-                *lo = fmin(*lo, log10(v));
-                *hi = fmax(*hi, log10(v));
-            }
-        }
-    if (*lo > *hi)
+    extent(a, b, n, 1, lo, hi);
+    if (*lo > *hi) {
         *lo = -1, *hi = 0;
+    } else {
+        *lo = log10(*lo);
+        *hi = log10(*hi);
+    }
     double pad = fmax(0.05 * (*hi - *lo), 0.05);
     *lo -= pad;
     *hi += pad;
