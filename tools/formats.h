@@ -13,7 +13,11 @@
 #include "dataset.h"
 
 /* How a CSV file's first line is taken. */
-typedef enum csv_header { CSV_HEADER_AUTO, CSV_HEADER_NO, CSV_HEADER_YES } csv_header;
+typedef enum csv_header {
+    CSV_HEADER_AUTO,
+    CSV_HEADER_NO,
+    CSV_HEADER_YES
+} csv_header;
 
 /* The CSV dialect, and which columns are which. Zeroes are the defaults. */
 typedef struct csv_options {

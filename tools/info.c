@@ -38,14 +38,6 @@ static const struct option long_options[] = {
 static const char *const loss_names[] = {"mse", "cross-entropy",
                                          "binary cross-entropy", NULL};
 
-/* A setting, 0 if libnn cannot say (it always can for a loaded model). */
-static double get(const nn_net *net, int option)
-{
-    double v = 0;
-    (void)nn_get(net, option, &v);
-    return v;
-}
-
 /* The name of value `v` among `names` (NULL-terminated). */
 static const char *name_of(const char *const *names, double v)
 {
@@ -77,51 +69,52 @@ static void print_architecture(nn_net *net)
 
 static void print_optimizer(const nn_net *net)
 {
-    double opt = get(net, NN_OPT_OPTIMIZER);
+    double opt = model_get(net, NN_OPT_OPTIMIZER);
     printf("optimizer        %s", name_of(cli_optimizer_names, opt));
     if (opt == NN_MOMENTUM || opt == NN_NESTEROV)
-        printf(" (momentum %g)", get(net, NN_OPT_MOMENTUM));
+        printf(" (momentum %g)", model_get(net, NN_OPT_MOMENTUM));
     else if (opt == NN_ADAM || opt == NN_ADAMW)
-        printf(" (betas %g, %g; eps %g)", get(net, NN_OPT_BETA1),
-               get(net, NN_OPT_BETA2), get(net, NN_OPT_EPSILON));
+        printf(" (betas %g, %g; eps %g)", model_get(net, NN_OPT_BETA1),
+               model_get(net, NN_OPT_BETA2), model_get(net, NN_OPT_EPSILON));
     else if (opt == NN_RMSPROP)
-        printf(" (alpha %g; eps %g)", get(net, NN_OPT_RMSPROP_ALPHA),
-               get(net, NN_OPT_EPSILON));
+        printf(" (alpha %g; eps %g)", model_get(net, NN_OPT_RMSPROP_ALPHA),
+               model_get(net, NN_OPT_EPSILON));
     printf("\nlearning rate    %g (current %g)\n",
-           get(net, NN_OPT_LEARNING_RATE), get(net, NN_OPT_CURRENT_LR));
+           model_get(net, NN_OPT_LEARNING_RATE),
+           model_get(net, NN_OPT_CURRENT_LR));
 }
 
 static void print_schedule(const nn_net *net)
 {
-    double s = get(net, NN_OPT_SCHEDULE);
+    double s = model_get(net, NN_OPT_SCHEDULE);
     printf("schedule         %s", name_of(cli_schedule_names, s));
     if (s == NN_SCHEDULE_STEP)
-        printf(" (every %g epochs, gamma %g)", get(net, NN_OPT_STEP_SIZE),
-               get(net, NN_OPT_GAMMA));
+        printf(" (every %g epochs, gamma %g)",
+               model_get(net, NN_OPT_STEP_SIZE), model_get(net, NN_OPT_GAMMA));
     else if (s == NN_SCHEDULE_EXPONENTIAL)
-        printf(" (gamma %g)", get(net, NN_OPT_GAMMA));
+        printf(" (gamma %g)", model_get(net, NN_OPT_GAMMA));
     else if (s == NN_SCHEDULE_COSINE)
-        printf(" (t_max %g, min lr %g)", get(net, NN_OPT_T_MAX),
-               get(net, NN_OPT_MIN_LR));
+        printf(" (t_max %g, min lr %g)", model_get(net, NN_OPT_T_MAX),
+               model_get(net, NN_OPT_MIN_LR));
     else if (s == NN_SCHEDULE_PLATEAU)
         printf(" (patience %g, gamma %g, min lr %g)",
-               get(net, NN_OPT_PLATEAU_PATIENCE), get(net, NN_OPT_GAMMA),
-               get(net, NN_OPT_MIN_LR));
+               model_get(net, NN_OPT_PLATEAU_PATIENCE),
+               model_get(net, NN_OPT_GAMMA), model_get(net, NN_OPT_MIN_LR));
     printf("\n");
 }
 
 static void print_training(const nn_net *net)
 {
-    printf("epochs trained   %g\n", get(net, NN_OPT_EPOCHS_DONE));
+    printf("epochs trained   %g\n", model_get(net, NN_OPT_EPOCHS_DONE));
     print_optimizer(net);
     print_schedule(net);
-    printf("batch size       %g\n", get(net, NN_OPT_BATCH_SIZE));
+    printf("batch size       %g\n", model_get(net, NN_OPT_BATCH_SIZE));
     printf("loss             %s\n",
-           name_of(loss_names, get(net, NN_OPT_LOSS)));
-    printf("dropout          %g\n", get(net, NN_OPT_DROPOUT));
-    printf("weight decay     %g\n", get(net, NN_OPT_WEIGHT_DECAY));
-    double clip = get(net, NN_OPT_CLIP_NORM);
-    double stop = get(net, NN_OPT_EARLY_STOPPING);
+           name_of(loss_names, model_get(net, NN_OPT_LOSS)));
+    printf("dropout          %g\n", model_get(net, NN_OPT_DROPOUT));
+    printf("weight decay     %g\n", model_get(net, NN_OPT_WEIGHT_DECAY));
+    double clip = model_get(net, NN_OPT_CLIP_NORM);
+    double stop = model_get(net, NN_OPT_EARLY_STOPPING);
     if (clip > 0)
         printf("clip norm        %g\n", clip);
     else
@@ -208,12 +201,12 @@ static void json_info(const char *path, const nn_net *net, size_t bytes)
            nn_param_count(net),
            nn_get_input_transform(net, NULL, NULL) == 1 ? "true" : "false");
     printf("  \"epochs_trained\": %.0f,\n  \"optimizer\": \"%s\",\n",
-           get(net, NN_OPT_EPOCHS_DONE),
-           name_of(cli_optimizer_names, get(net, NN_OPT_OPTIMIZER)));
+           model_get(net, NN_OPT_EPOCHS_DONE),
+           name_of(cli_optimizer_names, model_get(net, NN_OPT_OPTIMIZER)));
     printf("  \"learning_rate\": ");
-    json_number(stdout, get(net, NN_OPT_LEARNING_RATE));
+    json_number(stdout, model_get(net, NN_OPT_LEARNING_RATE));
     printf(",\n  \"loss\": \"%s\"\n}\n",
-           name_of(loss_names, get(net, NN_OPT_LOSS)));
+           name_of(loss_names, model_get(net, NN_OPT_LOSS)));
 }
 
 int cmd_info(int argc, char **argv)

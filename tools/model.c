@@ -33,6 +33,13 @@ int model_is_classifier(const nn_net *net)
            (loss != NN_LOSS_BINARY_CROSS_ENTROPY || outputs == 1);
 }
 
+double model_get(const nn_net *net, int option)
+{
+    double v = 0;
+    (void)nn_get(net, option, &v);
+    return v;
+}
+
 void model_layers(const nn_net *net, char *buf, size_t cap)
 {
     size_t used = 0;

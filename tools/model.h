@@ -23,6 +23,10 @@ int model_load(const char *path, nn_net **net);
  * output of several units (multi-label) is evaluated output by output. */
 int model_is_classifier(const nn_net *net);
 
+/* nn_get's value of `option`, 0 if libnn cannot say (it always can for a
+ * loaded model). */
+double model_get(const nn_net *net, int option);
+
 /* "784-256-128-10". */
 void model_layers(const nn_net *net, char *buf, size_t cap);
 

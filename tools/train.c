@@ -252,12 +252,6 @@ static int describe(run *r)
                        : cli_fail_nn("naming the model's data", rc, net);
 }
 
-size_t train_default_epochs(size_t n)
-{
-    size_t epochs = 1000000 / (n ? n : 1);
-    return epochs < 10 ? 10 : epochs > 200 ? 200 : epochs;
-}
-
 /* A new network for the data: task, layers, targets, settings, names. */
 static int create(run *r)
 {
@@ -360,13 +354,6 @@ static int prepare(run *r)
     return st;
 }
 
-static double epochs_done(const nn_net *net)
-{
-    double v = 0;
-    (void)nn_get(net, NN_OPT_EPOCHS_DONE, &v);
-    return v;
-}
-
 /* The first line: what the labels made of the task. */
 static void print_task(const run *r)
 {
@@ -399,7 +386,7 @@ static void print_start(const run *r)
                r->o.val ? " of " : "", r->o.val ? r->o.val : "");
     if (r->o.init)
         printf(", continuing %s (%g epochs trained)", r->o.init,
-               epochs_done(r->net));
+               model_get(r->net, NN_OPT_EPOCHS_DONE));
     if (r->o.mpi)
         printf(", over %d MPI ranks", fit_mpi_size());
     printf("\n");

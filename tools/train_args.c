@@ -167,6 +167,12 @@ static const struct train_option {
 static const struct option input_options[] = {INPUT_LONG_OPTIONS};
 #define N_INPUT_OPTIONS (sizeof input_options / sizeof input_options[0])
 
+size_t train_default_epochs(size_t n)
+{
+    size_t epochs = 1000000 / (n ? n : 1);
+    return epochs < 10 ? 10 : epochs > 200 ? 200 : epochs;
+}
+
 static void set_defaults(train_opts *o)
 {
     memset(o, 0, sizeof *o);
