@@ -59,7 +59,7 @@ int cmd_import(int argc, char **argv)
     int rc = lib.load(&net, argv[optind]);
     if (rc != NN_OK)
         return cli_fail("%s (%s)", lib.last_error(), nn_error_name(rc));
-    rc = nn_save(net, out);
+    st = model_save(net, out, "nn_save");
     nn_free(net);
-    return rc == NN_OK ? ST_OK : cli_fail_nn("nn_save", rc, NULL);
+    return st;
 }

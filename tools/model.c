@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "model.h"
+#include "outfile.h"
 
 int model_load(const char *path, nn_net **net)
 {
@@ -22,6 +23,19 @@ int model_load(const char *path, nn_net **net)
         return cli_fail("%s (%s)", detail, nn_error_name(rc));
     return cli_fail("%s: %s (%s)", path, *detail ? detail : nn_error_string(rc),
                     nn_error_name(rc));
+}
+
+int model_save(const nn_net *net, const char *path, const char *what)
+{
+    /* in place (a device, a FIFO) there is no temporary file, and Ctrl-C
+     * must end a wait for a FIFO's reader */
+    int in_place = nn__outfile_in_place(path);
+    if (!in_place)
+        cli_signals_hold();
+    int rc = nn_save(net, path);
+    if (!in_place)
+        cli_signals_release();
+    return rc == NN_OK ? ST_OK : cli_fail_nn(what, rc, NULL);
 }
 
 int model_is_classifier(const nn_net *net)

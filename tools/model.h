@@ -17,6 +17,11 @@
 /* nn_load with the tool's message on failure; ST_OK or ST_FAIL. */
 int model_load(const char *path, nn_net **net);
 
+/* nn_save with signals held meanwhile (cli_signals_hold), so that none
+ * leaves its temporary file behind; a failure is reported as `what`'s.
+ * ST_OK or ST_FAIL. */
+int model_save(const nn_net *net, const char *path, const char *what);
+
 /* A classifier predicts one class per sample: a model whose task
  * (nn_get_task: recorded, or from a cross-entropy loss) is classification,
  * with a softmax output or a single sigmoid output (binary). A sigmoid

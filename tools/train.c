@@ -460,18 +460,9 @@ static int fit(run *r)
 static int save(const run *r, double seconds)
 {
     const train_opts *o = &r->o;
-    /* no signal may leave nn_save's temporary file behind; in place (a
-     * device, a FIFO) there is none, and Ctrl-C must end a wait for a
-     * FIFO's reader */
-    int in_place = nn__outfile_in_place(o->out);
-    if (!in_place)
-        cli_signals_hold();
-    int rc = nn_save(r->net, o->out);
-    if (!in_place)
-        cli_signals_release();
-    int st = rc == NN_OK ? ST_OK : cli_fail_nn("saving the model", rc, NULL);
+    int st = model_save(r->net, o->out, "saving the model");
     /* a device or FIFO, written in place, cannot be read back */
-    if (st == ST_OK && !in_place)
+    if (st == ST_OK && !nn__outfile_in_place(o->out))
         st = verify_saved(r->net, o->out, r->x.x, r->x.rows);
     if (st == ST_OK && !o->quiet)
         print_end(r, seconds);
