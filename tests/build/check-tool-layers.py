@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 """The includes of tools/ run downhill: the layering tools/cli.h describes.
 
-Every header of tools/ says "Layer N of tools/" at its top. A module is a
-header and the files that define what it declares (X.c for X.h, and the
-files MODULE_OF names). Fails when a file includes a header of a higher
+Every header of tools/ says "Layer N of tools/" at its top, and cli.h
+lists the layers. A module is a header and the files that define what it
+declares (X.c for X.h, and the files MODULE_OF names). Fails when the
+list and the headers disagree, when a file includes a header of a higher
 layer than its own, or when the includes between modules run in a circle.
 
     check-tool-layers.py TOOLS_DIR
@@ -25,6 +26,9 @@ MODULE_OF = {
 }
 TOP = 7
 LAYER = re.compile(r"^ \* Layer (\d+) of tools/", re.M)
+# cli.h's list: " *   5. model.h, inputs.h, ...: what they are"
+LISTED = re.compile(r"^ \*   (\d+)\. ((?:[\w.]+\.[ch][,:]? *(?:\n \*      )?)+)",
+                    re.M)
 INCLUDE = re.compile(r'^#include "([^"]+)"', re.M)
 
 
@@ -37,6 +41,15 @@ def main():
         if not m:
             errors.append(f"{h.name}: no 'Layer N of tools/' line at its top")
         layer[h.name] = int(m.group(1)) if m else TOP
+    listed = set()
+    for n, names in LISTED.findall((tools / "cli.h").read_text()):
+        for name in re.findall(r"[\w]+\.h", names):
+            listed.add(name)
+            if layer.get(name) != int(n):
+                errors.append(f"cli.h lists {name} in layer {n}, its own "
+                              f"top says {layer.get(name)}")
+    errors += [f"cli.h does not list {h} among the layers"
+               for h in sorted(set(layer) - listed)]
     module = {}
     for f in sorted(tools.glob("*.[ch]")):
         stem = f.name[:-2] + ".h"
