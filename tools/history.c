@@ -21,12 +21,13 @@ static double *series(const history *h, int m)
     return all[m];
 }
 
-int history_read(history *h, const nn_net *net, const double *seconds,
-                 int classify)
+int history_read(history *h, const nn_net *net, size_t ran,
+                 const double *seconds, int classify)
 {
     size_t n = nn_history_len(net);
     memset(h, 0, sizeof *h);
     h->classify = classify;
+    h->first = ran > n ? ran - n : 0;
     if (n == 0)
         return ST_OK;
     double *block = calloc(6 * n, sizeof *block);
@@ -45,7 +46,7 @@ int history_read(history *h, const nn_net *net, const double *seconds,
     }
     h->n = n;
     if (seconds)
-        memcpy(h->seconds, seconds, n * sizeof *seconds);
+        memcpy(h->seconds, seconds + h->first, n * sizeof *seconds);
     h->validated = !isnan(h->val_loss[0]);
     return ST_OK;
 }
@@ -83,7 +84,7 @@ int history_write_csv(const history *h, const char *path)
     fputs("epoch,train_loss,train_accuracy,val_loss,val_accuracy,"
           "learning_rate,seconds\n", out.f);
     for (size_t e = 0; e < h->n; e++) {
-        fprintf(out.f, "%zu", e + 1);
+        fprintf(out.f, "%zu", h->first + e + 1);
         cell(out.f, h->train_loss[e], 1);
         cell(out.f, h->train_acc[e], h->classify);
         cell(out.f, h->val_loss[e], h->validated);

@@ -17,20 +17,24 @@
 #define HISTORY_METRICS 5
 
 typedef struct history {
-    size_t n;          /* epochs recorded */
+    size_t first;      /* epochs of the run before the first one kept:
+                          libnn keeps the last NN_HISTORY_CAPACITY */
+    size_t n;          /* epochs kept, epochs first + 1 ... first + n */
     int classify;      /* accuracies are meaningful */
     int validated;     /* validation series are present */
     double *train_loss, *train_acc, *val_loss, *val_acc, *lr;
     double *seconds;   /* wall time since training began, per epoch */
 } history;
 
-/* Copies libnn's history of `net` and the epoch times (n entries of
- * `seconds`, may be NULL). ST_OK or ST_FAIL. */
-int history_read(history *h, const nn_net *net, const double *seconds,
-                 int classify);
+/* Copies libnn's history of `net`, a run of `ran` epochs, and the times of
+ * the epochs it kept (`seconds` has one entry per epoch of the run, or is
+ * NULL). ST_OK or ST_FAIL. */
+int history_read(history *h, const nn_net *net, size_t ran,
+                 const double *seconds, int classify);
 void history_free(history *h);
 
-/* Epoch (0-based) of the lowest validation loss; n when not validated. */
+/* Index among the kept epochs of the lowest validation loss (its epoch is
+ * first + index + 1); n when not validated. */
 size_t history_best_epoch(const history *h);
 
 /* --log FILE.csv: header "epoch,train_loss,train_accuracy,val_loss,

@@ -27,7 +27,8 @@ enum { PANEL_W = 480, PANEL_H = 380, LEFT = 64, RIGHT = 16, TOP = 68,
 /* A data range mapped onto a panel's plot area. */
 typedef struct axes {
     double x0, y0, w, h;        /* plot area, top-left origin */
-    double xmin, xmax, ymin, ymax; /* ymin, ymax: log10 of them when log */
+    double xmin, xmax, ymin, ymax; /* ymin, ymax: log10 of them when log;
+                                      x: epochs, the first kept at xmin */
     int log;                    /* a logarithmic y axis */
 } axes;
 
@@ -218,14 +219,14 @@ static void curve(FILE *f, const axes *a, const double *v, size_t n,
             continue;
         }
         fprintf(f, "%s%.1f %.1f", pen ? " L" : (i ? " M" : "M"),
-                px(a, (double)(i + 1)), py(a, v[i]));
+                px(a, a->xmin + (double)i), py(a, v[i]));
         pen = 1;
     }
     fputs("\"/>\n", f);
     for (size_t i = 0; n <= 40 && i < n; i++)
         if (drawable(a, v[i]))
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
-                    "fill=\"%s\"/>\n", px(a, (double)(i + 1)), py(a, v[i]),
+                    "fill=\"%s\"/>\n", px(a, a->xmin + (double)i), py(a, v[i]),
                     color);
 }
 
@@ -251,13 +252,14 @@ static void legend(FILE *f, const axes *a, const history *h)
         return;
     x = legend_entry(f, x, y, VAL_COLOR, "6 4", "validation");
     char best[48];
-    snprintf(best, sizeof best, "best, epoch %zu", history_best_epoch(h) + 1);
+    snprintf(best, sizeof best, "best, epoch %zu",
+             h->first + history_best_epoch(h) + 1);
     legend_entry(f, x, y, "#2ca02c", "2 3", best);
 }
 
 static void best_marker(FILE *f, const axes *a, size_t best)
 {
-    double x = px(a, (double)(best + 1));
+    double x = px(a, a->xmin + (double)best);
     fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
             "y2=\"%.1f\" stroke=\"#2ca02c\" stroke-dasharray=\"2 3\"/>\n", x,
             a->y0, x, a->y0 + a->h);
@@ -268,7 +270,8 @@ static void panel(FILE *f, const history *h, int index, const double *train,
 {
     axes a = {index * PANEL_W + LEFT, TOP + TITLE_H,
               PANEL_W - LEFT - RIGHT, PANEL_H - TOP - BOTTOM,
-              1, h->n > 1 ? (double)h->n : 2, 0, 1, log};
+              (double)h->first + 1,
+              (double)h->first + (h->n > 1 ? (double)h->n : 2), 0, 1, log};
     const double *v = h->validated ? val : NULL;
     if (log)
         log_range(train, v, h->n, &a.ymin, &a.ymax);

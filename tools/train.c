@@ -400,15 +400,17 @@ static void print_end(const run *r, double seconds)
         printf("interrupted in epoch %zu, step %zu of %zu\n",
                r->prog.at_epoch + 1, r->prog.at_step + 1,
                r->prog.steps_per_epoch);
-    else if (r->hist.n < r->o.epochs)
+    size_t ran = r->hist.first + r->hist.n;
+    if (!progress_interrupted() && ran < r->o.epochs)
         printf("stopped early: no better validation loss for %zu epochs\n",
                r->o.early_stop);
     char loss[32];
     if (best < r->hist.n)
         printf("best validation loss %s at epoch %zu (weights restored)\n",
-               cli_loss(loss, r->hist.val_loss[best]), best + 1);
-    printf("trained %zu epoch%s in %.1fs; model written to %s\n", r->hist.n,
-           r->hist.n == 1 ? "" : "s", seconds, r->o.out);
+               cli_loss(loss, r->hist.val_loss[best]),
+               r->hist.first + best + 1);
+    printf("trained %zu epoch%s in %.1fs; model written to %s\n", ran,
+           ran == 1 ? "" : "s", seconds, r->o.out);
 }
 
 /* Reads the model file back and checks that it predicts, bit for bit, what
@@ -441,6 +443,8 @@ static int verify_saved(const nn_net *net, const char *path, const float *x,
  * fit_mpi.c's nn_mpi_fit. Returns a status, the failure printed. */
 static int fit(run *r)
 {
+    double before = 0.0, after = 0.0;
+    (void)nn_get(r->net, NN_OPT_EPOCHS_DONE, &before);
     if (r->o.mpi) {
         int st = fit_mpi_run(r->net, &r->data, r->o.epochs, &r->prog);
         if (st != ST_OK)
@@ -452,7 +456,9 @@ static int fit(run *r)
             return cli_fail_nn("training failed, no model written", rc,
                                r->net);
     }
-    return history_read(&r->hist, r->net, r->prog.seconds, r->classify);
+    (void)nn_get(r->net, NN_OPT_EPOCHS_DONE, &after);
+    return history_read(&r->hist, r->net, (size_t)(after - before),
+                        r->prog.seconds, r->classify);
 }
 
 /* The model, checked, then the extras (plot and log); rank 0's alone under

@@ -1062,6 +1062,34 @@ def test_plot_and_log():
 
 
 @test
+def test_log_of_a_run_longer_than_the_history():
+    """libnn keeps the last NN_HISTORY_CAPACITY (1024) epochs: the log and
+    the plot number them as the epochs of the run they are, with their own
+    times, and the summary counts every epoch of the run."""
+    write_blobs(n=8)
+    epochs, kept = 1100, 1024
+    out = run("train", "blobs.csv", "--layers", "4,2,3", "--epochs", epochs,
+              "--batch", "8", "--val-split", "0.25", "--log", "l.csv",
+              "--plot", "l.svg", "-o", "m.nn").stdout
+    check("trained %d epochs" % epochs in out, "summary:\n" + out)
+    check("stopped early" not in out, "no early stop:\n" + out)
+    with open(WORK / "l.csv") as f:
+        log = list(csv.DictReader(f))
+    check([int(r["epoch"]) for r in log] ==
+          list(range(epochs - kept + 1, epochs + 1)),
+          "the log holds epochs %s..%s" % (log[0]["epoch"], log[-1]["epoch"]))
+    seconds = [float(r["seconds"]) for r in log]
+    check(seconds[0] > 0 and all(a <= b for a, b in zip(seconds, seconds[1:])),
+          "the times of the kept epochs, in order")
+    best = min(log, key=lambda r: float(r["val_loss"]))["epoch"]
+    check("best validation loss" not in out or
+          "at epoch %s " % best in out, "best epoch %s:\n%s" % (best, out))
+    texts = {t.text for t in ET.parse(WORK / "l.svg").getroot().iter(
+        SVG + "text")}
+    check("best, epoch %s" % best in texts, "the plot names epoch %s" % best)
+
+
+@test
 def test_plot_regression():
     rows, ys = mkdata.linear(100)
     mkdata.write_csv(WORK / "lin.csv", rows, ys)
