@@ -23,7 +23,19 @@ static void hidden_delta(nn_net *net, size_t l, float *delta, size_t batch,
                         batch, net->sizes[l], db);
 }
 
-double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch)
+/* 1 when layer l's gradient (its weights and bias, contiguous) is finite:
+ * checked as soon as it is complete, while the product's output is still
+ * in cache, rather than in a pass over all the gradients afterwards. */
+static int layer_finite(const nn_net *net, size_t l)
+{
+    const nn__layer *layer = &net->layers[l];
+    size_t n = layer->n_in * layer->n_out + (nn__has_bias(net) ? layer->n_out
+                                                                : 0);
+    return nn__all_finite(net->grads + layer->w_off, n);
+}
+
+double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch,
+                    int *finite)
 {
     const nn__layer *out_layer = nn__last_layer(net);
     size_t n_layers = net->n_sizes - 1;
@@ -42,12 +54,14 @@ double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch)
         nn__column_sums(delta, batch, out_layer->n_out,
                         net->grads + out_layer->b_off);
 
+    int all_finite = 1;
     for (size_t l = n_layers; l-- > 0;) {
         const nn__layer *layer = &net->layers[l];
         const float *in = l == 0 ? input : act[l];
         nn__gemm(1, 0, layer->n_in, layer->n_out, batch, 1.0f, in,
                  layer->n_in, delta, layer->n_out, 0.0f,
                  net->grads + layer->w_off, layer->n_out);
+        all_finite &= layer_finite(net, l);
         if (l == 0)
             break; /* the input layer needs no delta */
         nn__gemm(0, 1, batch, layer->n_in, layer->n_out, 1.0f, delta,
@@ -59,5 +73,6 @@ double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch)
         delta = next;
         next = tmp;
     }
+    *finite = all_finite;
     return cost;
 }

@@ -253,9 +253,10 @@ void nn__column_sums(const float *delta, size_t rows, size_t cols,
 
 /* ---- backprop.c ---- */
 /* Gradient of the loss on (x, y) into net->grads, after nn__forward_train;
- * returns the mean cost. The caller checks finiteness. */
-double nn__backprop(nn_net *net, const float *x, const float *y,
-                    size_t batch);
+ * returns the mean cost, and *finite = 1 when every gradient is finite
+ * (the caller checks the cost). */
+double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch,
+                    int *finite);
 
 /* ---- schedule.c ---- */
 /* Sets sched.lr_factor for the epoch about to start. */

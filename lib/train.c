@@ -22,8 +22,9 @@ static int backprop_checked(nn_net *net, const float *x, const float *y,
      * must leave it as it was, like everything else. */
     uint64_t rng[4];
     memcpy(rng, net->rng, sizeof rng);
-    double c = nn__backprop(net, x, y, batch);
-    if (!isfinite(c) || !nn__all_finite(net->grads, net->n_params)) {
+    int finite;
+    double c = nn__backprop(net, x, y, batch, &finite);
+    if (!isfinite(c) || !finite) {
         memcpy(net->rng, rng, sizeof rng);
         return nn__fail(net, NN_ENUMERIC, "nn_backprop: %s is not finite",
                         isfinite(c) ? "a gradient" : "the cost");
