@@ -12,7 +12,8 @@
  *
  * Blocks of 4 rows x 16 columns keep 8 vector accumulators in registers
  * while a row of W is loaded once for 4 samples; columns past the last
- * whole block take the same sums one lane at a time.
+ * whole block take the same sums one lane at a time, and rows past the
+ * last whole block (a call of one sample) stream W row by row.
  */
 #include <string.h>
 
@@ -61,6 +62,25 @@ static inline void narrow_block(size_t rows, size_t cols, size_t k,
         memcpy(z + r * ldz, acc[r], cols * sizeof(float));
 }
 
+/* One row alone (the rows past the last whole block; a call of one
+ * sample): its outputs accumulate in z, W streamed a row at a time, in
+ * order, instead of a strip of W a block of columns, which a lone row
+ * would fetch from cache for one multiply each. The same sums: each output
+ * starts at 0 and adds a[p] w[p][j] for p = 0, 1, ..., k-1. */
+static inline void lone_row(size_t n, size_t k, const float *restrict a,
+                            const float *restrict w, size_t ldw,
+                            float *restrict z)
+{
+    for (size_t j = 0; j < n; j++)
+        z[j] = 0.0f;
+    for (size_t p = 0; p < k; p++) {
+        float ap = a[p];
+        const float *wp = w + p * ldw;
+        for (size_t j = 0; j < n; j++)
+            z[j] += ap * wp[j];
+    }
+}
+
 NN__VECTORIZE
 void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
                    const float *w, size_t ldw, float *z, size_t ldz)
@@ -69,14 +89,15 @@ void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
         size_t rows = m - i < BLOCK_ROWS ? m - i : BLOCK_ROWS;
         const float *ai = a + i * lda;
         float *zi = z + i * ldz;
-        size_t j = 0;
-        for (; j + BLOCK_COLS <= n; j += BLOCK_COLS) {
-            if (rows == BLOCK_ROWS) /* constant rows: unrolled */
-                block(BLOCK_ROWS, k, ai, lda, w + j, ldw, zi + j, ldz);
-            else
-                block(rows, k, ai, lda, w + j, ldw, zi + j, ldz);
+        if (rows < BLOCK_ROWS) {
+            for (size_t r = 0; r < rows; r++)
+                lone_row(n, k, ai + r * lda, w, ldw, zi + r * ldz);
+            break;
         }
+        size_t j = 0;
+        for (; j + BLOCK_COLS <= n; j += BLOCK_COLS)
+            block(BLOCK_ROWS, k, ai, lda, w + j, ldw, zi + j, ldz);
         if (j < n)
-            narrow_block(rows, n - j, k, ai, lda, w + j, ldw, zi + j, ldz);
+            narrow_block(BLOCK_ROWS, n - j, k, ai, lda, w + j, ldw, zi + j, ldz);
     }
 }
