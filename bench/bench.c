@@ -10,6 +10,7 @@
  *   infer    inference in calls of 1000 samples (samples/s)
  *   tutorial the tutorial's 2-3-1 sigmoid network, one full-batch step on
  *            its 3 samples: nn_backprop + nn_step (ns/step)
+ *   infer1   inference latency: nn_predict on one sample a call (us/call)
  *
  * Every system measures the same workload in turn, A B A B ..., in one run,
  * so machine noise hits all of them alike; the tables give medians and
@@ -508,6 +509,9 @@ static double med(const series *s)
     return s->n ? median(s->v, s->n) : NAN;
 }
 
+/* sgd64, adam64, sgd256, infer, tutorial, infer1 */
+#define N_WORKLOADS 6
+
 /* ---- options ---- */
 
 typedef struct options {
@@ -534,7 +538,7 @@ static void usage(void)
            "  --one-thread also libnn with NN_OPT_THREADS = 1\n"
            "  --synthetic  synthetic data even when Fashion-MNIST is there\n"
            "  --only W     run workload W only (sgd64, adam64, sgd256, infer,\n"
-           "               tutorial)\n"
+           "               tutorial, infer1)\n"
            "  --tsv FILE   also write the results as tab-separated values\n");
 }
 
@@ -614,8 +618,8 @@ typedef struct bench {
     nn_net *net[3]; /* sgd64, adam64, sgd256 */
     nn_net *net_1t[3];
     nn_net *infer_net;
-    gemm_set gemm64, gemm256, gemm_infer;
-    workload w[5];
+    gemm_set gemm64, gemm256, gemm_infer, gemm_infer1;
+    workload w[N_WORKLOADS];
     peak_set peak_products;
     double peak, peak_median, flops_epoch64, flops_epoch256, flops_infer;
 } bench;
@@ -646,6 +650,16 @@ static double libnn_infer(const nn_net *net, const data *d, size_t n,
     for (size_t s = 0; s + 1000 <= n; s += 1000)
         CHECK(nn_predict(net, d->x + s * N_IN, 1000, out));
     return (double)n / (now() - t0);
+}
+
+/* Microseconds a call of nn_predict on one sample, over n samples. */
+static double libnn_infer1(const nn_net *net, const data *d, size_t n,
+                           float *out)
+{
+    double t0 = now();
+    for (size_t s = 0; s < n; s++)
+        CHECK(nn_predict(net, d->x + s * N_IN, 1, out));
+    return (now() - t0) / (double)n * 1e6;
 }
 
 static double libnn_tutorial(nn_net *net, const float *x, const float *y,
@@ -683,6 +697,12 @@ static double peer_infer(peer *p, size_t n)
 {
     double t = peer_ask(p, "predict 1000 %zu", n);
     return t > 0.0 ? (double)n / t : t;
+}
+
+static double peer_infer1(peer *p, size_t n)
+{
+    double t = peer_ask(p, "predict 1 %zu", n);
+    return t > 0.0 ? t / (double)n * 1e6 : t;
 }
 
 static double peer_tutorial(peer *p, long steps)
@@ -816,6 +836,24 @@ static double measure(bench *b, int w, int sys, float *out)
             return peer_infer(p, sys == SYS_FANN ? ni / 10 : ni);
         }
     }
+    if (w == 5) {
+        size_t ni = b->o.quick ? 2000 : 10000;
+        switch (sys) {
+        case SYS_LIBNN:
+            return libnn_infer1(b->infer_net, &b->d, ni, out);
+        case SYS_SGEMM:
+        case SYS_DNNL:
+            if (sys == SYS_DNNL && !HAVE_DNNL)
+                return NAN;
+            return gemm_set_time(&b->gemm_infer1, ni, sys == SYS_DNNL) /
+                   (double)ni * 1e6;
+        case SYS_LIBNN_1T:
+        case SYS_HAND:
+            return NAN;
+        default:
+            return peer_infer1(p, sys == SYS_FANN ? ni : ni / 4);
+        }
+    }
     switch (sys) {
     case SYS_LIBNN: {
         nn_net *net = tutorial_net();
@@ -874,17 +912,18 @@ static void report(bench *b)
         die("cannot write %s", b->o.tsv);
     if (tsv)
         fprintf(tsv, "workload\tsystem\tmedian\tunit\treps\tmin\tmax\n");
-    double floor[5] = {b->flops_epoch64 / (b->peak * 1e9),
-                       b->flops_epoch64 / (b->peak * 1e9),
-                       b->flops_epoch256 / (b->peak * 1e9),
-                       b->peak * 1e9 / b->flops_infer, NAN};
+    double floor[N_WORKLOADS] = {b->flops_epoch64 / (b->peak * 1e9),
+                                 b->flops_epoch64 / (b->peak * 1e9),
+                                 b->flops_epoch256 / (b->peak * 1e9),
+                                 b->peak * 1e9 / b->flops_infer, NAN,
+                                 b->flops_infer / (b->peak * 1e9) * 1e6};
     printf("%s peak: %.1f GFLOP/s (best of %d %d x %d products, one per "
            "turn; median %.1f)\n",
            HAVE_DNNL ? "oneDNN" : "CBLAS", b->peak, b->peak_products.rates.n,
            PEAK_N, PEAK_N, b->peak_median);
     printf("floor: %.1f GFLOP per epoch at batch 64 -> %.3f s/epoch; "
-           "inference %.0f samples/s\n\n",
-           b->flops_epoch64 * 1e-9, floor[0], floor[3]);
+           "inference %.0f samples/s, %.2f us a sample\n\n",
+           b->flops_epoch64 * 1e-9, floor[0], floor[3], floor[5]);
     if (tsv) {
         fprintf(tsv, "peak\tsgemm\t%.3f\tGFLOP/s\t%d\t%.3f\t%.3f\n", b->peak,
                 b->peak_products.rates.n, b->peak_median, b->peak);
@@ -896,8 +935,10 @@ static void report(bench *b)
                 floor[2], floor[2]);
         fprintf(tsv, "floor\tinfer\t%.0f\tsamples/s\t1\t%.0f\t%.0f\n", floor[3],
                 floor[3], floor[3]);
+        fprintf(tsv, "floor\tinfer1\t%.4f\tus/call\t1\t%.4f\t%.4f\n",
+                floor[5], floor[5], floor[5]);
     }
-    for (int w = 0; w < 5; w++) {
+    for (int w = 0; w < N_WORKLOADS; w++) {
         workload *wl = &b->w[w];
         if (!wl->s[SYS_LIBNN].n)
             continue;
@@ -923,7 +964,7 @@ static void report(bench *b)
             if (isfinite(xl))
                 snprintf(lbuf, sizeof lbuf, "%.2f", xl);
             const char *fmt = w == 3 ? "  %-20s %12.0f %8.0f %8.0f %10s %10s\n"
-                              : w == 4
+                              : w >= 4
                                   ? "  %-20s %12.1f %8.1f %8.1f %10s %10s\n"
                                   : "  %-20s %12.3f %8.3f %8.3f %10s %10s\n";
             printf(fmt, sys_name[s], m, lo, hi, fbuf, lbuf);
@@ -945,6 +986,7 @@ static void report(bench *b)
     double fann = med(&b->w[4].s[SYS_FANN]);
     double inf = med(&b->w[3].s[SYS_LIBNN]);
     double adam = med(&b->w[1].s[SYS_LIBNN]), b256 = med(&b->w[2].s[SYS_LIBNN]);
+    double lat = med(&b->w[5].s[SYS_LIBNN]);
     printf("targets\n");
     if (!isnan(sgd))
         printf("  sgd64 <= 1.5x floor      %6.2fx  %s\n", sgd / floor[0],
@@ -961,6 +1003,8 @@ static void report(bench *b)
     if (!isnan(tut) && !isnan(hand))
         printf("  tutorial <= 1.1x hand    %6.2fx  %s\n", tut / hand,
                tut / hand <= 1.1 ? "met" : "NOT met");
+    if (!isnan(lat))
+        printf("  (b1 latency / floor      %6.2fx)\n", lat / floor[5]);
     if (!isnan(sgd) && !isnan(torch))
         printf("  (sgd64 / PyTorch         %6.2fx)\n", sgd / torch);
     if (!isnan(tut) && !isnan(fann))
@@ -998,10 +1042,16 @@ int main(int argc, char **argv)
                         "ns/step",
                         0,
                         {{{0}, 0}}};
+    b.w[5] = (workload){"infer1",
+                        "inference latency, calls of 1 sample",
+                        "us/call",
+                        0,
+                        {{{0}, 0}}};
 
     gemm_set_init(&b.gemm64, 64, 0);
     gemm_set_init(&b.gemm256, 256, 0);
     gemm_set_init(&b.gemm_infer, 1000, 1);
+    gemm_set_init(&b.gemm_infer1, 1, 1);
     b.flops_epoch64 =
         shapes_flops(b.gemm64.shape, b.gemm64.count) / 64.0 * EPOCH;
     b.flops_epoch256 =
@@ -1037,11 +1087,12 @@ int main(int argc, char **argv)
                 peer_ask(p, "train adam 64 512");
                 peer_ask(p, "train sgd 256 512");
                 peer_ask(p, "predict 1000 1000");
+                peer_ask(p, "predict 1 100");
             }
         }
     }
 
-    for (int w = 0; w < 5; w++) {
+    for (int w = 0; w < N_WORKLOADS; w++) {
         if (b.o.only && strcmp(b.o.only, b.w[w].key))
             continue;
         fprintf(stderr, "%s:", b.w[w].key);
