@@ -10,7 +10,11 @@
  * (nn.h, "Batch invariance"). A BLAS gives no such promise: it picks its
  * kernels, blocking and threads from the shape of the whole product.
  *
- * Blocks of 4 rows x 16 columns keep 8 vector accumulators in registers
+ * On a CPU with AVX-512 (chosen at run time), blocks of 8 rows x 32
+ * columns keep 16 of its 32 vector registers as accumulators, so that a
+ * row of W loaded once serves 8 samples; the sums are the same, so the
+ * bits do not depend on the CPU either. Otherwise, or for what is left,
+ * blocks of 4 rows x 16 columns keep 8 vector accumulators in registers
  * while a row of W is loaded once for 4 samples; columns past the last
  * whole block take the same sums one lane at a time, and rows past the
  * last whole block (a call of one sample) stream W row by row.
@@ -81,11 +85,71 @@ static inline void lone_row(size_t n, size_t k, const float *restrict a,
     }
 }
 
+#if defined(NN_HAVE_TARGET_CLONES)
+#define WIDE_ROWS 8
+#define WIDE_COLS 32
+typedef float vec16 __attribute__((vector_size(64)));
+
+/* WIDE_ROWS x WIDE_COLS outputs with AVX-512's 32 registers: 16
+ * accumulators, each row of W loaded once for 8 samples. The same sums. */
+__attribute__((target("avx512f"))) static void
+wide_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
+           float *z, size_t ldz)
+{
+    vec16 acc[WIDE_ROWS][2] = {{{0}}};
+    for (size_t p = 0; p < k; p++) {
+        vec16 w0, w1;
+        memcpy(&w0, w + p * ldw, sizeof w0);
+        memcpy(&w1, w + p * ldw + 16, sizeof w1);
+        for (size_t r = 0; r < WIDE_ROWS; r++) {
+            float ar = a[r * lda + p];
+            acc[r][0] += ar * w0;
+            acc[r][1] += ar * w1;
+        }
+    }
+    for (size_t r = 0; r < WIDE_ROWS; r++) {
+        memcpy(z + r * ldz, &acc[r][0], sizeof acc[r][0]);
+        memcpy(z + r * ldz + 16, &acc[r][1], sizeof acc[r][1]);
+    }
+}
+
+/* The whole WIDE_ROWS x WIDE_COLS blocks of the product, when the CPU has
+ * AVX-512; returns the rows done (all their columns). */
+static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
+                        size_t lda, const float *w, size_t ldw, float *z,
+                        size_t ldz)
+{
+    if (n < WIDE_COLS || m < WIDE_ROWS || !__builtin_cpu_supports("avx512f"))
+        return 0;
+    size_t i = 0;
+    for (; i + WIDE_ROWS <= m; i += WIDE_ROWS) {
+        size_t j = 0;
+        for (; j + WIDE_COLS <= n; j += WIDE_COLS)
+            wide_block(k, a + i * lda, lda, w + j, ldw, z + i * ldz + j, ldz);
+        if (j < n)
+            for (size_t h = 0; h < WIDE_ROWS; h += BLOCK_ROWS)
+                nn__gemm_rows(BLOCK_ROWS, n - j, k, a + (i + h) * lda, lda,
+                              w + j, ldw, z + (i + h) * ldz + j, ldz);
+    }
+    return i;
+}
+#else
+static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
+                        size_t lda, const float *w, size_t ldw, float *z,
+                        size_t ldz)
+{
+    (void)m, (void)n, (void)k, (void)a, (void)lda, (void)w, (void)ldw;
+    (void)z, (void)ldz;
+    return 0;
+}
+#endif
+
 NN__VECTORIZE
 void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
                    const float *w, size_t ldw, float *z, size_t ldz)
 {
-    for (size_t i = 0; i < m; i += BLOCK_ROWS) {
+    size_t done = wide_rows(m, n, k, a, lda, w, ldw, z, ldz);
+    for (size_t i = done; i < m; i += BLOCK_ROWS) {
         size_t rows = m - i < BLOCK_ROWS ? m - i : BLOCK_ROWS;
         const float *ai = a + i * lda;
         float *zi = z + i * ldz;
