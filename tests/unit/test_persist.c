@@ -1582,18 +1582,34 @@ static const double compat_y[4 * 2] = {
     0x1.4e4cc2p-3, 0x1.ac6ccep-1, /* 0.163232341, 0.836767614 */
 };
 
-static void test_compat_v1_model(void **state)
+/* Loads the frozen file `name` of tests/data (its path left in `path`). */
+static nn_net *load_frozen(const char *name, char path[1024])
 {
-    (void)state;
     const char *dir = getenv("NN_TEST_DATA");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/model-v1.nnm",
-             dir && *dir ? dir : "../tests/data");
+    snprintf(path, 1024, "%s/%s", dir && *dir ? dir : "../tests/data", name);
     nn_net *net = NULL;
     int rc = nn_load(&net, path);
     if (rc != NN_OK)
         TU_FAIL("nn_load(%s): %s: %s", path, nn_error_name(rc),
                 nn_last_error(NULL));
+    return net;
+}
+
+/* The predictions on compat_x recorded when the file was written. */
+static void assert_recorded_predictions(const nn_net *net,
+                                        const double recorded[4 * 2])
+{
+    float y[4 * 2];
+    ASSERT_OK(nn_predict(net, compat_x, 4, y));
+    for (size_t i = 0; i < 8; i++)
+        ASSERT_CLOSE(y[i], recorded[i], 1e-5, 1e-6);
+}
+
+static void test_compat_v1_model(void **state)
+{
+    (void)state;
+    char path[1024];
+    nn_net *net = load_frozen("model-v1.nnm", path);
     assert_int_equal(nn_num_layers(net), 3);
     assert_int_equal(nn_layer_size(net, 0), 3);
     assert_int_equal(nn_layer_size(net, 1), 5);
@@ -1606,11 +1622,7 @@ static void test_compat_v1_model(void **state)
     ASSERT_OK(nn_get(net, NN_OPT_BATCH_SIZE, &v));
     assert_true(v == 4);
     assert_int_equal(nn_get_input_transform(net, NULL, NULL), 1);
-
-    float y[4 * 2];
-    ASSERT_OK(nn_predict(net, compat_x, 4, y));
-    for (size_t i = 0; i < 8; i++)
-        ASSERT_CLOSE(y[i], compat_y[i], 1e-5, 1e-6);
+    assert_recorded_predictions(net, compat_y);
     /* Its parameters are those the file holds (as docs/format.md reads
      * them), bit for bit. */
     size_t n;
@@ -1646,25 +1658,15 @@ static const double compat_v2_y[4 * 2] = {
 static void test_compat_v2_model(void **state)
 {
     (void)state;
-    const char *dir = getenv("NN_TEST_DATA");
     char path[1024];
-    snprintf(path, sizeof path, "%s/model-v2.nnm",
-             dir && *dir ? dir : "../tests/data");
-    nn_net *net = NULL;
-    int rc = nn_load(&net, path);
-    if (rc != NN_OK)
-        TU_FAIL("nn_load(%s): %s: %s", path, nn_error_name(rc),
-                nn_last_error(NULL));
+    nn_net *net = load_frozen("model-v2.nnm", path);
     static const char *const classes[] = {"above", "below"};
     static const char *const features[] = {"x0", "x1", "x2"};
     assert_int_equal(nn_get_task(net), NN_TASK_CLASSIFY);
     assert_names(net, nn_classes, 2, classes);
     assert_names(net, nn_feature_names, 3, features);
     assert_string_equal(nn_label_name(net), "side");
-    float y[4 * 2];
-    ASSERT_OK(nn_predict(net, compat_x, 4, y));
-    for (size_t i = 0; i < 8; i++)
-        ASSERT_CLOSE(y[i], compat_v2_y[i], 1e-5, 1e-6);
+    assert_recorded_predictions(net, compat_v2_y);
     /* saved again, it is the same file byte for byte */
     size_t n, len;
     unsigned char *file = read_file(path, &n);
