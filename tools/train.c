@@ -396,12 +396,12 @@ static void print_start(const run *r)
 static void print_end(const run *r, double seconds)
 {
     size_t best = history_best_epoch(&r->hist);
+    size_t ran = r->hist.first + r->hist.n;
     if (progress_interrupted())
         printf("interrupted in epoch %zu, step %zu of %zu\n",
                r->prog.at_epoch + 1, r->prog.at_step + 1,
                r->prog.steps_per_epoch);
-    size_t ran = r->hist.first + r->hist.n;
-    if (!progress_interrupted() && ran < r->o.epochs)
+    else if (ran < r->o.epochs)
         printf("stopped early: no better validation loss for %zu epochs\n",
                r->o.early_stop);
     char loss[32];
