@@ -32,6 +32,18 @@ void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
                 alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
+int nn__parallel_threads(size_t n)
+{
+    (void)n;
+    return 1;
+}
+
+void nn__parallel_share(size_t n, size_t *lo, size_t *hi)
+{
+    *lo = 0;
+    *hi = n;
+}
+
 #ifdef NN_HAVE_OPENBLAS
 
 /* ---- NN_OPT_THREADS ---- */

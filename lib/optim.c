@@ -141,34 +141,58 @@ static void clip_gradient(float *g, size_t n, double max_norm)
         g[i] *= c;
 }
 
-void nn__step(nn_net *net)
+/* One thread's share of the update: elements [lo, hi) of every buffer. */
+static void update_range(nn_net *net, size_t lo, size_t hi, double lr,
+                         uint64_t t)
 {
     const nn__settings *s = &net->set;
-    float *p = net->params, *state = net->opt_state, *g = net->grads;
-    size_t n = net->n_params;
-    if (s->clip_norm > 0.0)
-        clip_gradient(g, n, s->clip_norm);
-    /* The schedule scales the base rate; the optimizers see the result. */
-    double lr = s->learning_rate * net->sched.lr_factor;
+    size_t n = net->n_params, len = hi - lo;
+    float *p = net->params + lo, *g = net->grads + lo;
+    float *state = net->opt_state ? net->opt_state + lo : NULL;
     float lr_f = (float)lr, wd = (float)s->weight_decay;
-    uint64_t t = ++net->opt_steps;
-
     switch (s->optimizer) {
     case NN_SGD:
-        sgd(p, g, n, lr_f, wd);
+        sgd(p, g, len, lr_f, wd);
         break;
     case NN_MOMENTUM:
     case NN_NESTEROV:
-        momentum(p, g, state, n, lr_f, wd, (float)s->momentum, t == 1,
+        momentum(p, g, state, len, lr_f, wd, (float)s->momentum, t == 1,
                  s->optimizer == NN_NESTEROV);
         break;
     case NN_ADAM:
     case NN_ADAMW:
-        adam(p, g, state, state + n, n, s, lr, t, s->optimizer == NN_ADAMW);
+        adam(p, g, state, state + n, len, s, lr, t,
+             s->optimizer == NN_ADAMW);
         break;
     case NN_RMSPROP:
-        rmsprop(p, g, state, n, lr_f, wd, (float)s->rmsprop_alpha,
+        rmsprop(p, g, state, len, lr_f, wd, (float)s->rmsprop_alpha,
                 (float)s->epsilon);
         break;
+    }
+}
+
+void nn__step(nn_net *net)
+{
+    const nn__settings *s = &net->set;
+    size_t n = net->n_params;
+    if (s->clip_norm > 0.0)
+        clip_gradient(net->grads, n, s->clip_norm);
+    /* The schedule scales the base rate; the optimizers see the result. */
+    double lr = s->learning_rate * net->sched.lr_factor;
+    uint64_t t = ++net->opt_steps;
+    /* Element-wise, so any split gives the same bits. A team of one is
+     * not entered: starting even that costs more than a small step. */
+    int threads = nn__parallel_threads(n);
+    if (threads <= 1) {
+        update_range(net, 0, n, lr, t);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        size_t lo, hi;
+        nn__parallel_share(n, &lo, &hi);
+        update_range(net, lo, hi, lr, t);
     }
 }

@@ -8,15 +8,24 @@
  * nn_backprop; the expected update starts from copies of nn_params and
  * nn_grads. Also: setting NN_OPT_OPTIMIZER resets the state (even to the
  * same value), other settings do not, and nn_step leaves the gradients.
+ * A wide network (40 003 parameters) takes the update split across threads
+ * (with oneDNN), checked against the same model and, bit for bit, against
+ * the update on one thread.
  */
 #include "testutil.h"
 
-/* The update rules, in double. State persists across steps. */
+/* The update rules, in double. State persists across steps. Beside each
+ * update the model keeps its scale: the same update computed from the
+ * magnitudes of its terms, which bounds float32's rounding of it when
+ * terms of opposite signs cancel (a gradient that changes sign between
+ * steps leaves a momentum or first moment much smaller than its parts). */
 typedef struct model {
     int opt;
     double lr, momentum, beta1, beta2, eps, wd, alpha;
     size_t n;
     double *buf, *m, *v; /* momentum buffer; Adam moments / RMSprop v */
+    double *buf_abs;     /* buf or m from the magnitudes of its terms */
+    double *scale;       /* the last update's scale, per parameter */
     long t;              /* steps since the last reset */
 } model;
 
@@ -26,6 +35,7 @@ static void model_reset(model *M)
     memset(M->buf, 0, M->n * sizeof(double));
     memset(M->m, 0, M->n * sizeof(double));
     memset(M->v, 0, M->n * sizeof(double));
+    memset(M->buf_abs, 0, M->n * sizeof(double));
 }
 
 static void model_step(model *M, double *p, const double *grad)
@@ -35,33 +45,46 @@ static void model_step(model *M, double *p, const double *grad)
     double bc2 = 1 - pow(M->beta2, (double)M->t);
     for (size_t i = 0; i < M->n; i++) {
         double g = grad[i];
+        double g_abs = fabs(g) + M->wd * fabs(p[i]);
         switch (M->opt) {
         case NN_SGD:
             g += M->wd * p[i];
             p[i] -= M->lr * g;
+            M->scale[i] = M->lr * g_abs;
             break;
         case NN_MOMENTUM:
         case NN_NESTEROV:
             g += M->wd * p[i];
             /* torch: the buffer starts as the first gradient */
             M->buf[i] = M->t == 1 ? g : M->momentum * M->buf[i] + g;
+            M->buf_abs[i] = M->t == 1 ? g_abs
+                                      : M->momentum * M->buf_abs[i] + g_abs;
             p[i] -= M->lr * (M->opt == NN_NESTEROV ? g + M->momentum * M->buf[i]
                                                    : M->buf[i]);
+            M->scale[i] = M->lr * (M->opt == NN_NESTEROV
+                                       ? g_abs + M->momentum * M->buf_abs[i]
+                                       : M->buf_abs[i]);
             break;
         case NN_ADAM:
         case NN_ADAMW:
-            if (M->opt == NN_ADAMW)
+            if (M->opt == NN_ADAMW) {
                 p[i] *= 1 - M->lr * M->wd; /* decoupled, before the step */
-            else
+                g_abs = fabs(g);
+            } else {
                 g += M->wd * p[i];
+            }
             M->m[i] = M->beta1 * M->m[i] + (1 - M->beta1) * g;
+            M->buf_abs[i] = M->beta1 * M->buf_abs[i] + (1 - M->beta1) * g_abs;
             M->v[i] = M->beta2 * M->v[i] + (1 - M->beta2) * g * g;
-            p[i] -= M->lr / bc1 * M->m[i] / (sqrt(M->v[i]) / sqrt(bc2) + M->eps);
+            double denom = sqrt(M->v[i]) / sqrt(bc2) + M->eps;
+            p[i] -= M->lr / bc1 * M->m[i] / denom;
+            M->scale[i] = M->lr / bc1 * M->buf_abs[i] / denom;
             break;
         case NN_RMSPROP:
             g += M->wd * p[i];
             M->v[i] = M->alpha * M->v[i] + (1 - M->alpha) * g * g;
             p[i] -= M->lr * g / (sqrt(M->v[i]) + M->eps);
+            M->scale[i] = M->lr * g_abs / (sqrt(M->v[i]) + M->eps);
             break;
         default: fail();
         }
@@ -92,9 +115,14 @@ typedef struct rig {
     double *p, *g;
 } rig;
 
-static void rig_init(rig *R, int opt, const config *c)
+/* Hidden units of the networks: the small one, and a wide one whose update
+ * is long enough to be split across threads, in parts that end between
+ * cache lines and one that does not. */
+enum { SMALL = 6, WIDE = 5000 };
+
+static void rig_init_sized(rig *R, int opt, const config *c, size_t hidden)
 {
-    static const size_t sizes[] = {4, 6, 3};
+    const size_t sizes[] = {4, hidden, 3};
     static const nn_activation acts[] = {NN_TANH, NN_SIGMOID};
     R->net = tu_create(3, sizes, acts, 0, 314);
     R->n = nn_param_count(R->net);
@@ -113,10 +141,17 @@ static void rig_init(rig *R, int opt, const config *c)
     R->M.buf = tu_doubles(R->n);
     R->M.m = tu_doubles(R->n);
     R->M.v = tu_doubles(R->n);
+    R->M.buf_abs = tu_doubles(R->n);
+    R->M.scale = tu_doubles(R->n);
     tu_fill(R->x, 32 * 4, 1, -1, 1);
     tu_fill(R->y, 32 * 3, 2, 0, 1);
     R->p = tu_doubles(R->n);
     R->g = tu_doubles(R->n);
+}
+
+static void rig_init(rig *R, int opt, const config *c)
+{
+    rig_init_sized(R, opt, c, SMALL);
 }
 
 static void rig_free(rig *R)
@@ -125,6 +160,8 @@ static void rig_free(rig *R)
     free(R->M.buf);
     free(R->M.m);
     free(R->M.v);
+    free(R->M.buf_abs);
+    free(R->M.scale);
     free(R->p);
     free(R->g);
 }
@@ -149,8 +186,8 @@ static void rig_step(rig *R)
     model_step(&R->M, R->p, R->g);
     ASSERT_OK(nn_step(R->net));
     for (size_t i = 0; i < R->n; i++) {
-        /* the update to 1e-4 of itself, plus float rounding of p */
-        double tol = 1e-4 * fabs(R->p[i] - p0[i]) +
+        /* the update to 1e-4 of its scale, plus float rounding of p */
+        double tol = 1e-4 * R->M.scale[i] +
                      2e-7 * fmax(fabs(R->p[i]), fabs(p0[i])) + 1e-12;
         if (!(fabs(params[i] - R->p[i]) <= tol))
             TU_FAIL("param %zu after step %ld: %.9g, want %.9g (from %.9g, "
@@ -164,11 +201,14 @@ static void rig_step(rig *R)
 
 static void check_optimizer(int opt)
 {
-    for (size_t c = 0; c < TU_ARRAY_LEN(configs); c++) {
+    static const size_t hidden[] = {SMALL, WIDE};
+    for (size_t c = 0; c < 2 * TU_ARRAY_LEN(configs); c++) {
         rig R;
-        rig_init(&R, opt, &configs[c]);
+        size_t h = hidden[c % 2];
+        rig_init_sized(&R, opt, &configs[c / 2], h);
         for (int k = 0; k < 6; k++) {
-            TU_CONTEXT("optimizer %d, config %zu, step %d", opt, c, k + 1);
+            TU_CONTEXT("optimizer %d, config %zu, %zu hidden, step %d", opt,
+                       c / 2, h, k + 1);
             if (k != 3) /* step 4 applies step 3's gradients again */
                 rig_backprop(&R, k);
             rig_step(&R);
@@ -334,6 +374,37 @@ static void test_unused_hyperparameters_are_ignored(void **state)
     TU_CONTEXT_CLEAR();
 }
 
+/* The update is element-wise: one thread or three give the same bits.
+ * The gradients are computed on one thread for both, so that only the
+ * update's split differs. */
+static void test_thread_count_changes_no_bit(void **state)
+{
+    (void)state;
+    static const int opts[] = {NN_SGD, NN_MOMENTUM, NN_NESTEROV, NN_ADAM,
+                               NN_ADAMW, NN_RMSPROP};
+    for (size_t s = 0; s < TU_ARRAY_LEN(opts); s++) {
+        rig R;
+        rig_init_sized(&R, opts[s], &configs[1], WIDE);
+        nn_net *twin = tu_clone(R.net);
+        TU_CONTEXT("optimizer %d", opts[s]);
+        for (int k = 0; k < 3; k++) {
+            ASSERT_OK(nn_set(R.net, NN_OPT_THREADS, 1));
+            rig_backprop(&R, k);
+            ASSERT_OK(nn_backprop(twin, R.x + 8 * 4 * k, R.y + 8 * 3 * k, 8,
+                                  NULL));
+            ASSERT_OK(nn_step(R.net));
+            ASSERT_OK(nn_set(R.net, NN_OPT_THREADS, 3));
+            ASSERT_OK(nn_step(twin));
+            assert_memory_equal(nn_params(twin), nn_params(R.net),
+                                R.n * sizeof(float));
+        }
+        ASSERT_OK(nn_set(R.net, NN_OPT_THREADS, 0));
+        nn_free(twin);
+        rig_free(&R);
+    }
+    TU_CONTEXT_CLEAR();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_switch_optimizers),
         cmocka_unit_test(test_other_settings_keep_state),
         cmocka_unit_test(test_unused_hyperparameters_are_ignored),
+        cmocka_unit_test(test_thread_count_changes_no_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
