@@ -81,22 +81,22 @@ int nn__backend_set_threads(int n)
     return 1;
 }
 
-/* Below this many floats a pass is shorter than waking the team. */
-enum { PARALLEL_MIN = 1 << 15, LINE_FLOATS = 16 };
+/* Below this much work a pass is shorter than waking the team. */
+enum { PARALLEL_MIN = 1 << 15 };
 
-int nn__parallel_threads(size_t n)
+int nn__parallel_threads(size_t work)
 {
-    return n < PARALLEL_MIN ? 1 : nn__backend_threads();
+    return work < PARALLEL_MIN ? 1 : nn__backend_threads();
 }
 
 void nn__parallel_share(size_t n, size_t *lo, size_t *hi)
 {
-    size_t lines = (n + LINE_FLOATS - 1) / LINE_FLOATS;
+    size_t lines = (n + NN__PARALLEL_BLOCK - 1) / NN__PARALLEL_BLOCK;
     size_t id = (size_t)omp_get_thread_num();
     size_t count = (size_t)omp_get_num_threads();
     size_t first = lines * id / count, last = lines * (id + 1) / count;
-    *lo = first * LINE_FLOATS < n ? first * LINE_FLOATS : n;
-    *hi = last * LINE_FLOATS < n ? last * LINE_FLOATS : n;
+    *lo = first * NN__PARALLEL_BLOCK < n ? first * NN__PARALLEL_BLOCK : n;
+    *hi = last * NN__PARALLEL_BLOCK < n ? last * NN__PARALLEL_BLOCK : n;
 }
 
 static const char *isa_name(dnnl_cpu_isa_t isa)

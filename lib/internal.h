@@ -308,14 +308,17 @@ void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 int nn__backend_threads(void);
 int nn__backend_set_threads(int n);
 
-/* libnn's own element-wise passes over the parameters on the backend's
- * threads (OpenMP with oneDNN, whose team is already up; one thread with
- * CBLAS, whose pool libnn cannot use). nn__parallel_threads(n) is the team
- * size for a pass over n floats (1 when the pass is too short to be worth
- * waking the team); inside `#pragma omp parallel num_threads(that)`,
- * nn__parallel_share gives the calling thread its part [lo, hi) of n:
- * contiguous, whole cache lines except the last part. */
-int nn__parallel_threads(size_t n);
+/* libnn's own passes over long arrays on the backend's threads (OpenMP
+ * with oneDNN, whose team is already up; one thread with CBLAS, whose pool
+ * libnn cannot use). nn__parallel_threads(work) is the team size for a
+ * pass of `work` element operations or multiply-adds (1 when the pass is
+ * too short to be worth waking the team); inside `#pragma omp parallel
+ * num_threads(that)`, nn__parallel_share gives the calling thread its
+ * part [lo, hi) of n items: contiguous, in blocks of NN__PARALLEL_BLOCK
+ * items (a cache line of floats) but for the last part, and possibly
+ * empty. */
+enum { NN__PARALLEL_BLOCK = 16 };
+int nn__parallel_threads(size_t work);
 void nn__parallel_share(size_t n, size_t *lo, size_t *hi);
 
 /* nn_build_info's lines about the backend ("key: value\n" each), written

@@ -226,12 +226,11 @@ int nn__buffers_reserve(nn_net *net, size_t batch)
 
 /* ---- the data of a call ---- */
 
-NN__VECTORIZE int nn__all_finite(const float *v, size_t n)
+static NN__VECTORIZE int all_finite_range(const float *v, size_t n)
 {
     /* The exponent bits are all ones exactly for NaN and infinities, and
      * then adding one to the exponent carries into the sign bit: an
-     * and-add-or reduction, which vectorises even in SSE2 (this runs over
-     * every gradient after every nn_backprop). */
+     * and-add-or reduction, which vectorises even in SSE2. */
     uint32_t carry = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t bits;
@@ -239,6 +238,25 @@ NN__VECTORIZE int nn__all_finite(const float *v, size_t n)
         carry |= (bits & 0x7f800000u) + 0x00800000u;
     }
     return !(carry & 0x80000000u);
+}
+
+/* Runs over every gradient after each product and over whole training
+ * sets, so long arrays are shared among the backend's threads. */
+int nn__all_finite(const float *v, size_t n)
+{
+    int threads = nn__parallel_threads(n);
+    if (threads <= 1)
+        return all_finite_range(v, n);
+    int finite = 1;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(&& : finite)
+#endif
+    {
+        size_t lo, hi;
+        nn__parallel_share(n, &lo, &hi);
+        finite = all_finite_range(v + lo, hi - lo);
+    }
+    return finite;
 }
 
 int nn__check_outputs(nn_net *err_net, const char *fn, const float *y_hat,

@@ -85,6 +85,10 @@ static inline void lone_row(size_t n, size_t k, const float *restrict a,
     }
 }
 
+static void rows_one_thread(size_t m, size_t n, size_t k, const float *a,
+                            size_t lda, const float *w, size_t ldw, float *z,
+                            size_t ldz);
+
 #if defined(NN_HAVE_TARGET_CLONES)
 #define WIDE_ROWS 8
 #define WIDE_COLS 32
@@ -128,8 +132,8 @@ static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
             wide_block(k, a + i * lda, lda, w + j, ldw, z + i * ldz + j, ldz);
         if (j < n)
             for (size_t h = 0; h < WIDE_ROWS; h += BLOCK_ROWS)
-                nn__gemm_rows(BLOCK_ROWS, n - j, k, a + (i + h) * lda, lda,
-                              w + j, ldw, z + (i + h) * ldz + j, ldz);
+                rows_one_thread(BLOCK_ROWS, n - j, k, a + (i + h) * lda, lda,
+                                w + j, ldw, z + (i + h) * ldz + j, ldz);
     }
     return i;
 }
@@ -144,9 +148,10 @@ static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
 }
 #endif
 
-NN__VECTORIZE
-void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
-                   const float *w, size_t ldw, float *z, size_t ldz)
+static NN__VECTORIZE void rows_one_thread(size_t m, size_t n, size_t k,
+                                          const float *a, size_t lda,
+                                          const float *w, size_t ldw,
+                                          float *z, size_t ldz)
 {
     size_t done = wide_rows(m, n, k, a, lda, w, ldw, z, ldz);
     for (size_t i = done; i < m; i += BLOCK_ROWS) {
@@ -163,5 +168,28 @@ void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
             block(BLOCK_ROWS, k, ai, lda, w + j, ldw, zi + j, ldz);
         if (j < n)
             narrow_block(BLOCK_ROWS, n - j, k, ai, lda, w + j, ldw, zi + j, ldz);
+    }
+}
+
+void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                   const float *w, size_t ldw, float *z, size_t ldz)
+{
+    /* A thread's part is whole blocks of NN__PARALLEL_BLOCK rows: fewer
+     * rows than two such blocks stay on the calling thread. */
+    int threads = m >= 2 * NN__PARALLEL_BLOCK ? nn__parallel_threads(m * n * k)
+                                               : 1;
+    if (threads <= 1) {
+        rows_one_thread(m, n, k, a, lda, w, ldw, z, ldz);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        size_t lo, hi;
+        nn__parallel_share(m, &lo, &hi);
+        if (hi > lo)
+            rows_one_thread(hi - lo, n, k, a + lo * lda, lda, w, ldw,
+                            z + lo * ldz, ldz);
     }
 }

@@ -390,6 +390,36 @@ static void test_cost_bad_input(void **state)
     }
 }
 
+/* Long inputs are checked in parts on several threads (with oneDNN): a
+ * non-finite value is found wherever it is, at either end of a part
+ * included, and nothing else is taken for one. */
+static void test_non_finite_found_anywhere_in_long_inputs(void **state)
+{
+    (void)state;
+    enum { ROWS = 12001, N_IN = 3 }; /* 36 003 inputs */
+    static const size_t at[] = {0,     1,     15,    16,   11999,
+                                12000, 17999, 18000, 18001, ROWS * N_IN - 1};
+    float *x = tu_floats(ROWS * N_IN), *y_hat = tu_floats(ROWS * 2);
+    tu_fill(x, ROWS * N_IN, 3, -1, 1);
+    nn_net *net = tu_fixture(NN_SIGMOID);
+    ASSERT_OK(nn_forward(net, x, ROWS, y_hat));
+    nn_free(net);
+    for (size_t k = 0; k < TU_ARRAY_LEN(at); k++) {
+        for (size_t b = 0; b < TU_ARRAY_LEN(non_finite); b++) {
+            TU_CONTEXT("value %g at %zu", (double)non_finite[b], at[k]);
+            float kept = x[at[k]];
+            x[at[k]] = non_finite[b];
+            net = tu_fixture(NN_SIGMOID);
+            EXPECT_NET_FAIL(net, NN_ENUMERIC, nn_forward(net, x, ROWS, y_hat));
+            nn_free(net);
+            x[at[k]] = kept;
+        }
+    }
+    TU_CONTEXT_CLEAR();
+    free(x);
+    free(y_hat);
+}
+
 /* After the failed call, nn_step refuses until a successful backprop. */
 static void expect_step_refused(nn_net *net, const io *d)
 {
@@ -781,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_clone_bad_input),
         cmocka_unit_test(test_forward_bad_input),
         cmocka_unit_test(test_cost_bad_input),
+        cmocka_unit_test(test_non_finite_found_anywhere_in_long_inputs),
         cmocka_unit_test(test_backprop_bad_input),
         cmocka_unit_test(test_step_out_of_order),
         cmocka_unit_test(test_train_bad_input),
