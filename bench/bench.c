@@ -525,6 +525,11 @@ typedef struct options {
     int pause; /* ms between systems, for spinning threads to rest */
 } options;
 
+/* OpenBLAS's threads busy-wait for 2^28 cycles (its THREAD_TIMEOUT, about
+ * 0.1 s) after a product before they sleep; the system measured next would
+ * share the cores with them. */
+enum { PAUSE_MS = 200 };
+
 static void usage(void)
 {
     printf("usage: nn_bench [--quick] [--reps N] [--no-peers] [--sklearn]\n"
@@ -552,7 +557,7 @@ static void parse_args(options *o, int argc, char **argv)
                    EPOCH, "/usr/share/datasets/fashion-mnist",
                    NULL,  BENCH_SOURCE_DIR,
                    NULL,  "/usr/bin/python3",
-                   150};
+                   PAUSE_MS};
     int reps_given = 0, sklearn_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -599,7 +604,6 @@ static void parse_args(options *o, int argc, char **argv)
         o->n_torch = 2000;
         o->n_fann = 1000;
         o->n_sklearn = 2000;
-        o->pause = 50;
         if (!reps_given)
             o->reps = 3;
     }
