@@ -32,9 +32,8 @@ void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
                 alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
-int nn__parallel_threads(size_t work)
+int nn__backend_team_size(void)
 {
-    (void)work;
     return 1;
 }
 

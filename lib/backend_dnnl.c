@@ -81,12 +81,9 @@ int nn__backend_set_threads(int n)
     return 1;
 }
 
-/* Below this much work a pass is shorter than waking the team. */
-enum { PARALLEL_MIN = 1 << 15 };
-
-int nn__parallel_threads(size_t work)
+int nn__backend_team_size(void)
 {
-    return work < PARALLEL_MIN ? 1 : nn__backend_threads();
+    return nn__backend_threads();
 }
 
 void nn__parallel_share(size_t n, size_t *lo, size_t *hi)

@@ -311,14 +311,20 @@ int nn__backend_set_threads(int n);
 /* libnn's own passes over long arrays on the backend's threads (OpenMP
  * with oneDNN, whose team is already up; one thread with CBLAS, whose pool
  * libnn cannot use). nn__parallel_threads(work) is the team size for a
- * pass of `work` element operations or multiply-adds (1 when the pass is
- * too short to be worth waking the team); inside `#pragma omp parallel
- * num_threads(that)`, nn__parallel_share gives the calling thread its
- * part [lo, hi) of n items: contiguous, in blocks of NN__PARALLEL_BLOCK
- * items (a cache line of floats) but for the last part, and possibly
- * empty. */
-enum { NN__PARALLEL_BLOCK = 16 };
-int nn__parallel_threads(size_t work);
+ * pass of `work` element operations or multiply-adds: 1 below
+ * NN__PARALLEL_MIN, where waking the team costs more than it saves (and a
+ * small network's step pays nothing beyond this test). Inside `#pragma omp
+ * parallel num_threads(that)`, nn__parallel_share gives the calling thread
+ * its part [lo, hi) of n items: contiguous, in blocks of
+ * NN__PARALLEL_BLOCK items (a cache line of floats) but for the last part,
+ * and possibly empty. */
+enum { NN__PARALLEL_MIN = 1 << 15, NN__PARALLEL_BLOCK = 16 };
+/* The team size for long passes: the products' threads, or 1. */
+int nn__backend_team_size(void);
+static inline int nn__parallel_threads(size_t work)
+{
+    return work < NN__PARALLEL_MIN ? 1 : nn__backend_team_size();
+}
 void nn__parallel_share(size_t n, size_t *lo, size_t *hi);
 
 /* nn_build_info's lines about the backend ("key: value\n" each), written

@@ -85,23 +85,41 @@ static NN__VECTORIZE void momentum(float *restrict p, const float *restrict g,
         momentum_loop(p, g, buf, n, lr, wd, mu, 0, 0);
 }
 
-/* Adam and AdamW; AdamW decays the weights before and outside the moments
- * (decay = 1 - lr wd, l2 = 0), Adam adds the decay to the gradient
- * (decay = 1, l2 = wd). */
-static NN__VECTORIZE void adam(float *restrict p, const float *restrict g,
-                               float *restrict m, float *restrict v, size_t n,
-                               const nn__settings *s, double lr, uint64_t t,
-                               int decoupled)
+/* Adam's per-step constants, computed once a step (not once a thread):
+ * the bias corrections' powers are the costly part. AdamW decays the
+ * weights before and outside the moments (decay = 1 - lr wd, l2 = 0),
+ * Adam adds the decay to the gradient (decay = 1, l2 = wd). */
+typedef struct adam_coefs {
+    float b1, b2, one_b1, one_b2, eps, step, inv_sqrt_bc2, decay, l2;
+} adam_coefs;
+
+static adam_coefs adam_coefs_of(const nn__settings *s, double lr, uint64_t t,
+                                int decoupled)
 {
     float wd = (float)s->weight_decay;
-    float b1 = (float)s->beta1, b2 = (float)s->beta2, eps = (float)s->epsilon;
-    float one_b1 = 1.0f - b1, one_b2 = 1.0f - b2;
+    float b1 = (float)s->beta1, b2 = (float)s->beta2;
     double bc1 = 1.0 - pow(s->beta1, (double)t);
     double bc2 = 1.0 - pow(s->beta2, (double)t);
-    float step = (float)(lr / bc1);
-    float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    float decay = decoupled ? 1.0f - (float)lr * wd : 1.0f;
-    float l2 = decoupled ? 0.0f : wd;
+    return (adam_coefs){
+        .b1 = b1,
+        .b2 = b2,
+        .one_b1 = 1.0f - b1,
+        .one_b2 = 1.0f - b2,
+        .eps = (float)s->epsilon,
+        .step = (float)(lr / bc1),
+        .inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2)),
+        .decay = decoupled ? 1.0f - (float)lr * wd : 1.0f,
+        .l2 = decoupled ? 0.0f : wd,
+    };
+}
+
+static NN__VECTORIZE void adam(float *restrict p, const float *restrict g,
+                               float *restrict m, float *restrict v, size_t n,
+                               const adam_coefs *c)
+{
+    float b1 = c->b1, b2 = c->b2, one_b1 = c->one_b1, one_b2 = c->one_b2;
+    float eps = c->eps, step = c->step, inv_sqrt_bc2 = c->inv_sqrt_bc2;
+    float decay = c->decay, l2 = c->l2;
     for (size_t i = 0; i < n; i++) {
         float pi = p[i] * decay;
         float d = g[i] + l2 * pi;
@@ -143,7 +161,7 @@ static void clip_gradient(float *g, size_t n, double max_norm)
 
 /* One thread's share of the update: elements [lo, hi) of every buffer. */
 static void update_range(nn_net *net, size_t lo, size_t hi, double lr,
-                         uint64_t t)
+                         uint64_t t, const adam_coefs *ac)
 {
     const nn__settings *s = &net->set;
     size_t n = net->n_params, len = hi - lo;
@@ -161,8 +179,7 @@ static void update_range(nn_net *net, size_t lo, size_t hi, double lr,
         break;
     case NN_ADAM:
     case NN_ADAMW:
-        adam(p, g, state, state + n, len, s, lr, t,
-             s->optimizer == NN_ADAMW);
+        adam(p, g, state, state + n, len, ac);
         break;
     case NN_RMSPROP:
         rmsprop(p, g, state, len, lr_f, wd, (float)s->rmsprop_alpha,
@@ -180,11 +197,15 @@ void nn__step(nn_net *net)
     /* The schedule scales the base rate; the optimizers see the result. */
     double lr = s->learning_rate * net->sched.lr_factor;
     uint64_t t = ++net->opt_steps;
+    int adam_family = s->optimizer == NN_ADAM || s->optimizer == NN_ADAMW;
+    adam_coefs ac = {0};
+    if (adam_family)
+        ac = adam_coefs_of(s, lr, t, s->optimizer == NN_ADAMW);
     /* Element-wise, so any split gives the same bits. A team of one is
      * not entered: starting even that costs more than a small step. */
     int threads = nn__parallel_threads(n);
     if (threads <= 1) {
-        update_range(net, 0, n, lr, t);
+        update_range(net, 0, n, lr, t, &ac);
         return;
     }
 #ifdef _OPENMP
@@ -193,6 +214,6 @@ void nn__step(nn_net *net)
     {
         size_t lo, hi;
         nn__parallel_share(n, &lo, &hi);
-        update_range(net, lo, hi, lr, t);
+        update_range(net, lo, hi, lr, t, &ac);
     }
 }
