@@ -310,7 +310,13 @@ typedef enum nn_option {
 
     /* Performance (since 0.1). */
     NN_OPT_THREADS = 22       /**< integer in [0, 1024]: threads of the
-                                   matrix products; 0 = the backend's
+                                   matrix products and, with oneDNN, of
+                                   libnn's own long passes (the optimizer
+                                   update, the minibatch gather, the
+                                   finiteness checks, inference's
+                                   batch-invariant product), split so that
+                                   every count gives the same bits; 0 = the
+                                   backend's
                                    default, which libnn leaves alone unless
                                    this is set (oneDNN: OpenMP's,
                                    OMP_NUM_THREADS, else one per core;
@@ -325,7 +331,10 @@ typedef enum nn_option {
                                    in use (0 if the backend does not say);
                                    a backend that cannot change it accepts
                                    only 0. Not saved with the model. libnn
-                                   starts no threads of its own; see
+                                   starts no threads of its own: with
+                                   oneDNN its passes run on the OpenMP team
+                                   of the products, with CBLAS on the
+                                   calling thread; see
                                    nn_build_info() and docs/performance.md,
                                    "Threads" */
 } nn_option;

@@ -32,15 +32,11 @@ void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
                 alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
-int nn__backend_team_size(void)
+/* OpenBLAS's pool is its own: libnn's passes stay on the calling thread
+ * rather than start a second pool that would fight it for the cores. */
+void nn__backend_parallel_for(size_t n, nn__range_fn fn, void *ctx)
 {
-    return 1;
-}
-
-void nn__parallel_share(size_t n, size_t *lo, size_t *hi)
-{
-    *lo = 0;
-    *hi = n;
+    fn(ctx, 0, n);
 }
 
 #ifdef NN_HAVE_OPENBLAS

@@ -19,7 +19,8 @@
  * product, restoring that thread's own count when it goes back to 0.
  * OpenBLAS is not linked in this backend: its pthreads and an OpenMP team
  * spinning in one process fight for the cores and make every step several
- * times slower.
+ * times slower. libnn's own long passes (nn__parallel_for) run on the same
+ * team, with the same count.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -81,19 +82,31 @@ int nn__backend_set_threads(int n)
     return 1;
 }
 
-int nn__backend_team_size(void)
+/* Part `id` of `count` of n items, in whole blocks but for the last. */
+static void share(size_t n, size_t id, size_t count, size_t *lo, size_t *hi)
 {
-    return nn__backend_threads();
-}
-
-void nn__parallel_share(size_t n, size_t *lo, size_t *hi)
-{
-    size_t lines = (n + NN__PARALLEL_BLOCK - 1) / NN__PARALLEL_BLOCK;
-    size_t id = (size_t)omp_get_thread_num();
-    size_t count = (size_t)omp_get_num_threads();
-    size_t first = lines * id / count, last = lines * (id + 1) / count;
+    size_t blocks = (n + NN__PARALLEL_BLOCK - 1) / NN__PARALLEL_BLOCK;
+    size_t first = blocks * id / count, last = blocks * (id + 1) / count;
     *lo = first * NN__PARALLEL_BLOCK < n ? first * NN__PARALLEL_BLOCK : n;
     *hi = last * NN__PARALLEL_BLOCK < n ? last * NN__PARALLEL_BLOCK : n;
+}
+
+void nn__backend_parallel_for(size_t n, nn__range_fn fn, void *ctx)
+{
+    apply_threads();
+    int threads = omp_get_max_threads();
+    if (threads <= 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        size_t lo, hi;
+        share(n, (size_t)omp_get_thread_num(), (size_t)omp_get_num_threads(),
+              &lo, &hi);
+        if (hi > lo)
+            fn(ctx, lo, hi);
+    }
 }
 
 static const char *isa_name(dnnl_cpu_isa_t isa)

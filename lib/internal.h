@@ -308,24 +308,28 @@ void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 int nn__backend_threads(void);
 int nn__backend_set_threads(int n);
 
-/* libnn's own passes over long arrays on the backend's threads (OpenMP
- * with oneDNN, whose team is already up; one thread with CBLAS, whose pool
- * libnn cannot use). nn__parallel_threads(work) is the team size for a
- * pass of `work` element operations or multiply-adds: 1 below
- * NN__PARALLEL_MIN, where waking the team costs more than it saves (and a
- * small network's step pays nothing beyond this test). Inside `#pragma omp
- * parallel num_threads(that)`, nn__parallel_share gives the calling thread
- * its part [lo, hi) of n items: contiguous, in blocks of
+/* libnn's own passes over long arrays, on the backend's threads: the
+ * OpenMP team of the products with oneDNN (already up between products),
+ * the calling thread with CBLAS (whose pool libnn cannot use).
+ * nn__parallel_for(n, work, fn, ctx) calls fn(ctx, lo, hi) on parts
+ * [lo, hi) of n items that cover them once each: contiguous, in blocks of
  * NN__PARALLEL_BLOCK items (a cache line of floats) but for the last part,
- * and possibly empty. */
+ * one part a thread, in parallel, returning when all are done. A pass of
+ * `work` element operations or multiply-adds below NN__PARALLEL_MIN runs
+ * whole on the calling thread, where waking the team would cost more than
+ * it saves (so a small network's step pays one comparison). fn must give
+ * the same bits whatever the parts. */
 enum { NN__PARALLEL_MIN = 1 << 15, NN__PARALLEL_BLOCK = 16 };
-/* The team size for long passes: the products' threads, or 1. */
-int nn__backend_team_size(void);
-static inline int nn__parallel_threads(size_t work)
+typedef void (*nn__range_fn)(void *ctx, size_t lo, size_t hi);
+void nn__backend_parallel_for(size_t n, nn__range_fn fn, void *ctx);
+static inline void nn__parallel_for(size_t n, size_t work, nn__range_fn fn,
+                                    void *ctx)
 {
-    return work < NN__PARALLEL_MIN ? 1 : nn__backend_team_size();
+    if (work < NN__PARALLEL_MIN)
+        fn(ctx, 0, n);
+    else
+        nn__backend_parallel_for(n, fn, ctx);
 }
-void nn__parallel_share(size_t n, size_t *lo, size_t *hi);
 
 /* nn_build_info's lines about the backend ("key: value\n" each), written
  * into buf like snprintf (returns the length it needed). */

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "internal.h"
@@ -240,23 +241,28 @@ static NN__VECTORIZE int all_finite_range(const float *v, size_t n)
     return !(carry & 0x80000000u);
 }
 
+/* One part of nn__all_finite's array; `ctx` is the whole check. */
+typedef struct finite_check {
+    const float *v;
+    atomic_int finite;
+} finite_check;
+
+static void check_range(void *ctx, size_t lo, size_t hi)
+{
+    finite_check *c = ctx;
+    if (!all_finite_range(c->v + lo, hi - lo))
+        atomic_store_explicit(&c->finite, 0, memory_order_relaxed);
+}
+
 /* Runs over every gradient after each product and over whole training
  * sets, so long arrays are shared among the backend's threads. */
 int nn__all_finite(const float *v, size_t n)
 {
-    int threads = nn__parallel_threads(n);
-    if (threads <= 1)
+    if (n < NN__PARALLEL_MIN)
         return all_finite_range(v, n);
-    int finite = 1;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(&& : finite)
-#endif
-    {
-        size_t lo, hi;
-        nn__parallel_share(n, &lo, &hi);
-        finite = all_finite_range(v + lo, hi - lo);
-    }
-    return finite;
+    finite_check c = {v, 1};
+    nn__parallel_for(n, n, check_range, &c);
+    return atomic_load_explicit(&c.finite, memory_order_relaxed);
 }
 
 int nn__check_outputs(nn_net *err_net, const char *fn, const float *y_hat,

@@ -159,30 +159,38 @@ static void clip_gradient(float *g, size_t n, double max_norm)
         g[i] *= c;
 }
 
-/* One thread's share of the update: elements [lo, hi) of every buffer. */
-static void update_range(nn_net *net, size_t lo, size_t hi, double lr,
-                         uint64_t t, const adam_coefs *ac)
+/* What every part of one step's update shares. */
+typedef struct update {
+    nn_net *net;
+    float lr, wd, mu;
+    int first;
+    adam_coefs adam;
+} update;
+
+/* Elements [lo, hi) of every buffer: one part of the update. */
+static void update_range(void *ctx, size_t lo, size_t hi)
 {
+    const update *u = ctx;
+    nn_net *net = u->net;
     const nn__settings *s = &net->set;
     size_t n = net->n_params, len = hi - lo;
     float *p = net->params + lo, *g = net->grads + lo;
     float *state = net->opt_state ? net->opt_state + lo : NULL;
-    float lr_f = (float)lr, wd = (float)s->weight_decay;
     switch (s->optimizer) {
     case NN_SGD:
-        sgd(p, g, len, lr_f, wd);
+        sgd(p, g, len, u->lr, u->wd);
         break;
     case NN_MOMENTUM:
     case NN_NESTEROV:
-        momentum(p, g, state, len, lr_f, wd, (float)s->momentum, t == 1,
+        momentum(p, g, state, len, u->lr, u->wd, u->mu, u->first,
                  s->optimizer == NN_NESTEROV);
         break;
     case NN_ADAM:
     case NN_ADAMW:
-        adam(p, g, state, state + n, len, ac);
+        adam(p, g, state, state + n, len, &u->adam);
         break;
     case NN_RMSPROP:
-        rmsprop(p, g, state, len, lr_f, wd, (float)s->rmsprop_alpha,
+        rmsprop(p, g, state, len, u->lr, u->wd, (float)s->rmsprop_alpha,
                 (float)s->epsilon);
         break;
     }
@@ -197,23 +205,13 @@ void nn__step(nn_net *net)
     /* The schedule scales the base rate; the optimizers see the result. */
     double lr = s->learning_rate * net->sched.lr_factor;
     uint64_t t = ++net->opt_steps;
-    int adam_family = s->optimizer == NN_ADAM || s->optimizer == NN_ADAMW;
-    adam_coefs ac = {0};
-    if (adam_family)
-        ac = adam_coefs_of(s, lr, t, s->optimizer == NN_ADAMW);
-    /* Element-wise, so any split gives the same bits. A team of one is
-     * not entered: starting even that costs more than a small step. */
-    int threads = nn__parallel_threads(n);
-    if (threads <= 1) {
-        update_range(net, 0, n, lr, t, &ac);
-        return;
-    }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
-#endif
-    {
-        size_t lo, hi;
-        nn__parallel_share(n, &lo, &hi);
-        update_range(net, lo, hi, lr, t, &ac);
-    }
+    update u = {.net = net,
+                .lr = (float)lr,
+                .wd = (float)s->weight_decay,
+                .mu = (float)s->momentum,
+                .first = t == 1};
+    if (s->optimizer == NN_ADAM || s->optimizer == NN_ADAMW)
+        u.adam = adam_coefs_of(s, lr, t, s->optimizer == NN_ADAMW);
+    /* Element-wise, so any split gives the same bits. */
+    nn__parallel_for(n, n, update_range, &u);
 }

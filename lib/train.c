@@ -118,11 +118,20 @@ int nn_shuffle(nn_net *net, size_t *order, size_t n)
     return NN_OK;
 }
 
-static void gather_rows(const float *src, size_t width, const size_t *rows,
-                        size_t lo, size_t hi, float *dst)
+/* A minibatch's rows, copied from the training set in order. */
+typedef struct gathering {
+    const float *src;
+    size_t width;
+    const size_t *rows;
+    float *dst;
+} gathering;
+
+static void gather_range(void *ctx, size_t lo, size_t hi)
 {
+    const gathering *g = ctx;
     for (size_t i = lo; i < hi; i++)
-        memcpy(dst + i * width, src + rows[i] * width, width * sizeof *dst);
+        memcpy(g->dst + i * g->width, g->src + g->rows[i] * g->width,
+               g->width * sizeof *g->dst);
 }
 
 /* The rows are scattered over the training set, so each is a wait on
@@ -130,19 +139,8 @@ static void gather_rows(const float *src, size_t width, const size_t *rows,
 static void gather(const float *src, size_t width, const size_t *rows,
                    size_t count, float *dst)
 {
-    int threads = nn__parallel_threads(count * width);
-    if (threads <= 1) {
-        gather_rows(src, width, rows, 0, count, dst);
-        return;
-    }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
-#endif
-    {
-        size_t lo, hi;
-        nn__parallel_share(count, &lo, &hi);
-        gather_rows(src, width, rows, lo, hi, dst);
-    }
+    gathering g = {src, width, rows, dst};
+    nn__parallel_for(count, count * width, gather_range, &g);
 }
 
 /* Allocates everything a training call needs before its first step, so
