@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Clock-free performance guard: callgrind instruction counts of libnn's hot
-calls (bench/callgrind_step.c) against bench/callgrind_baseline.txt.
+calls (bench/callgrind_step.c) against a baseline of the backend built:
+bench/callgrind_baseline.txt (CBLAS) or bench/callgrind_baseline_dnnl.txt.
 
 Fails when a case costs more than LIMIT (1.25) times its recorded count.
 Instruction counts do not depend on the machine's load, so this catches a
 change that makes a step much costlier on a noisy CI machine where timings
-cannot. The counts include OpenBLAS, with one thread and its Sandybridge
-kernels forced (OPENBLAS_CORETYPE), so they do not depend on the CPU.
+cannot. The counts include the backend's products on one thread, with
+fixed kernels so that they do not depend on the CPU: OpenBLAS's
+Sandybridge kernels (OPENBLAS_CORETYPE), oneDNN's AVX ones
+(ONEDNN_MAX_CPU_ISA).
 
     callgrind_check.py --valgrind V --program P --baseline B   # check
     callgrind_check.py ... --update                            # re-record
@@ -25,13 +28,16 @@ LIMIT = 1.25
 # software helper, which makes the Haswell kernels ~1000x slower under it.
 # Any fixed kernel does for a guard; this one keeps the run short.
 CORETYPE = "Sandybridge"
+# oneDNN's kernels of the same ISA (AVX, no FMA), for the same reason.
+ONEDNN_ISA = "AVX"
 
 
 def count(valgrind, program, case):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "callgrind.out")
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", OPENBLAS_CORETYPE=CORETYPE)
+                   OMP_NUM_THREADS="1", OPENBLAS_CORETYPE=CORETYPE,
+                   ONEDNN_MAX_CPU_ISA=ONEDNN_ISA)
         proc = subprocess.run(
             [valgrind, "--tool=callgrind", "--instr-atstart=no",
              "--collect-atstart=no",
@@ -88,8 +94,9 @@ def main():
                     "fails when a case\n# exceeds %.2fx its count here. "
                     "Re-record with --update after a\n# deliberate change "
                     "(and say why in the commit).\n"
-                    "# Recorded on %s with %s, OpenBLAS kernels %s.\n"
-                    % (LIMIT, platform.platform(), vg, CORETYPE))
+                    "# Recorded on %s with %s, OpenBLAS kernels %s,\n"
+                    "# oneDNN kernels at most %s.\n"
+                    % (LIMIT, platform.platform(), vg, CORETYPE, ONEDNN_ISA))
             for name, what in cases:
                 f.write("%-12s %12d  # %s\n" % (name, counts[name], what))
         print("recorded %d cases in %s" % (len(cases), args.baseline))
