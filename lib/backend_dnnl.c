@@ -93,6 +93,12 @@ static void share(size_t n, size_t id, size_t count, size_t *lo, size_t *hi)
 
 void nn__backend_parallel_for(size_t n, nn__range_fn fn, void *ctx)
 {
+    /* Already a part of a pass (a part's own check, say): it runs whole on
+     * its thread, as a product called there does in oneDNN. */
+    if (omp_in_parallel()) {
+        fn(ctx, 0, n);
+        return;
+    }
     apply_threads();
     int threads = omp_get_max_threads();
     if (threads <= 1) {

@@ -11,6 +11,8 @@
  * a hidden layer (f', the dropout mask, the bias gradient's column sums)
  * is one pass of activation.c's.
  */
+#include <stdatomic.h>
+
 #include "internal.h"
 
 /* delta of hidden layer l from delta_{l+1} W_l^T already in `delta`:
@@ -23,15 +25,42 @@ static void hidden_delta(nn_net *net, size_t l, float *delta, size_t batch,
                         batch, net->sizes[l], db);
 }
 
-/* 1 when layer l's gradient (its weights and bias, contiguous) is finite:
- * checked as soon as it is complete, while the product's output is still
- * in cache, rather than in a pass over all the gradients afterwards. */
-static int layer_finite(const nn_net *net, size_t l)
+/* One layer's weight gradient dW = in^T delta (n_in x n_out), computed a
+ * block of rows at a time on the backend's threads (one product each, on
+ * one thread): each thread checks its rows for NaN and infinity while
+ * they are in its cache, in the same parallel region, instead of in a
+ * second pass. */
+typedef struct weight_gradient {
+    const float *in, *delta;
+    float *dw;
+    size_t n_in, n_out, batch;
+    atomic_int finite;
+} weight_gradient;
+
+static void weight_gradient_rows(void *ctx, size_t lo, size_t hi)
+{
+    weight_gradient *w = ctx;
+    float *dw = w->dw + lo * w->n_out;
+    nn__gemm(1, 0, hi - lo, w->n_out, w->batch, 1.0f, w->in + lo, w->n_in,
+             w->delta, w->n_out, 0.0f, dw, w->n_out);
+    if (!nn__all_finite(dw, (hi - lo) * w->n_out))
+        atomic_store_explicit(&w->finite, 0, memory_order_relaxed);
+}
+
+/* dW_l into the gradient buffer; 1 when layer l's whole gradient is
+ * finite (its bias gradient, if any, is complete by then). */
+static int layer_gradient(nn_net *net, size_t l, const float *in,
+                          const float *delta, size_t batch)
 {
     const nn__layer *layer = &net->layers[l];
-    size_t n = layer->n_in * layer->n_out + (nn__has_bias(net) ? layer->n_out
-                                                                : 0);
-    return nn__all_finite(net->grads + layer->w_off, n);
+    weight_gradient w = {in, delta, net->grads + layer->w_off, layer->n_in,
+                         layer->n_out, batch, 1};
+    nn__parallel_for(layer->n_in, layer->n_in * layer->n_out * batch,
+                     weight_gradient_rows, &w);
+    int finite = atomic_load_explicit(&w.finite, memory_order_relaxed);
+    if (nn__has_bias(net))
+        finite &= nn__all_finite(net->grads + layer->b_off, layer->n_out);
+    return finite;
 }
 
 double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch,
@@ -58,10 +87,7 @@ double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch,
     for (size_t l = n_layers; l-- > 0;) {
         const nn__layer *layer = &net->layers[l];
         const float *in = l == 0 ? input : act[l];
-        nn__gemm(1, 0, layer->n_in, layer->n_out, batch, 1.0f, in,
-                 layer->n_in, delta, layer->n_out, 0.0f,
-                 net->grads + layer->w_off, layer->n_out);
-        all_finite &= layer_finite(net, l);
+        all_finite &= layer_gradient(net, l, in, delta, batch);
         if (l == 0)
             break; /* the input layer needs no delta */
         nn__gemm(0, 1, batch, layer->n_in, layer->n_out, 1.0f, delta,
