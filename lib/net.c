@@ -254,8 +254,8 @@ static void check_range(void *ctx, size_t lo, size_t hi)
         atomic_store_explicit(&c->finite, 0, memory_order_relaxed);
 }
 
-/* Runs over every gradient after each product and over whole training
- * sets, so long arrays are shared among the backend's threads. */
+/* Runs over whole training sets and batches, so long arrays are shared
+ * among the backend's threads. */
 int nn__all_finite(const float *v, size_t n)
 {
     if (n < NN__PARALLEL_MIN)
