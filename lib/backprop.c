@@ -37,7 +37,7 @@ typedef struct weight_gradient {
     atomic_int finite;
 } weight_gradient;
 
-static void weight_gradient_rows(void *ctx, size_t lo, size_t hi)
+static inline void weight_gradient_rows(void *ctx, size_t lo, size_t hi)
 {
     weight_gradient *w = ctx;
     float *dw = w->dw + lo * w->n_out;

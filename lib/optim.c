@@ -168,7 +168,7 @@ typedef struct update {
 } update;
 
 /* Elements [lo, hi) of every buffer: one part of the update. */
-static void update_range(void *ctx, size_t lo, size_t hi)
+static inline void update_range(void *ctx, size_t lo, size_t hi)
 {
     const update *u = ctx;
     nn_net *net = u->net;
