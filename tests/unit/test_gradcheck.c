@@ -8,7 +8,9 @@
  * and without biases, 1, 2 and 3 weight layers, batches of 1, 3 and 17 -
  * and against nn_gradcheck, whose own contract (parameters restored,
  * gradients left as nn_backprop's) is checked too. Inputs are drawn so that
- * no ReLU pre-activation sits within 0.01 of its kink.
+ * no ReLU pre-activation sits within 0.01 of its kink. A wide network on
+ * three threads, whose weight gradients are computed in blocks of rows
+ * (with oneDNN), is checked on a sample of its parameters.
  */
 #include "testutil.h"
 
@@ -179,6 +181,53 @@ static void test_three_layers(void **state)
     check_depth(3);
 }
 
+/* A network wide enough that its weight gradients are split by rows over
+ * the threads: every 7th parameter against central differences, with
+ * three threads, so that the parts end between cache lines. */
+static void test_wide_network_on_three_threads(void **state)
+{
+    (void)state;
+    enum { BATCH = 9, STRIDE = 7 };
+    static const size_t sizes[] = {4, 2600, 3};
+    static const nn_activation acts[] = {NN_TANH, NN_SOFTMAX};
+    nn_net *net = tu_create(3, sizes, acts, 0, 77);
+    ASSERT_OK(nn_set(net, NN_OPT_LOSS, NN_LOSS_CROSS_ENTROPY));
+    ASSERT_OK(nn_set(net, NN_OPT_THREADS, 3));
+    ref_net ref;
+    ref_init(&ref, 3, sizes, acts, 0, NN_LOSS_CROSS_ENTROPY);
+    size_t n = nn_param_count(net);
+    assert_int_equal(n, ref.n_params);
+    float x[BATCH * 4], y[BATCH * 3];
+    tu_fill(x, BATCH * 4, 78, -1.5, 1.5);
+    tu_fill_probs(y, BATCH, 3, 79);
+    double *p = tu_to_double(nn_params(net), n);
+    double *xd = tu_to_double(x, BATCH * 4), *yd = tu_to_double(y, BATCH * 3);
+    ASSERT_OK(nn_backprop(net, x, y, BATCH, NULL));
+    ASSERT_OK(nn_set(net, NN_OPT_THREADS, 0));
+
+    size_t m = (n + STRIDE - 1) / STRIDE;
+    float *got = tu_floats(m);
+    double *fd = tu_doubles(m);
+    for (size_t k = 0; k < m; k++) {
+        size_t i = k * STRIDE;
+        double h = 1e-6 * fmax(1.0, fabs(p[i])), keep = p[i];
+        p[i] = keep + h;
+        double up = ref_cost(&ref, p, xd, yd, BATCH);
+        p[i] = keep - h;
+        double down = ref_cost(&ref, p, xd, yd, BATCH);
+        p[i] = keep;
+        fd[k] = (up - down) / (2 * h);
+        got[k] = nn_grads(net)[i];
+    }
+    compare_gradients(got, fd, m);
+    free(got);
+    free(fd);
+    free(p);
+    free(xd);
+    free(yd);
+    nn_free(net);
+}
+
 /* nn_gradcheck restores every parameter, leaves nn_backprop's gradients of
  * this batch, and nn_step may follow. */
 static void test_gradcheck_contract(void **state)
@@ -225,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_two_layers),
         cmocka_unit_test(test_three_layers),
         cmocka_unit_test(test_gradcheck_contract),
+        cmocka_unit_test(test_wide_network_on_three_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
