@@ -314,9 +314,11 @@ typedef enum nn_option {
                                    libnn's own long passes (the optimizer
                                    update, the minibatch gather, the
                                    finiteness checks, inference's
-                                   batch-invariant product), split so that
-                                   every count gives the same bits; 0 = the
-                                   backend's
+                                   batch-invariant product, whose results
+                                   do not depend on the count). Training
+                                   is reproducible at a given count; its
+                                   products may round differently at
+                                   another. 0 = the backend's
                                    default, which libnn leaves alone unless
                                    this is set (oneDNN: OpenMP's,
                                    OMP_NUM_THREADS, else one per core;
