@@ -12,7 +12,9 @@
  *
  * On a CPU with AVX-512 (chosen at run time), blocks of 8 rows x 32
  * columns keep 16 of its 32 vector registers as accumulators, so that a
- * row of W loaded once serves 8 samples; the sums are the same, so the
+ * row of W loaded once serves 8 samples, and the columns past the last
+ * such block (all of a thin output layer's) take one 16-lane vector a row
+ * with the lanes past the matrix masked off; the sums are the same, so the
  * bits do not depend on the CPU either. Otherwise, or for what is left,
  * blocks of 4 rows x 16 columns keep 8 vector accumulators in registers
  * while a row of W is loaded once for 4 samples; columns past the last
@@ -20,6 +22,10 @@
  * last whole block (a call of one sample) stream W row by row.
  */
 #include <string.h>
+
+#if defined(NN_HAVE_TARGET_CLONES)
+#include <immintrin.h>
+#endif
 
 #include "internal.h"
 #include "vectorize.h"
@@ -85,10 +91,6 @@ static inline void lone_row(size_t n, size_t k, const float *restrict a,
     }
 }
 
-static void rows_one_thread(size_t m, size_t n, size_t k, const float *a,
-                            size_t lda, const float *w, size_t ldw, float *z,
-                            size_t ldz);
-
 #if defined(NN_HAVE_TARGET_CLONES)
 #define WIDE_ROWS 8
 #define WIDE_COLS 32
@@ -117,23 +119,48 @@ wide_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
     }
 }
 
-/* The whole WIDE_ROWS x WIDE_COLS blocks of the product, when the CPU has
- * AVX-512; returns the rows done (all their columns). */
+/* WIDE_ROWS x cols outputs, cols <= 16 (the columns past the last whole
+ * block; a thin output layer is all of it): one vector a row, its lanes
+ * past `cols` masked off, so that the loads read nothing past a row of W.
+ * The same sums. */
+__attribute__((target("avx512f"))) static void
+wide_narrow_block(size_t cols, size_t k, const float *a, size_t lda,
+                  const float *w, size_t ldw, float *z, size_t ldz)
+{
+    __mmask16 lanes = (__mmask16)((1u << cols) - 1u);
+    __m512 acc[WIDE_ROWS];
+    for (size_t r = 0; r < WIDE_ROWS; r++)
+        acc[r] = _mm512_setzero_ps();
+    for (size_t p = 0; p < k; p++) {
+        __m512 wp = _mm512_maskz_loadu_ps(lanes, w + p * ldw);
+        for (size_t r = 0; r < WIDE_ROWS; r++)
+            acc[r] = _mm512_add_ps(
+                acc[r], _mm512_mul_ps(_mm512_set1_ps(a[r * lda + p]), wp));
+    }
+    for (size_t r = 0; r < WIDE_ROWS; r++)
+        _mm512_mask_storeu_ps(z + r * ldz, lanes, acc[r]);
+}
+
+/* The WIDE_ROWS-row blocks of the product, when the CPU has AVX-512:
+ * whole WIDE_COLS-column blocks, then 16-column halves, then the rest
+ * masked; returns the rows done (all their columns). */
 static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
                         size_t lda, const float *w, size_t ldw, float *z,
                         size_t ldz)
 {
-    if (n < WIDE_COLS || m < WIDE_ROWS || !__builtin_cpu_supports("avx512f"))
+    if (m < WIDE_ROWS || !__builtin_cpu_supports("avx512f"))
         return 0;
     size_t i = 0;
     for (; i + WIDE_ROWS <= m; i += WIDE_ROWS) {
+        const float *ai = a + i * lda;
+        float *zi = z + i * ldz;
         size_t j = 0;
         for (; j + WIDE_COLS <= n; j += WIDE_COLS)
-            wide_block(k, a + i * lda, lda, w + j, ldw, z + i * ldz + j, ldz);
-        if (j < n)
-            for (size_t h = 0; h < WIDE_ROWS; h += BLOCK_ROWS)
-                rows_one_thread(BLOCK_ROWS, n - j, k, a + (i + h) * lda, lda,
-                                w + j, ldw, z + (i + h) * ldz + j, ldz);
+            wide_block(k, ai, lda, w + j, ldw, zi + j, ldz);
+        for (; j < n; j += 16) {
+            size_t cols = n - j < 16 ? n - j : 16;
+            wide_narrow_block(cols, k, ai, lda, w + j, ldw, zi + j, ldz);
+        }
     }
     return i;
 }
