@@ -258,6 +258,8 @@ static void check_range(void *ctx, size_t lo, size_t hi)
  * among the backend's threads. */
 int nn__all_finite(const float *v, size_t n)
 {
+    /* nn__parallel_for would run a short array on this thread too; going
+     * straight there spares the small networks' checks the shared flag. */
     if (n < NN__PARALLEL_MIN)
         return all_finite_range(v, n);
     finite_check c = {v, 1};

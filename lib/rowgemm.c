@@ -119,10 +119,10 @@ wide_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
     }
 }
 
-/* WIDE_ROWS x cols outputs, cols <= 16 (the columns past the last whole
- * block; a thin output layer is all of it): one vector a row, its lanes
- * past `cols` masked off, so that the loads read nothing past a row of W.
- * The same sums. */
+/* WIDE_ROWS x cols outputs, cols <= WIDE_COLS / 2 (the columns past the
+ * last whole block; a thin output layer is all of them): one vector a
+ * row, its lanes past `cols` masked off, so that the loads read nothing
+ * past a row of W. The same sums. */
 __attribute__((target("avx512f"))) static void
 wide_narrow_block(size_t cols, size_t k, const float *a, size_t lda,
                   const float *w, size_t ldw, float *z, size_t ldz)
@@ -142,8 +142,8 @@ wide_narrow_block(size_t cols, size_t k, const float *a, size_t lda,
 }
 
 /* The WIDE_ROWS-row blocks of the product, when the CPU has AVX-512:
- * whole WIDE_COLS-column blocks, then 16-column halves, then the rest
- * masked; returns the rows done (all their columns). */
+ * whole WIDE_COLS-column blocks, then what is left 16 columns at a time,
+ * the last of them masked; returns the rows done (all their columns). */
 static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
                         size_t lda, const float *w, size_t ldw, float *z,
                         size_t ldz)
@@ -157,8 +157,8 @@ static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
         size_t j = 0;
         for (; j + WIDE_COLS <= n; j += WIDE_COLS)
             wide_block(k, ai, lda, w + j, ldw, zi + j, ldz);
-        for (; j < n; j += 16) {
-            size_t cols = n - j < 16 ? n - j : 16;
+        for (; j < n; j += WIDE_COLS / 2) {
+            size_t cols = n - j < WIDE_COLS / 2 ? n - j : WIDE_COLS / 2;
             wide_narrow_block(cols, k, ai, lda, w + j, ldw, zi + j, ldz);
         }
     }
