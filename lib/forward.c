@@ -5,7 +5,10 @@
  * parameter layout of the contract) and one fused pass that adds the bias
  * and applies the activation; training passes then apply dropout masks.
  * Inference passes take their products from nn__gemm_rows instead of the
- * BLAS, so that their answers do not depend on the batch.
+ * BLAS, so that their answers do not depend on the batch, and run split
+ * by rows (nn__infer): a sample's outputs depend on its row alone, so each
+ * thread can take its rows through all the layers without waiting for
+ * the others between layers.
  */
 #include "internal.h"
 
@@ -24,36 +27,85 @@ static void apply_mask(float *restrict a, const float *restrict mask,
         a[i] *= mask[i];
 }
 
-const float *nn__forward(const nn_net *net, const float *x, size_t batch,
-                         float *const *out, float *logits,
-                         float *const *mask, int inference)
+/* Where rows from `lo` on begin in a layer's buffer of `width` floats a
+ * row: packed (pitch 0), or, in ping-pong scratch, `pitch` floats a row
+ * apart whatever the layer's width, so that two layers sharing a slot
+ * never overlap between parts. */
+static float *rows_from(float *buf, size_t lo, size_t width, size_t pitch)
 {
-    const float *in = x;
+    return buf ? buf + lo * (pitch ? pitch : width) : NULL;
+}
+
+/* Rows [lo, lo + rows) of a pass: nn__forward's work, with the parts'
+ * offsets of nn__infer (lo = 0: the whole batch). The last layer's
+ * outputs and the logits are always packed. */
+static const float *forward_rows(const nn_net *net, const float *x,
+                                 size_t lo, size_t rows, float *const *out,
+                                 size_t pitch, float *logits,
+                                 float *const *mask, int inference)
+{
+    const float *in = x + lo * net->sizes[0];
     if (net->input.shift) {
-        transform_inputs(&net->input, x, batch, net->sizes[0], out[0]);
-        in = out[0];
+        float *t = rows_from(out[0], lo, net->sizes[0], pitch);
+        transform_inputs(&net->input, in, rows, net->sizes[0], t);
+        in = t;
     }
     const float *first_input = in;
     size_t n_layers = net->n_sizes - 1;
     for (size_t l = 0; l < n_layers; l++) {
         const nn__layer *layer = &net->layers[l];
         int last = l + 1 == n_layers;
-        float *z = (last && logits) ? logits : out[l + 1];
+        float *a = rows_from(out[l + 1], lo, layer->n_out, last ? 0 : pitch);
+        float *z = (last && logits) ? logits + lo * layer->n_out : a;
         const float *w = net->params + layer->w_off;
         if (inference)
-            nn__gemm_rows(batch, layer->n_out, layer->n_in, in, layer->n_in,
+            nn__gemm_rows(rows, layer->n_out, layer->n_in, in, layer->n_in,
                           w, layer->n_out, z, layer->n_out);
         else
-            nn__gemm(0, 0, batch, layer->n_out, layer->n_in, 1.0f, in,
+            nn__gemm(0, 0, rows, layer->n_out, layer->n_in, 1.0f, in,
                      layer->n_in, w, layer->n_out, 0.0f, z, layer->n_out);
         const float *bias = nn__has_bias(net) ? net->params + layer->b_off
                                               : NULL;
-        nn__activate(layer->act, bias, z, out[l + 1], batch, layer->n_out);
+        nn__activate(layer->act, bias, z, a, rows, layer->n_out);
         if (mask && !last)
-            apply_mask(out[l + 1], mask[l + 1], batch * layer->n_out);
-        in = out[l + 1];
+            apply_mask(a, mask[l + 1] + lo * layer->n_out,
+                       rows * layer->n_out);
+        in = a;
     }
     return first_input;
+}
+
+const float *nn__forward(const nn_net *net, const float *x, size_t batch,
+                         float *const *out, float *logits,
+                         float *const *mask, int inference)
+{
+    return forward_rows(net, x, 0, batch, out, 0, logits, mask, inference);
+}
+
+/* One inference pass split by rows; a part is a range of rows. */
+typedef struct inference {
+    const nn_net *net;
+    const float *x;
+    float *const *out;
+    size_t pitch;
+    float *logits;
+} inference;
+
+static void infer_rows(void *ctx, size_t lo, size_t hi)
+{
+    const inference *p = ctx;
+    forward_rows(p->net, p->x, lo, hi - lo, p->out, p->pitch, p->logits,
+                 NULL, 1);
+}
+
+void nn__infer(const nn_net *net, const float *x, size_t batch,
+               float *const *out, size_t pitch, float *logits)
+{
+    inference p = {net, x, out, pitch, logits};
+    /* As in nn__gemm_rows: fewer rows than two blocks stay on the calling
+     * thread, where a lone sample's latency is the point. */
+    size_t work = batch >= 2 * NN__PARALLEL_BLOCK ? batch * net->n_params : 0;
+    nn__parallel_for(batch, work, infer_rows, &p);
 }
 
 /* Inverted dropout: a unit is kept with probability 1 - p and then scaled
@@ -75,6 +127,10 @@ const float *nn__forward_train(nn_net *net, const float *x, size_t batch,
         draw_masks(net, batch);
     net->buf.masks_drawn = dropout;
     net->buf.rows = batch;
+    if (!training) {
+        nn__infer(net, x, batch, net->buf.act, 0, net->buf.logits);
+        return net->input.shift ? net->buf.act[0] : x;
+    }
     return nn__forward(net, x, batch, net->buf.act, net->buf.logits,
-                       dropout ? net->buf.mask : NULL, !training);
+                       dropout ? net->buf.mask : NULL, 0);
 }

@@ -99,7 +99,7 @@ int nn_predict(const nn_net *net, const float *x, size_t batch, float *y_hat)
     for (size_t start = 0; start < batch && rc == NN_OK; start += chunk) {
         size_t rows = batch - start < chunk ? batch - start : chunk;
         s.out[net->n_sizes - 1] = y_hat + start * n_out;
-        nn__forward(net, x + start * n_in, rows, s.out, NULL, NULL, 1);
+        nn__infer(net, x + start * n_in, rows, s.out, net->max_width, NULL);
         rc = nn__check_outputs(NULL, "nn_predict", y_hat + start * n_out,
                                start, rows, n_out);
     }

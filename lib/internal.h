@@ -197,6 +197,19 @@ const float *nn__forward(const nn_net *net, const float *x, size_t batch,
                          float *const *out, float *logits,
                          float *const *mask, int inference);
 
+/* An inference pass (as nn__forward's) split between the backend's
+ * threads by rows: each part takes its rows through every layer on one
+ * thread, so that the layers need no barrier between them and a part's
+ * activations stay in its thread's cache. A pass of a few rows stays on
+ * the calling thread. The last layer's outputs (out[L]) and `logits` are
+ * packed rows; out[0..L-1] are too when `pitch` is 0, while with ping-pong
+ * scratch (chunk x max_width slots) `pitch` is the slot's row width, and a
+ * part's rows start at its first row times `pitch`, so that two layers
+ * sharing a slot never overlap between parts. out[L] must then not share
+ * a slot. */
+void nn__infer(const nn_net *net, const float *x, size_t batch,
+               float *const *out, size_t pitch, float *logits);
+
 /* The handle's forward pass into net->buf (reserved by the caller); a
  * training pass draws and applies dropout masks, any other is an inference
  * pass (batch-invariant). Returns the first layer's input. */

@@ -10,9 +10,10 @@
  * (nn.h, "Batch invariance"). A BLAS gives no such promise: it picks its
  * kernels, blocking and threads from the shape of the whole product.
  *
- * On a CPU with AVX-512 (chosen at run time), blocks of 8 rows x 32
- * columns keep 16 of its 32 vector registers as accumulators, so that a
- * row of W loaded once serves 8 samples, and the columns past the last
+ * On a CPU with AVX-512 (chosen at run time), blocks of 12 rows x 32
+ * columns keep 24 of its 32 vector registers as accumulators, so that a
+ * row of W loaded once serves 12 samples (a part's last rows take blocks
+ * of 8 when there are that many), and the columns past the last
  * such block (all of a thin output layer's) take one 16-lane vector a row
  * with the lanes past the matrix masked off; the sums are the same, so the
  * bits do not depend on the CPU either. Otherwise, or for what is left,
@@ -92,75 +93,110 @@ static inline void lone_row(size_t n, size_t k, const float *restrict a,
 }
 
 #if defined(NN_HAVE_TARGET_CLONES)
-#define WIDE_ROWS 8
+#define WIDE_ROWS 12
 #define WIDE_COLS 32
 typedef float vec16 __attribute__((vector_size(64)));
 
-/* WIDE_ROWS x WIDE_COLS outputs with AVX-512's 32 registers: 16
- * accumulators, each row of W loaded once for 8 samples. The same sums. */
-__attribute__((target("avx512f"))) static void
-wide_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
-           float *z, size_t ldz)
+/* rows x WIDE_COLS outputs, rows <= WIDE_ROWS, with AVX-512's 32
+ * registers: 2 accumulators a row, each row of W loaded once for all the
+ * rows. Inlined with `rows` constant, so that the accumulators live in
+ * registers. The same sums. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+wide_block_of(size_t rows, size_t k, const float *a, size_t lda,
+              const float *w, size_t ldw, float *z, size_t ldz)
 {
     vec16 acc[WIDE_ROWS][2] = {{{0}}};
     for (size_t p = 0; p < k; p++) {
         vec16 w0, w1;
         memcpy(&w0, w + p * ldw, sizeof w0);
         memcpy(&w1, w + p * ldw + 16, sizeof w1);
-        for (size_t r = 0; r < WIDE_ROWS; r++) {
+        for (size_t r = 0; r < rows; r++) {
             float ar = a[r * lda + p];
             acc[r][0] += ar * w0;
             acc[r][1] += ar * w1;
         }
     }
-    for (size_t r = 0; r < WIDE_ROWS; r++) {
+    for (size_t r = 0; r < rows; r++) {
         memcpy(z + r * ldz, &acc[r][0], sizeof acc[r][0]);
         memcpy(z + r * ldz + 16, &acc[r][1], sizeof acc[r][1]);
     }
 }
 
-/* WIDE_ROWS x cols outputs, cols <= WIDE_COLS / 2 (the columns past the
- * last whole block; a thin output layer is all of them): one vector a
- * row, its lanes past `cols` masked off, so that the loads read nothing
- * past a row of W. The same sums. */
+/* Blocks of 12 rows keep 24 accumulators and load W once for 12 samples:
+ * on a core with separate multiply and add pipes, near its peak, where 8
+ * rows (16 accumulators) reach about 90% of it. A part's last rows take
+ * blocks of 8 when there are that many. */
 __attribute__((target("avx512f"))) static void
-wide_narrow_block(size_t cols, size_t k, const float *a, size_t lda,
-                  const float *w, size_t ldw, float *z, size_t ldz)
+wide_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
+           float *z, size_t ldz)
+{
+    wide_block_of(WIDE_ROWS, k, a, lda, w, ldw, z, ldz);
+}
+
+__attribute__((target("avx512f"))) static void
+wide_block_8(size_t k, const float *a, size_t lda, const float *w,
+             size_t ldw, float *z, size_t ldz)
+{
+    wide_block_of(8, k, a, lda, w, ldw, z, ldz);
+}
+
+/* rows x cols outputs, rows <= WIDE_ROWS, cols <= WIDE_COLS / 2 (the
+ * columns past the last whole block; a thin output layer is all of them):
+ * one vector a row, its lanes past `cols` masked off, so that the loads
+ * read nothing past a row of W. The same sums. */
+__attribute__((target("avx512f"))) static void
+wide_narrow_block(size_t rows, size_t cols, size_t k, const float *a,
+                  size_t lda, const float *w, size_t ldw, float *z,
+                  size_t ldz)
 {
     __mmask16 lanes = (__mmask16)((1u << cols) - 1u);
     __m512 acc[WIDE_ROWS];
-    for (size_t r = 0; r < WIDE_ROWS; r++)
+    for (size_t r = 0; r < rows; r++)
         acc[r] = _mm512_setzero_ps();
     for (size_t p = 0; p < k; p++) {
         __m512 wp = _mm512_maskz_loadu_ps(lanes, w + p * ldw);
-        for (size_t r = 0; r < WIDE_ROWS; r++)
+        for (size_t r = 0; r < rows; r++)
             acc[r] = _mm512_add_ps(
                 acc[r], _mm512_mul_ps(_mm512_set1_ps(a[r * lda + p]), wp));
     }
-    for (size_t r = 0; r < WIDE_ROWS; r++)
+    for (size_t r = 0; r < rows; r++)
         _mm512_mask_storeu_ps(z + r * ldz, lanes, acc[r]);
 }
 
-/* The WIDE_ROWS-row blocks of the product, when the CPU has AVX-512:
- * whole WIDE_COLS-column blocks, then what is left 16 columns at a time,
- * the last of them masked; returns the rows done (all their columns). */
+/* One block of `rows` (WIDE_ROWS or 8) rows, all its columns: whole
+ * WIDE_COLS-column blocks, then what is left 16 columns at a time, the
+ * last of them masked. */
+__attribute__((target("avx512f"))) static void
+wide_row_block(size_t rows, size_t n, size_t k, const float *a, size_t lda,
+               const float *w, size_t ldw, float *z, size_t ldz)
+{
+    size_t j = 0;
+    for (; j + WIDE_COLS <= n; j += WIDE_COLS) {
+        if (rows == WIDE_ROWS)
+            wide_block(k, a, lda, w + j, ldw, z + j, ldz);
+        else
+            wide_block_8(k, a, lda, w + j, ldw, z + j, ldz);
+    }
+    for (; j < n; j += WIDE_COLS / 2) {
+        size_t cols = n - j < WIDE_COLS / 2 ? n - j : WIDE_COLS / 2;
+        wide_narrow_block(rows, cols, k, a, lda, w + j, ldw, z + j, ldz);
+    }
+}
+
+/* The rows of the product in blocks of WIDE_ROWS, then one of 8 when
+ * that many are left, when the CPU has AVX-512; returns the rows done
+ * (all their columns). */
 static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
                         size_t lda, const float *w, size_t ldw, float *z,
                         size_t ldz)
 {
-    if (m < WIDE_ROWS || !__builtin_cpu_supports("avx512f"))
+    if (m < 8 || !__builtin_cpu_supports("avx512f"))
         return 0;
     size_t i = 0;
-    for (; i + WIDE_ROWS <= m; i += WIDE_ROWS) {
-        const float *ai = a + i * lda;
-        float *zi = z + i * ldz;
-        size_t j = 0;
-        for (; j + WIDE_COLS <= n; j += WIDE_COLS)
-            wide_block(k, ai, lda, w + j, ldw, zi + j, ldz);
-        for (; j < n; j += WIDE_COLS / 2) {
-            size_t cols = n - j < WIDE_COLS / 2 ? n - j : WIDE_COLS / 2;
-            wide_narrow_block(cols, k, ai, lda, w + j, ldw, zi + j, ldz);
-        }
+    for (; i < m && m - i >= 8; i += m - i >= WIDE_ROWS ? WIDE_ROWS : 8) {
+        size_t rows = m - i >= WIDE_ROWS ? WIDE_ROWS : 8;
+        wide_row_block(rows, n, k, a + i * lda, lda, w, ldw, z + i * ldz,
+                       ldz);
     }
     return i;
 }

@@ -3,7 +3,8 @@
  * Batch invariance (nn.h): a sample's outputs from nn_forward, nn_predict
  * and nn_evaluate are the same bits whichever batch computes them: alone,
  * in any subset, at any position, in any batch size, and in nn_predict's
- * and nn_evaluate's chunks. Compared libnn with itself, bit for bit, over
+ * and nn_evaluate's chunks, and at any thread count (an inference pass is
+ * split between threads by rows). Compared libnn with itself, bit for bit, over
  * networks of many shapes and every activation, with and without biases
  * and the input transform. scripts/hardening's 'kernels' check runs it
  * again under each OpenBLAS core type the CPU can execute.
@@ -81,6 +82,26 @@ static void check_invariant(nn_net *net, const float *x, pass_fn run,
     free(part);
 }
 
+/* The outputs of all N samples on 1, 2 and 3 threads (the parts of a
+ * split pass share ping-pong scratch) against those of the default
+ * count. */
+static void check_thread_counts(nn_net *net, const float *x, pass_fn run,
+                                const char *name)
+{
+    size_t n_out = tu_n_out(net);
+    float *ref = tu_floats(N * n_out), *got = tu_floats(N * n_out);
+    ASSERT_OK(run(net, x, N, ref));
+    for (int threads = 1; threads <= 3; threads++) {
+        ASSERT_OK(nn_set(net, NN_OPT_THREADS, threads));
+        ASSERT_OK(run(net, x, N, got));
+        if (memcmp(got, ref, N * n_out * sizeof *got) != 0)
+            TU_FAIL("%s: %d threads change the outputs", name, threads);
+    }
+    ASSERT_OK(nn_set(net, NN_OPT_THREADS, 0));
+    free(ref);
+    free(got);
+}
+
 static void test_forward_and_predict(void **state)
 {
     (void)state;
@@ -90,6 +111,8 @@ static void test_forward_and_predict(void **state)
         TU_CONTEXT("shape %zu", k);
         check_invariant(net, x, via_forward, "nn_forward");
         check_invariant(net, x, via_predict, "nn_predict");
+        check_thread_counts(net, x, via_forward, "nn_forward");
+        check_thread_counts(net, x, via_predict, "nn_predict");
         /* and the two agree with each other */
         size_t n_out = tu_n_out(net);
         float *a = tu_floats(N * n_out), *b = tu_floats(N * n_out);
