@@ -313,9 +313,9 @@ typedef enum nn_option {
                                    matrix products and, with oneDNN, of
                                    libnn's own long passes (the optimizer
                                    update, the minibatch gather, the
-                                   finiteness checks, inference's
-                                   batch-invariant product, whose results
-                                   do not depend on the count). Training
+                                   finiteness checks, and inference,
+                                   split by rows, whose results do not
+                                   depend on the count). Training
                                    is reproducible at a given count; its
                                    products may round differently at
                                    another. 0 = the backend's
@@ -631,8 +631,9 @@ NN_API int nn_predict(const nn_net *net, const float *x, size_t batch,
  * target (ties go to the lowest index); with one output, a sample counts
  * when (yhat > 0.5) == (y > 0.5).
  *
- * Memory: allocates per call three scratch buffers of
- * min(n, 256) x max(sizes) floats, freed before it returns.
+ * Memory: allocates per call two scratch buffers of
+ * min(n, 256) x max(sizes) floats and two of min(n, 256) x sizes[last]
+ * (outputs and logits), freed before it returns.
  *
  * @param[in]  net      the network (not modified).
  * @param[in]  x        n x sizes[0] inputs.

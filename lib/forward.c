@@ -77,9 +77,9 @@ static const float *forward_rows(const nn_net *net, const float *x,
 
 const float *nn__forward(const nn_net *net, const float *x, size_t batch,
                          float *const *out, float *logits,
-                         float *const *mask, int inference)
+                         float *const *mask)
 {
-    return forward_rows(net, x, 0, batch, out, 0, logits, mask, inference);
+    return forward_rows(net, x, 0, batch, out, 0, logits, mask, 0);
 }
 
 /* One inference pass split by rows; a part is a range of rows. */
@@ -132,5 +132,5 @@ const float *nn__forward_train(nn_net *net, const float *x, size_t batch,
         return net->input.shift ? net->buf.act[0] : x;
     }
     return nn__forward(net, x, batch, net->buf.act, net->buf.logits,
-                       dropout ? net->buf.mask : NULL, 0);
+                       dropout ? net->buf.mask : NULL);
 }

@@ -55,24 +55,25 @@ int nn_cost(nn_net *net, const float *x, const float *y, size_t batch,
 /* Per-call scratch of the read-only forward pass, one allocation. */
 typedef struct scratch {
     void *block;
-    float **out;    /* n_sizes layer-output pointers for nn__forward */
+    float **out;    /* n_sizes layer-output pointers for nn__infer */
     float *y_hat;   /* chunk x n_out (nn_evaluate only) */
     float *logits;  /* chunk x n_out (nn_evaluate only) */
 } scratch;
 
-/* Hidden layers ping-pong between two chunk x max_width buffers. The
- * transformed inputs (out[0]) share the first with layer 2's outputs,
- * written only once layer 0 has read them, and nn_evaluate's outputs are
- * the last layer's ping-pong slot, so that only its logits need a third
- * buffer: the two and three buffers nn.h promises. */
+/* Hidden layers ping-pong between two chunk x max_width slots, the
+ * transformed inputs (out[0]) sharing the first with layer 2's outputs,
+ * written only once layer 0 has read them. The last layer's outputs are
+ * the caller's (nn_predict) or two more chunk x n_out buffers, outputs and
+ * logits (nn_evaluate), never a slot: nn__infer's parts share the slots
+ * row by row, and the outputs must be packed. What nn.h promises. */
 static int scratch_alloc(const nn_net *net, size_t chunk, int with_outputs,
                          scratch *s)
 {
     size_t n_out = net->sizes[net->n_sizes - 1];
     size_t ping = chunk * net->max_width;
-    size_t logits = with_outputs ? chunk * n_out : 0;
+    size_t outputs = with_outputs ? chunk * n_out : 0;
     size_t pointers = net->n_sizes * sizeof(float *);
-    s->block = malloc(pointers + (2 * ping + logits) * sizeof(float));
+    s->block = malloc(pointers + (2 * ping + 2 * outputs) * sizeof(float));
     if (!s->block)
         return 0;
     s->out = s->block;
@@ -80,8 +81,8 @@ static int scratch_alloc(const nn_net *net, size_t chunk, int with_outputs,
     for (size_t l = 1; l < net->n_sizes; l++)
         s->out[l] = f + (l % 2) * ping;
     s->out[0] = net->input.shift ? f : NULL;
-    s->y_hat = with_outputs ? s->out[net->n_sizes - 1] : NULL;
-    s->logits = with_outputs ? f + 2 * ping : NULL;
+    s->y_hat = with_outputs ? f + 2 * ping : NULL;
+    s->logits = with_outputs ? f + 2 * ping + outputs : NULL;
     return 1;
 }
 
@@ -125,7 +126,8 @@ int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
     for (size_t start = 0; start < n && rc == NN_OK; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         const float *yc = y + start * n_out;
-        nn__forward(net, x + start * n_in, rows, s.out, s.logits, NULL, 1);
+        nn__infer(net, x + start * n_in, rows, s.out, net->max_width,
+                  s.logits);
         rc = nn__check_outputs(NULL, "nn_evaluate", s.y_hat, start, rows,
                                n_out);
         loss += nn__loss_sum(net->set.loss, s.y_hat, s.logits, yc, rows,

@@ -183,30 +183,29 @@ void nn__rng_dropout_mask(uint64_t state[4], float *mask, size_t n, double p,
                           float keep_scale);
 
 /* ---- forward.c ---- */
-/* Runs the network on `batch` rows of raw inputs x. With an input transform
- * out[0] receives the transformed inputs. out[l] (l = 1..L) receives layer
- * l's activations; out[l] may alias out[l-2] (ping-pong) when the caller
- * keeps no intermediate. When `logits` is not NULL it receives the last
- * layer's pre-activations and out[L] the activations; otherwise the last
- * layer is computed in place in out[L]. `mask` (may be NULL) holds dropout
- * multipliers for the hidden layers. An `inference` pass takes its
- * products from nn__gemm_rows, so that a sample's outputs do not depend on
- * the batch; a training pass takes them from the BLAS. Returns the first
- * layer's input: x or out[0]. */
+/* The training pass: runs the network on `batch` rows of raw inputs x,
+ * its products from the BLAS. With an input transform out[0] receives the
+ * transformed inputs. out[l] (l = 1..L) receives layer l's activations.
+ * When `logits` is not NULL it receives the last layer's pre-activations
+ * and out[L] the activations; otherwise the last layer is computed in
+ * place in out[L]. `mask` (may be NULL) holds dropout multipliers for the
+ * hidden layers. Returns the first layer's input: x or out[0]. */
 const float *nn__forward(const nn_net *net, const float *x, size_t batch,
                          float *const *out, float *logits,
-                         float *const *mask, int inference);
+                         float *const *mask);
 
-/* An inference pass (as nn__forward's) split between the backend's
- * threads by rows: each part takes its rows through every layer on one
- * thread, so that the layers need no barrier between them and a part's
- * activations stay in its thread's cache. A pass of a few rows stays on
- * the calling thread. The last layer's outputs (out[L]) and `logits` are
- * packed rows; out[0..L-1] are too when `pitch` is 0, while with ping-pong
- * scratch (chunk x max_width slots) `pitch` is the slot's row width, and a
- * part's rows start at its first row times `pitch`, so that two layers
- * sharing a slot never overlap between parts. out[L] must then not share
- * a slot. */
+/* The inference pass, as nn__forward's without masks but with its
+ * products from nn__gemm_rows, so that a sample's outputs do not depend
+ * on the batch; out[l] may alias out[l-2] (ping-pong) for l < L. Split
+ * between the backend's threads by rows: each part takes its rows through
+ * every layer on one thread, so that the layers need no barrier between
+ * them and a part's activations stay in its thread's cache; a pass of a
+ * few rows stays on the calling thread. The last layer's outputs (out[L])
+ * and `logits` are packed rows, and never share a ping-pong slot;
+ * out[0..L-1] are packed too when `pitch` is 0, while in ping-pong
+ * scratch (slots of batch x max_width) `pitch` is the slots' row width,
+ * and a part's rows start at its first row times `pitch`, so that two
+ * layers sharing a slot never overlap between parts. */
 void nn__infer(const nn_net *net, const float *x, size_t batch,
                float *const *out, size_t pitch, float *logits);
 
