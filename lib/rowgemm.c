@@ -13,7 +13,7 @@
  * On a CPU with AVX-512 (chosen at run time), blocks of 12 rows x 32
  * columns keep 24 of its 32 vector registers as accumulators, so that a
  * row of W loaded once serves 12 samples (a part's last rows take blocks
- * of 8 when there are that many), and the columns past the last
+ * of 8, then of 4), and the columns past the last
  * such block (all of a thin output layer's) take one 16-lane vector a row
  * with the lanes past the matrix masked off; the sums are the same, so the
  * bits do not depend on the CPU either. Otherwise, or for what is left,
@@ -125,7 +125,7 @@ wide_block_of(size_t rows, size_t k, const float *a, size_t lda,
 /* Blocks of 12 rows keep 24 accumulators and load W once for 12 samples:
  * on a core with separate multiply and add pipes, near its peak, where 8
  * rows (16 accumulators) reach about 90% of it. A part's last rows take
- * blocks of 8 when there are that many. */
+ * blocks of 8, then of 4. */
 __attribute__((target("avx512f"))) static void
 wide_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
            float *z, size_t ldz)
@@ -138,6 +138,13 @@ wide_block_8(size_t k, const float *a, size_t lda, const float *w,
              size_t ldw, float *z, size_t ldz)
 {
     wide_block_of(8, k, a, lda, w, ldw, z, ldz);
+}
+
+__attribute__((target("avx512f"))) static void
+wide_block_4(size_t k, const float *a, size_t lda, const float *w,
+             size_t ldw, float *z, size_t ldz)
+{
+    wide_block_of(4, k, a, lda, w, ldw, z, ldz);
 }
 
 /* rows x cols outputs, rows <= WIDE_ROWS, cols <= WIDE_COLS / 2 (the
@@ -163,7 +170,7 @@ wide_narrow_block(size_t rows, size_t cols, size_t k, const float *a,
         _mm512_mask_storeu_ps(z + r * ldz, lanes, acc[r]);
 }
 
-/* One block of `rows` (WIDE_ROWS or 8) rows, all its columns: whole
+/* One block of `rows` (WIDE_ROWS, 8 or 4) rows, all its columns: whole
  * WIDE_COLS-column blocks, then what is left 16 columns at a time, the
  * last of them masked. */
 __attribute__((target("avx512f"))) static void
@@ -174,8 +181,10 @@ wide_row_block(size_t rows, size_t n, size_t k, const float *a, size_t lda,
     for (; j + WIDE_COLS <= n; j += WIDE_COLS) {
         if (rows == WIDE_ROWS)
             wide_block(k, a, lda, w + j, ldw, z + j, ldz);
-        else
+        else if (rows == 8)
             wide_block_8(k, a, lda, w + j, ldw, z + j, ldz);
+        else
+            wide_block_4(k, a, lda, w + j, ldw, z + j, ldz);
     }
     for (; j < n; j += WIDE_COLS / 2) {
         size_t cols = n - j < WIDE_COLS / 2 ? n - j : WIDE_COLS / 2;
@@ -183,20 +192,23 @@ wide_row_block(size_t rows, size_t n, size_t k, const float *a, size_t lda,
     }
 }
 
-/* The rows of the product in blocks of WIDE_ROWS, then one of 8 when
- * that many are left, when the CPU has AVX-512; returns the rows done
- * (all their columns). */
+/* The rows of the product in blocks of WIDE_ROWS, then of 8 and of 4
+ * while that many are left, when the CPU has AVX-512; returns the rows
+ * done (all their columns). Fewer than 4 rows (a call of one sample) are
+ * left to lone_row. */
 static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
                         size_t lda, const float *w, size_t ldw, float *z,
                         size_t ldz)
 {
-    if (m < 8 || !__builtin_cpu_supports("avx512f"))
+    if (m < 4 || !__builtin_cpu_supports("avx512f"))
         return 0;
     size_t i = 0;
-    for (; i < m && m - i >= 8; i += m - i >= WIDE_ROWS ? WIDE_ROWS : 8) {
-        size_t rows = m - i >= WIDE_ROWS ? WIDE_ROWS : 8;
+    while (m - i >= 4) {
+        size_t left = m - i;
+        size_t rows = left >= WIDE_ROWS ? WIDE_ROWS : left >= 8 ? 8 : 4;
         wide_row_block(rows, n, k, a + i * lda, lda, w, ldw, z + i * ldz,
                        ldz);
+        i += rows;
     }
     return i;
 }
