@@ -13,10 +13,11 @@
  * On a CPU with AVX-512 (chosen at run time), blocks of 12 rows x 32
  * columns keep 24 of its 32 vector registers as accumulators, so that a
  * row of W loaded once serves 12 samples (a part's last rows take blocks
- * of 8, then of 4), and the columns past the last
- * such block (all of a thin output layer's) take one 16-lane vector a row
- * with the lanes past the matrix masked off; the sums are the same, so the
- * bits do not depend on the CPU either. Otherwise, or for what is left,
+ * of 8, then of 4), and the columns past the last such block (all of a
+ * thin output layer's) take one 16-lane vector a row with the lanes past
+ * the matrix masked off; the sums are the same, so the bits do not depend
+ * on the CPU either. With AVX2 alone, blocks of 6 rows x 16 columns keep
+ * 12 of its 16 registers as accumulators. Otherwise, or for what is left,
  * blocks of 4 rows x 16 columns keep 8 vector accumulators in registers
  * while a row of W is loaded once for 4 samples; columns past the last
  * whole block take the same sums one lane at a time, and rows past the
@@ -33,14 +34,18 @@
 
 #define BLOCK_ROWS 4
 #define BLOCK_COLS 16
+/* Rows of the AVX2 blocks: 12 accumulators of AVX2's 16 registers. */
+#define AVX2_ROWS 6
 
 typedef float vec8 __attribute__((vector_size(32)));
 
-/* rows (<= BLOCK_ROWS) x BLOCK_COLS outputs. */
-static inline void block(size_t rows, size_t k, const float *a, size_t lda,
-                         const float *w, size_t ldw, float *z, size_t ldz)
+/* rows (<= AVX2_ROWS) x BLOCK_COLS outputs. Inlined with `rows`
+ * constant, so that the accumulators live in registers. */
+__attribute__((always_inline)) static inline void
+block(size_t rows, size_t k, const float *a, size_t lda, const float *w,
+      size_t ldw, float *z, size_t ldz)
 {
-    vec8 acc[BLOCK_ROWS][2] = {{{0}}};
+    vec8 acc[AVX2_ROWS][2] = {{{0}}};
     for (size_t p = 0; p < k; p++) {
         vec8 w0, w1;
         memcpy(&w0, w + p * ldw, sizeof w0); /* unaligned loads */
@@ -57,12 +62,12 @@ static inline void block(size_t rows, size_t k, const float *a, size_t lda,
     }
 }
 
-/* rows (<= BLOCK_ROWS) x cols (< BLOCK_COLS) outputs, the same sums. */
-static inline void narrow_block(size_t rows, size_t cols, size_t k,
-                                const float *a, size_t lda, const float *w,
-                                size_t ldw, float *z, size_t ldz)
+/* rows (<= AVX2_ROWS) x cols (< BLOCK_COLS) outputs, the same sums. */
+__attribute__((always_inline)) static inline void
+narrow_block(size_t rows, size_t cols, size_t k, const float *a, size_t lda,
+             const float *w, size_t ldw, float *z, size_t ldz)
 {
-    float acc[BLOCK_ROWS][BLOCK_COLS] = {{0}};
+    float acc[AVX2_ROWS][BLOCK_COLS] = {{0}};
     for (size_t p = 0; p < k; p++)
         for (size_t r = 0; r < rows; r++) {
             float ar = a[r * lda + p];
@@ -72,6 +77,55 @@ static inline void narrow_block(size_t rows, size_t cols, size_t k,
     for (size_t r = 0; r < rows; r++)
         memcpy(z + r * ldz, acc[r], cols * sizeof(float));
 }
+
+#if defined(NN_HAVE_TARGET_CLONES)
+/* With AVX2 (chosen at run time), blocks of AVX2_ROWS rows: each row of W
+ * loaded once for 6 samples instead of 4. Not in the baseline clone,
+ * whose 16 SSE registers would hold only half of the accumulators. */
+__attribute__((target("avx2"))) static void
+avx2_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
+           float *z, size_t ldz)
+{
+    block(AVX2_ROWS, k, a, lda, w, ldw, z, ldz);
+}
+
+__attribute__((target("avx2"))) static void
+avx2_narrow_block(size_t cols, size_t k, const float *a, size_t lda,
+                  const float *w, size_t ldw, float *z, size_t ldz)
+{
+    narrow_block(AVX2_ROWS, cols, k, a, lda, w, ldw, z, ldz);
+}
+
+/* The rows of the product in blocks of AVX2_ROWS, when the CPU has AVX2;
+ * returns the rows done (all their columns). */
+static size_t avx2_rows(size_t m, size_t n, size_t k, const float *a,
+                        size_t lda, const float *w, size_t ldw, float *z,
+                        size_t ldz)
+{
+    if (m < AVX2_ROWS || !__builtin_cpu_supports("avx2"))
+        return 0;
+    size_t i = 0;
+    for (; i + AVX2_ROWS <= m; i += AVX2_ROWS) {
+        const float *ai = a + i * lda;
+        float *zi = z + i * ldz;
+        size_t j = 0;
+        for (; j + BLOCK_COLS <= n; j += BLOCK_COLS)
+            avx2_block(k, ai, lda, w + j, ldw, zi + j, ldz);
+        if (j < n)
+            avx2_narrow_block(n - j, k, ai, lda, w + j, ldw, zi + j, ldz);
+    }
+    return i;
+}
+#else
+static size_t avx2_rows(size_t m, size_t n, size_t k, const float *a,
+                        size_t lda, const float *w, size_t ldw, float *z,
+                        size_t ldz)
+{
+    (void)m, (void)n, (void)k, (void)a, (void)lda, (void)w, (void)ldw;
+    (void)z, (void)ldz;
+    return 0;
+}
+#endif
 
 /* One row alone (the rows past the last whole block; a call of one
  * sample): its outputs accumulate in z, W streamed a row at a time, in
@@ -229,6 +283,8 @@ static NN__VECTORIZE void rows_one_thread(size_t m, size_t n, size_t k,
                                           float *z, size_t ldz)
 {
     size_t done = wide_rows(m, n, k, a, lda, w, ldw, z, ldz);
+    done += avx2_rows(m - done, n, k, a + done * lda, lda, w, ldw,
+                      z + done * ldz, ldz);
     for (size_t i = done; i < m; i += BLOCK_ROWS) {
         size_t rows = m - i < BLOCK_ROWS ? m - i : BLOCK_ROWS;
         const float *ai = a + i * lda;
