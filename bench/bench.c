@@ -901,6 +901,14 @@ static void print_header(const bench *b)
            cpu, sysconf(_SC_NPROCESSORS_ONLN));
     printf("OpenBLAS: %s (%d threads)\n", openblas_get_config(),
            openblas_get_num_threads());
+    /* libnn's own view: its backend, kernels, threads, inference kernels */
+    const char *info = strchr(nn_build_info(), '\n');
+    for (const char *line = info ? info + 1 : ""; *line;) {
+        const char *end = strchr(line, '\n');
+        int len = end ? (int)(end - line) : (int)strlen(line);
+        printf("libnn %.*s\n", len, line);
+        line += len + (end != NULL);
+    }
     printf("data: %s\n%s mode: %d alternated repetitions; epochs measured "
            "on %zu samples (libnn, sgemm), %zu (PyTorch), %zu (FANN), %zu "
            "(scikit-learn; fewer when a turn would take over %.0f s), "

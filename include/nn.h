@@ -109,6 +109,12 @@ NN_API const char *nn_version_string(void);
  *   is not set: "OPENBLAS_CORETYPE=<name>", the environment setting to
  *   give the process before it loads libnn (the nnet tool re-executes
  *   itself with it; see docs/performance.md, "Backends").
+ * - `inference-kernels`: the kernels of libnn's own batch-invariant product
+ *   (inference, whatever the backend) on this CPU: "avx512 (12 x 32
+ *   blocks)", "avx2 (6 x 16 blocks)" or "baseline (4 x 16 blocks)". The
+ *   environment variable `NN_MAX_ISA`, read once per process, caps them
+ *   ("avx2" or "baseline"), to test or time a narrower CPU's kernels on a
+ *   wider one; inference outputs are the same bits under any of them.
  *
  * Later versions may add keys; read them by name.
  *

@@ -296,6 +296,11 @@ int nn__optimizer_reset(nn_net *net, int optimizer);
 void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
                    const float *w, size_t ldw, float *z, size_t ldz);
 
+/* The kernels nn__gemm_rows runs in this process, for nn_build_info:
+ * "avx512 (12 x 32 blocks)", "avx2 (6 x 16 blocks)" or "baseline (4 x 16
+ * blocks)". */
+const char *nn__inference_kernels(void);
+
 /* ---- blas.c: the seam to the matrix-product backend ---- */
 /* Row-major C = alpha op(A) op(B) + beta C, op(A) m x k, op(B) k x n. */
 void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,

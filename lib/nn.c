@@ -37,7 +37,10 @@ const char *nn_build_info(void)
     /* Per thread: the thread count in it can change between calls. */
     static _Thread_local char text[1024];
     int n = snprintf(text, sizeof text, "libnn: %s\n", nn_version_string());
-    nn__backend_info(text + n, sizeof text - (size_t)n);
+    n += nn__backend_info(text + n, sizeof text - (size_t)n);
+    if ((size_t)n < sizeof text)
+        snprintf(text + n, sizeof text - (size_t)n, "inference-kernels: %s\n",
+                 nn__inference_kernels());
     return text;
 }
 

@@ -23,6 +23,8 @@
  * whole block take the same sums one lane at a time, and rows past the
  * last whole block (a call of one sample) stream W row by row.
  */
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(NN_HAVE_TARGET_CLONES)
@@ -31,6 +33,48 @@
 
 #include "internal.h"
 #include "vectorize.h"
+
+/* The widest of these kernels this process runs: the CPU's best, or less
+ * when the environment variable NN_MAX_ISA names a narrower one
+ * ("avx2", "baseline"), so that every tier can be tested and timed on
+ * one machine. Decided once: every call of a process takes the same
+ * kernels (the bits do not depend on them, but the speed does). */
+enum { TIER_BASELINE, TIER_AVX2, TIER_AVX512, TIER_UNKNOWN = -1 };
+
+static int best_tier(void)
+{
+#if defined(NN_HAVE_TARGET_CLONES)
+    if (__builtin_cpu_supports("avx512f"))
+        return TIER_AVX512;
+    if (__builtin_cpu_supports("avx2"))
+        return TIER_AVX2;
+#endif
+    return TIER_BASELINE;
+}
+
+static int tier(void)
+{
+    static atomic_int chosen = TIER_UNKNOWN;
+    int t = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (t != TIER_UNKNOWN)
+        return t;
+    t = best_tier();
+    const char *cap = getenv("NN_MAX_ISA");
+    if (cap && strcmp(cap, "avx2") == 0 && t > TIER_AVX2)
+        t = TIER_AVX2;
+    else if (cap && strcmp(cap, "baseline") == 0)
+        t = TIER_BASELINE;
+    atomic_store_explicit(&chosen, t, memory_order_relaxed);
+    return t;
+}
+
+const char *nn__inference_kernels(void)
+{
+    static const char *const names[] = {"baseline (4 x 16 blocks)",
+                                        "avx2 (6 x 16 blocks)",
+                                        "avx512 (12 x 32 blocks)"};
+    return names[tier()];
+}
 
 #define BLOCK_ROWS 4
 #define BLOCK_COLS 16
@@ -102,7 +146,7 @@ static size_t avx2_rows(size_t m, size_t n, size_t k, const float *a,
                         size_t lda, const float *w, size_t ldw, float *z,
                         size_t ldz)
 {
-    if (m < AVX2_ROWS || !__builtin_cpu_supports("avx2"))
+    if (m < AVX2_ROWS || tier() < TIER_AVX2)
         return 0;
     size_t i = 0;
     for (; i + AVX2_ROWS <= m; i += AVX2_ROWS) {
@@ -254,7 +298,7 @@ static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
                         size_t lda, const float *w, size_t ldw, float *z,
                         size_t ldz)
 {
-    if (m < 4 || !__builtin_cpu_supports("avx512f"))
+    if (m < 4 || tier() < TIER_AVX512)
         return 0;
     size_t i = 0;
     while (m - i >= 4) {

@@ -52,9 +52,10 @@ def build_info():
     """How the loaded library was built and what it runs on, as a dict of
     the "key: value" lines of ``nn_build_info()``: ``libnn`` (version),
     ``backend`` (oneDNN or CBLAS), ``kernels`` (instruction set or OpenBLAS
-    core), ``threads``, and with OpenBLAS on a CPU that can run faster
+    core), ``threads``, with OpenBLAS on a CPU that can run faster
     kernels than it picked, ``better-kernels`` (the environment setting
-    that selects them)."""
+    that selects them), and ``inference-kernels`` (the blocks of libnn's
+    own batch-invariant product on this CPU)."""
     lines = _lib.nn_build_info().decode().splitlines()
     return dict(line.split(": ", 1) for line in lines if ": " in line)
 

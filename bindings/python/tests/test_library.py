@@ -44,6 +44,8 @@ def test_build_info_names_the_backend_kernels_and_threads():
     assert info["libnn"] == libnn.library_version()
     assert re.match(r"(oneDNN \d+\.\d+\.\d+ \(OpenMP\)|CBLAS)",
                     info["backend"])
+    assert re.fullmatch(r"(avx512|avx2|baseline) \(\d+ x \d+ blocks\)",
+                        info["inference-kernels"]), info["inference-kernels"]
     net = libnn.Network([2, 3, 1], ["sigmoid", "sigmoid"])
     assert int(info["threads"]) == net.threads
     if info["backend"] == "CBLAS":
@@ -100,6 +102,33 @@ def test_slow_kernels_are_said_once():
     assert r.stderr.count("RuntimeWarning") == (1 if fix else 0), r.stderr
     if fix:
         assert fix in r.stderr
+
+
+def test_inference_bits_do_not_depend_on_the_kernels():
+    """nn.h: inference outputs are the same bits under every kernel tier
+    NN_MAX_ISA allows (each run is a process: the tier is read once).
+    Sizes that give the 12-, 8- and 4-row AVX-512 blocks, the 6-row AVX2
+    ones and lone rows, and column tails past whole blocks."""
+    code = ("import hashlib, numpy as np, libnn\n"
+            "net = libnn.Network([37, 70, 35, 5], ['relu', 'tanh', 'softmax'],"
+            " seed=7)\n"
+            "x = np.random.default_rng(3).standard_normal((203, 37))"
+            ".astype(np.float32)\n"
+            "y = net.predict(x)\n"
+            "print(libnn.build_info()['inference-kernels'])\n"
+            "print(hashlib.sha256(np.ascontiguousarray(y).tobytes())"
+            ".hexdigest())\n")
+    runs = {}
+    for cap in ("", "avx2", "baseline"):
+        env = _clean_env(NN_LIBRARY=libnn.library_path,
+                         PYTHONPATH=PACKAGE_ROOT, NN_MAX_ISA=cap)
+        r = subprocess.run([PY, "-c", code], env=env, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        kernels, digest = r.stdout.split("\n")[:2]
+        runs[kernels] = digest
+    assert "baseline (4 x 16 blocks)" in runs, runs
+    assert len(set(runs.values())) == 1, runs
 
 
 def test_header_version_is_the_library_version():
