@@ -122,54 +122,6 @@ narrow_block(size_t rows, size_t cols, size_t k, const float *a, size_t lda,
         memcpy(z + r * ldz, acc[r], cols * sizeof(float));
 }
 
-#if defined(NN_HAVE_TARGET_CLONES)
-/* With AVX2 (chosen at run time), blocks of AVX2_ROWS rows: each row of W
- * loaded once for 6 samples instead of 4. Not in the baseline clone,
- * whose 16 SSE registers would hold only half of the accumulators. */
-__attribute__((target("avx2"))) static void
-avx2_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
-           float *z, size_t ldz)
-{
-    block(AVX2_ROWS, k, a, lda, w, ldw, z, ldz);
-}
-
-__attribute__((target("avx2"))) static void
-avx2_narrow_block(size_t cols, size_t k, const float *a, size_t lda,
-                  const float *w, size_t ldw, float *z, size_t ldz)
-{
-    narrow_block(AVX2_ROWS, cols, k, a, lda, w, ldw, z, ldz);
-}
-
-/* The rows of the product in blocks of AVX2_ROWS, when the CPU has AVX2;
- * returns the rows done (all their columns). */
-static size_t avx2_rows(size_t m, size_t n, size_t k, const float *a,
-                        size_t lda, const float *w, size_t ldw, float *z,
-                        size_t ldz)
-{
-    if (m < AVX2_ROWS || tier() < TIER_AVX2)
-        return 0;
-    size_t i = 0;
-    for (; i + AVX2_ROWS <= m; i += AVX2_ROWS) {
-        const float *ai = a + i * lda;
-        float *zi = z + i * ldz;
-        size_t j = 0;
-        for (; j + BLOCK_COLS <= n; j += BLOCK_COLS)
-            avx2_block(k, ai, lda, w + j, ldw, zi + j, ldz);
-        if (j < n)
-            avx2_narrow_block(n - j, k, ai, lda, w + j, ldw, zi + j, ldz);
-    }
-    return i;
-}
-#else
-static size_t avx2_rows(size_t m, size_t n, size_t k, const float *a,
-                        size_t lda, const float *w, size_t ldw, float *z,
-                        size_t ldz)
-{
-    (void)m, (void)n, (void)k, (void)a, (void)lda, (void)w, (void)ldw;
-    (void)z, (void)ldz;
-    return 0;
-}
-#endif
 
 /* One row alone (the rows past the last whole block; a call of one
  * sample): its outputs accumulate in z, W streamed a row at a time, in
@@ -310,10 +262,60 @@ static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
     }
     return i;
 }
-#else
-static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
+
+/* With AVX2 (chosen at run time), blocks of AVX2_ROWS rows: each row of W
+ * loaded once for 6 samples instead of 4. Not in the baseline clone,
+ * whose 16 SSE registers would hold only half of the accumulators. */
+__attribute__((target("avx2"))) static void
+avx2_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
+           float *z, size_t ldz)
+{
+    block(AVX2_ROWS, k, a, lda, w, ldw, z, ldz);
+}
+
+__attribute__((target("avx2"))) static void
+avx2_narrow_block(size_t cols, size_t k, const float *a, size_t lda,
+                  const float *w, size_t ldw, float *z, size_t ldz)
+{
+    narrow_block(AVX2_ROWS, cols, k, a, lda, w, ldw, z, ldz);
+}
+
+/* The rows of the product in blocks of AVX2_ROWS, when the CPU has AVX2;
+ * returns the rows done (all their columns). */
+static size_t avx2_rows(size_t m, size_t n, size_t k, const float *a,
                         size_t lda, const float *w, size_t ldw, float *z,
                         size_t ldz)
+{
+    if (m < AVX2_ROWS || tier() < TIER_AVX2)
+        return 0;
+    size_t i = 0;
+    for (; i + AVX2_ROWS <= m; i += AVX2_ROWS) {
+        const float *ai = a + i * lda;
+        float *zi = z + i * ldz;
+        size_t j = 0;
+        for (; j + BLOCK_COLS <= n; j += BLOCK_COLS)
+            avx2_block(k, ai, lda, w + j, ldw, zi + j, ldz);
+        if (j < n)
+            avx2_narrow_block(n - j, k, ai, lda, w + j, ldw, zi + j, ldz);
+    }
+    return i;
+}
+
+/* The rows the widest kernels the process may run take (all their
+ * columns): AVX-512 blocks, then AVX2 ones for what is left; returns how
+ * many, the first ones. */
+static size_t vector_rows(size_t m, size_t n, size_t k, const float *a,
+                          size_t lda, const float *w, size_t ldw, float *z,
+                          size_t ldz)
+{
+    size_t done = wide_rows(m, n, k, a, lda, w, ldw, z, ldz);
+    return done + avx2_rows(m - done, n, k, a + done * lda, lda, w, ldw,
+                            z + done * ldz, ldz);
+}
+#else
+static size_t vector_rows(size_t m, size_t n, size_t k, const float *a,
+                          size_t lda, const float *w, size_t ldw, float *z,
+                          size_t ldz)
 {
     (void)m, (void)n, (void)k, (void)a, (void)lda, (void)w, (void)ldw;
     (void)z, (void)ldz;
@@ -326,9 +328,7 @@ static NN__VECTORIZE void rows_one_thread(size_t m, size_t n, size_t k,
                                           const float *w, size_t ldw,
                                           float *z, size_t ldz)
 {
-    size_t done = wide_rows(m, n, k, a, lda, w, ldw, z, ldz);
-    done += avx2_rows(m - done, n, k, a + done * lda, lda, w, ldw,
-                      z + done * ldz, ldz);
+    size_t done = vector_rows(m, n, k, a, lda, w, ldw, z, ldz);
     for (size_t i = done; i < m; i += BLOCK_ROWS) {
         size_t rows = m - i < BLOCK_ROWS ? m - i : BLOCK_ROWS;
         const float *ai = a + i * lda;
