@@ -172,36 +172,12 @@ wide_block_of(size_t rows, size_t k, const float *a, size_t lda,
     }
 }
 
-/* Blocks of 12 rows keep 24 accumulators and load W once for 12 samples:
- * on a core with separate multiply and add pipes, near its peak, where 8
- * rows (16 accumulators) reach about 90% of it. A part's last rows take
- * blocks of 8, then of 4. */
-__attribute__((target("avx512f"))) static void
-wide_block(size_t k, const float *a, size_t lda, const float *w, size_t ldw,
-           float *z, size_t ldz)
-{
-    wide_block_of(WIDE_ROWS, k, a, lda, w, ldw, z, ldz);
-}
-
-__attribute__((target("avx512f"))) static void
-wide_block_8(size_t k, const float *a, size_t lda, const float *w,
-             size_t ldw, float *z, size_t ldz)
-{
-    wide_block_of(8, k, a, lda, w, ldw, z, ldz);
-}
-
-__attribute__((target("avx512f"))) static void
-wide_block_4(size_t k, const float *a, size_t lda, const float *w,
-             size_t ldw, float *z, size_t ldz)
-{
-    wide_block_of(4, k, a, lda, w, ldw, z, ldz);
-}
-
 /* rows x cols outputs, rows <= WIDE_ROWS, cols <= WIDE_COLS / 2 (the
  * columns past the last whole block; a thin output layer is all of them):
  * one vector a row, its lanes past `cols` masked off, so that the loads
- * read nothing past a row of W. The same sums. */
-__attribute__((target("avx512f"))) static void
+ * read nothing past a row of W. Inlined with `rows` constant, like
+ * wide_block_of. The same sums. */
+__attribute__((target("avx512f"), always_inline)) static inline void
 wide_narrow_block(size_t rows, size_t cols, size_t k, const float *a,
                   size_t lda, const float *w, size_t ldw, float *z,
                   size_t ldz)
@@ -220,26 +196,45 @@ wide_narrow_block(size_t rows, size_t cols, size_t k, const float *a,
         _mm512_mask_storeu_ps(z + r * ldz, lanes, acc[r]);
 }
 
-/* One block of `rows` (WIDE_ROWS, 8 or 4) rows, all its columns: whole
- * WIDE_COLS-column blocks, then what is left 16 columns at a time, the
- * last of them masked. */
-__attribute__((target("avx512f"))) static void
+/* One block of `rows` rows, all its columns: whole WIDE_COLS-column
+ * blocks, then what is left 16 columns at a time, the last of them
+ * masked. */
+__attribute__((target("avx512f"), always_inline)) static inline void
 wide_row_block(size_t rows, size_t n, size_t k, const float *a, size_t lda,
                const float *w, size_t ldw, float *z, size_t ldz)
 {
     size_t j = 0;
-    for (; j + WIDE_COLS <= n; j += WIDE_COLS) {
-        if (rows == WIDE_ROWS)
-            wide_block(k, a, lda, w + j, ldw, z + j, ldz);
-        else if (rows == 8)
-            wide_block_8(k, a, lda, w + j, ldw, z + j, ldz);
-        else
-            wide_block_4(k, a, lda, w + j, ldw, z + j, ldz);
-    }
+    for (; j + WIDE_COLS <= n; j += WIDE_COLS)
+        wide_block_of(rows, k, a, lda, w + j, ldw, z + j, ldz);
     for (; j < n; j += WIDE_COLS / 2) {
         size_t cols = n - j < WIDE_COLS / 2 ? n - j : WIDE_COLS / 2;
         wide_narrow_block(rows, cols, k, a, lda, w + j, ldw, z + j, ldz);
     }
+}
+
+/* Blocks of 12 rows keep 24 accumulators and load W once for 12 samples:
+ * on a core with separate multiply and add pipes, near its peak, where 8
+ * rows (16 accumulators) reach about 90% of it. A part's last rows take
+ * blocks of 8, then of 4. */
+__attribute__((target("avx512f"))) static void
+wide_row_block_12(size_t n, size_t k, const float *a, size_t lda,
+                  const float *w, size_t ldw, float *z, size_t ldz)
+{
+    wide_row_block(WIDE_ROWS, n, k, a, lda, w, ldw, z, ldz);
+}
+
+__attribute__((target("avx512f"))) static void
+wide_row_block_8(size_t n, size_t k, const float *a, size_t lda,
+                 const float *w, size_t ldw, float *z, size_t ldz)
+{
+    wide_row_block(8, n, k, a, lda, w, ldw, z, ldz);
+}
+
+__attribute__((target("avx512f"))) static void
+wide_row_block_4(size_t n, size_t k, const float *a, size_t lda,
+                 const float *w, size_t ldw, float *z, size_t ldz)
+{
+    wide_row_block(4, n, k, a, lda, w, ldw, z, ldz);
 }
 
 /* The rows of the product in blocks of WIDE_ROWS, then of 8 and of 4
@@ -253,12 +248,15 @@ static size_t wide_rows(size_t m, size_t n, size_t k, const float *a,
     if (m < 4 || tier() < TIER_AVX512)
         return 0;
     size_t i = 0;
-    while (m - i >= 4) {
-        size_t left = m - i;
-        size_t rows = left >= WIDE_ROWS ? WIDE_ROWS : left >= 8 ? 8 : 4;
-        wide_row_block(rows, n, k, a + i * lda, lda, w, ldw, z + i * ldz,
-                       ldz);
-        i += rows;
+    for (; m - i >= WIDE_ROWS; i += WIDE_ROWS)
+        wide_row_block_12(n, k, a + i * lda, lda, w, ldw, z + i * ldz, ldz);
+    if (m - i >= 8) {
+        wide_row_block_8(n, k, a + i * lda, lda, w, ldw, z + i * ldz, ldz);
+        i += 8;
+    }
+    if (m - i >= 4) {
+        wide_row_block_4(n, k, a + i * lda, lda, w, ldw, z + i * ldz, ldz);
+        i += 4;
     }
     return i;
 }
