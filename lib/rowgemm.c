@@ -122,7 +122,6 @@ narrow_block(size_t rows, size_t cols, size_t k, const float *a, size_t lda,
         memcpy(z + r * ldz, acc[r], cols * sizeof(float));
 }
 
-
 /* One row alone (the rows past the last whole block; a call of one
  * sample): its outputs accumulate in z, W streamed a row at a time, in
  * order, instead of a strip of W a block of columns, which a lone row
