@@ -102,8 +102,8 @@ void nn__infer(const nn_net *net, const float *x, size_t batch,
                float *const *out, size_t pitch, float *logits)
 {
     inference p = {net, x, out, pitch, logits};
-    /* As in nn__gemm_rows: fewer rows than two blocks stay on the calling
-     * thread, where a lone sample's latency is the point. */
+    /* Fewer rows than two blocks stay on the calling thread, where a lone
+     * sample's latency is the point. */
     size_t work = batch >= 2 * NN__PARALLEL_BLOCK ? batch * net->n_params : 0;
     nn__parallel_for(batch, work, infer_rows, &p);
 }

@@ -292,7 +292,8 @@ int nn__optimizer_reset(nn_net *net, int optimizer);
 /* ---- rowgemm.c ---- */
 /* z = a W for m rows (a: m x k, W: k x n, z: m x n, row-major with leading
  * dimensions), each output summed over k in order in one accumulator: a
- * row's outputs are the same bits whatever other rows the call holds. */
+ * row's outputs are the same bits whatever other rows the call holds. On
+ * the calling thread (nn__infer splits inference between threads). */
 void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
                    const float *w, size_t ldw, float *z, size_t ldz);
 

@@ -343,26 +343,10 @@ static NN__VECTORIZE void rows_one_thread(size_t m, size_t n, size_t k,
     }
 }
 
-/* The product's operands; a part is a range of rows. */
-typedef struct row_product {
-    size_t n, k, lda, ldw, ldz;
-    const float *a, *w;
-    float *z;
-} row_product;
-
-static void row_range(void *ctx, size_t lo, size_t hi)
-{
-    const row_product *r = ctx;
-    rows_one_thread(hi - lo, r->n, r->k, r->a + lo * r->lda, r->lda, r->w,
-                    r->ldw, r->z + lo * r->ldz, r->ldz);
-}
-
+/* On the calling thread: nn__infer splits a pass between the threads by
+ * rows, each part taking its rows through every layer. */
 void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
                    const float *w, size_t ldw, float *z, size_t ldz)
 {
-    row_product r = {n, k, lda, ldw, ldz, a, w, z};
-    /* Parts are whole blocks of rows: fewer rows than two blocks stay on
-     * the calling thread (a lone sample's latency is the point there). */
-    size_t work = m >= 2 * NN__PARALLEL_BLOCK ? m * n * k : 0;
-    nn__parallel_for(m, work, row_range, &r);
+    rows_one_thread(m, n, k, a, lda, w, ldw, z, ldz);
 }
