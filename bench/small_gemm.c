@@ -37,9 +37,9 @@ static float A[BUF], B[BUF], C[BUF];
 static void step(int loops, size_t in, size_t out, size_t batch)
 {
     if (loops) {
-        nn__gemm(0, 0, batch, out, in, 1, A, in, B, out, 0, C, out);
-        nn__gemm(1, 0, in, out, batch, 1, A, in, B, out, 0, C, out);
-        nn__gemm(0, 1, batch, in, out, 1, A, out, B, out, 0, C, in);
+        nn__gemm(0, 0, batch, out, in, A, in, B, out, C, out);
+        nn__gemm(1, 0, in, out, batch, A, in, B, out, C, out);
+        nn__gemm(0, 1, batch, in, out, A, out, B, out, C, in);
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch,
                     (int)out, (int)in, 1, A, (int)in, B, (int)out, 0, C,

@@ -24,12 +24,12 @@
 #include "internal.h"
 
 void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                      float alpha, const float *a, size_t lda, const float *b,
-                      size_t ldb, float beta, float *c, size_t ldc)
+                      const float *a, size_t lda, const float *b, size_t ldb,
+                      float *c, size_t ldc)
 {
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-                alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+                1.0f, a, (int)lda, b, (int)ldb, 0.0f, c, (int)ldc);
 }
 
 /* OpenBLAS's pool is its own: libnn's passes stay on the calling thread

@@ -55,18 +55,17 @@ static void apply_threads(void)
 }
 
 void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                      float alpha, const float *a, size_t lda, const float *b,
-                      size_t ldb, float beta, float *c, size_t ldc)
+                      const float *a, size_t lda, const float *b, size_t ldb,
+                      float *c, size_t ldc)
 {
     apply_threads();
     dnnl_status_t status = dnnl_sgemm(
         trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', (dnnl_dim_t)m,
-        (dnnl_dim_t)n, (dnnl_dim_t)k, alpha, a, (dnnl_dim_t)lda, b,
-        (dnnl_dim_t)ldb, beta, c, (dnnl_dim_t)ldc);
+        (dnnl_dim_t)n, (dnnl_dim_t)k, 1.0f, a, (dnnl_dim_t)lda, b,
+        (dnnl_dim_t)ldb, 0.0f, c, (dnnl_dim_t)ldc);
     /* Only when its workspace could not be allocated: slow but right. */
     if (status != dnnl_success)
-        nn__gemm_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                           beta, c, ldc);
+        nn__gemm_reference(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
 }
 
 int nn__backend_threads(void)

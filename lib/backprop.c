@@ -41,8 +41,8 @@ static inline void weight_gradient_rows(void *ctx, size_t lo, size_t hi)
 {
     weight_gradient *w = ctx;
     float *dw = w->dw + lo * w->n_out;
-    nn__gemm(1, 0, hi - lo, w->n_out, w->batch, 1.0f, w->in + lo, w->n_in,
-             w->delta, w->n_out, 0.0f, dw, w->n_out);
+    nn__gemm(1, 0, hi - lo, w->n_out, w->batch, w->in + lo, w->n_in,
+             w->delta, w->n_out, dw, w->n_out);
     if (!nn__all_finite(dw, (hi - lo) * w->n_out))
         atomic_store_explicit(&w->finite, 0, memory_order_relaxed);
 }
@@ -74,11 +74,10 @@ double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch,
     float *next = net->buf.delta[1];
 
     const float *input = nn__forward_train(net, x, batch, 1);
-    double cost = nn__loss_sum(net->set.loss, act[n_layers], net->buf.logits,
-                               y, batch, out_layer->n_out) /
+    double cost = nn__loss_delta(net->set.loss, out_layer->act, act[n_layers],
+                                 net->buf.logits, y, batch, out_layer->n_out,
+                                 batch, delta) /
                   (double)batch;
-    nn__loss_delta(net->set.loss, out_layer->act, act[n_layers], y, batch,
-                   out_layer->n_out, batch, delta);
     if (bias)
         nn__column_sums(delta, batch, out_layer->n_out,
                         net->grads + out_layer->b_off);
@@ -90,9 +89,8 @@ double nn__backprop(nn_net *net, const float *x, const float *y, size_t batch,
         all_finite &= layer_gradient(net, l, in, delta, batch);
         if (l == 0)
             break; /* the input layer needs no delta */
-        nn__gemm(0, 1, batch, layer->n_in, layer->n_out, 1.0f, delta,
-                 layer->n_out, net->params + layer->w_off, layer->n_out, 0.0f,
-                 next, layer->n_in);
+        nn__gemm(0, 1, batch, layer->n_in, layer->n_out, delta, layer->n_out,
+                 net->params + layer->w_off, layer->n_out, next, layer->n_in);
         hidden_delta(net, l, next, batch,
                      bias ? net->grads + net->layers[l - 1].b_off : NULL);
         float *tmp = delta;

@@ -20,8 +20,8 @@
 /* Largest batch whose weight gradient (a sum over the batch) they do. */
 #define SMALL_BATCH 32
 
-/* The three products of libnn's passes (alpha 1, beta 0; other products go
- * to CBLAS): C[i][j] = sum_p A(i, p) B(p, j), one dot product per entry,
+/* The three products of libnn's passes (A B, A^T B and A B^T; A^T B^T
+ * goes to the backend): C[i][j] = sum_p A(i, p) B(p, j), one dot product per entry,
  * summed from p = 0 up, written out for the depths 1 to 4 of tiny layers
  * (and tiny batches, for the weight gradients) so that no loop runs for
  * two or three terms. Scalar on purpose: at these sizes vector code spends
@@ -91,8 +91,8 @@ static void small_nt(size_t m, size_t n, size_t k, const float *restrict a,
 __attribute__((optimize("no-tree-vectorize")))
 #endif
 void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
-              float alpha, const float *a, size_t lda, const float *b,
-              size_t ldb, float beta, float *c, size_t ldc)
+              const float *a, size_t lda, const float *b, size_t ldb,
+              float *c, size_t ldc)
 {
     /* libnn's products have the batch as m when A is not transposed
      * (z = a W, delta W^T: the weights are B, k x n or n x k) and as k when
@@ -100,7 +100,7 @@ void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
     size_t weights = trans_a ? m * n : n * k;
     /* The weight gradient sums over the batch: its path may depend on it. */
     int small = weights <= SMALL_LAYER && (!trans_a || k <= SMALL_BATCH);
-    if (small && alpha == 1.0f && beta == 0.0f && !(trans_a && trans_b)) {
+    if (small && !(trans_a && trans_b)) {
         if (trans_a)
             small_tn(m, n, k, a, lda, b, ldb, c, ldc);
         else if (trans_b)
@@ -109,16 +109,14 @@ void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
             small_nn(m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
-    nn__backend_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
-                     c, ldc);
+    nn__backend_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
 }
 
 /* The plain product, for a backend that could not run one (oneDNN when its
  * workspace cannot be allocated): slow, but never a wrong result. */
 void nn__gemm_reference(int trans_a, int trans_b, size_t m, size_t n,
-                        size_t k, float alpha, const float *a, size_t lda,
-                        const float *b, size_t ldb, float beta, float *c,
-                        size_t ldc)
+                        size_t k, const float *a, size_t lda, const float *b,
+                        size_t ldb, float *c, size_t ldc)
 {
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
@@ -126,7 +124,6 @@ void nn__gemm_reference(int trans_a, int trans_b, size_t m, size_t n,
             for (size_t p = 0; p < k; p++)
                 s += (trans_a ? a[p * lda + i] : a[i * lda + p]) *
                      (trans_b ? b[j * ldb + p] : b[p * ldb + j]);
-            float old = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
-            c[i * ldc + j] = alpha * s + old;
+            c[i * ldc + j] = s;
         }
 }

@@ -62,8 +62,8 @@ static const float *forward_rows(const nn_net *net, const float *x,
             nn__gemm_rows(rows, layer->n_out, layer->n_in, in, layer->n_in,
                           w, layer->n_out, z, layer->n_out);
         else
-            nn__gemm(0, 0, rows, layer->n_out, layer->n_in, 1.0f, in,
-                     layer->n_in, w, layer->n_out, 0.0f, z, layer->n_out);
+            nn__gemm(0, 0, rows, layer->n_out, layer->n_in, in, layer->n_in,
+                     w, layer->n_out, z, layer->n_out);
         const float *bias = nn__has_bias(net) ? net->params + layer->b_off
                                               : NULL;
         nn__activate(layer->act, bias, z, a, rows, layer->n_out);

@@ -223,10 +223,12 @@ double nn__loss_sum(int loss, const float *y_hat, const float *logits,
                     const float *y, size_t rows, size_t cols);
 
 /* Gradient of the mean loss over `n_mean` samples with respect to the last
- * layer's pre-activations, for `rows` rows, written to delta. */
-void nn__loss_delta(int loss, nn_activation act, const float *y_hat,
-                    const float *y, size_t rows, size_t cols, size_t n_mean,
-                    float *delta);
+ * layer's pre-activations, for `rows` rows, written to delta. Returns the
+ * loss summed over the rows, the same value as nn__loss_sum, from the same
+ * pass over the outputs. */
+double nn__loss_delta(int loss, nn_activation act, const float *y_hat,
+                      const float *logits, const float *y, size_t rows,
+                      size_t cols, size_t n_mean, float *delta);
 
 /* 1 when `loss` may follow the activation `act` of the last layer. */
 int nn__loss_fits(int loss, nn_activation act);
@@ -303,21 +305,21 @@ void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
 const char *nn__inference_kernels(void);
 
 /* ---- blas.c: the seam to the matrix-product backend ---- */
-/* Row-major C = alpha op(A) op(B) + beta C, op(A) m x k, op(B) k x n. */
+/* Row-major C = op(A) op(B), op(A) m x k, op(B) k x n: C is overwritten,
+ * the only product libnn's passes need. */
 void nn__gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
-              float alpha, const float *a, size_t lda, const float *b,
-              size_t ldb, float beta, float *c, size_t ldc);
+              const float *a, size_t lda, const float *b, size_t ldb,
+              float *c, size_t ldc);
 /* The same in plain loops (a backend's fallback). */
 void nn__gemm_reference(int trans_a, int trans_b, size_t m, size_t n,
-                        size_t k, float alpha, const float *a, size_t lda,
-                        const float *b, size_t ldb, float beta, float *c,
-                        size_t ldc);
+                        size_t k, const float *a, size_t lda, const float *b,
+                        size_t ldb, float *c, size_t ldc);
 
 /* ---- backend_dnnl.c or backend_cblas.c: one is built ---- */
 /* nn__gemm's products above the small-layer loops. */
 void nn__backend_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                      float alpha, const float *a, size_t lda, const float *b,
-                      size_t ldb, float beta, float *c, size_t ldc);
+                      const float *a, size_t lda, const float *b, size_t ldb,
+                      float *c, size_t ldc);
 
 /* NN_OPT_THREADS: the products' thread count, a property of the process.
  * nn__backend_threads() returns the count in use (0 when the backend does

@@ -114,30 +114,47 @@ static void softmax_cross_entropy_row(const float *y_hat, const float *y,
         delta[k] = (y_hat[k] * total - y[k]) * scale;
 }
 
-void nn__loss_delta(int loss, nn_activation act, const float *y_hat,
-                    const float *y, size_t rows, size_t cols, size_t n_mean,
-                    float *delta)
+/* MSE's cost of one row, as mse_row computes it, and the row's
+ * (y_hat - y) / N, in one pass over the outputs. */
+static double mse_row_delta(const float *y_hat, const float *y, size_t cols,
+                            float scale, float *delta)
+{
+    double sum = 0.0;
+    for (size_t k = 0; k < cols; k++) {
+        double d = (double)y[k] - (double)y_hat[k];
+        sum += 0.5 * d * d;
+        delta[k] = (y_hat[k] - y[k]) * scale;
+    }
+    return sum;
+}
+
+double nn__loss_delta(int loss, nn_activation act, const float *y_hat,
+                      const float *logits, const float *y, size_t rows,
+                      size_t cols, size_t n_mean, float *delta)
 {
     float scale = (float)(1.0 / (double)n_mean);
-    size_t n = rows * cols;
-    if (loss == NN_LOSS_CROSS_ENTROPY) {
-        for (size_t i = 0; i < rows; i++)
-            softmax_cross_entropy_row(y_hat + i * cols, y + i * cols, cols,
-                                      scale, delta + i * cols);
-        return;
+    double sum = 0.0;
+    for (size_t i = 0; i < rows; i++) {
+        const float *yh = y_hat + i * cols, *t = y + i * cols;
+        const float *z = logits + i * cols;
+        float *d = delta + i * cols;
+        if (loss == NN_LOSS_CROSS_ENTROPY) {
+            sum += cross_entropy_row(z, t, cols);
+            softmax_cross_entropy_row(yh, t, cols, scale, d);
+        } else if (loss == NN_LOSS_BINARY_CROSS_ENTROPY) {
+            /* after sigmoid: the same (y_hat - y) / N as MSE, but no f' */
+            sum += binary_cross_entropy_row(z, t, cols);
+            mse_row_delta(yh, t, cols, scale, d);
+        } else if (act == NN_SOFTMAX) {
+            sum += mse_row(yh, t, cols);
+            softmax_mse_row(yh, t, cols, scale, d);
+        } else {
+            sum += mse_row_delta(yh, t, cols, scale, d);
+        }
     }
-    if (act == NN_SOFTMAX) {
-        for (size_t i = 0; i < rows; i++)
-            softmax_mse_row(y_hat + i * cols, y + i * cols, cols, scale,
-                            delta + i * cols);
-        return;
-    }
-    /* MSE on any other activation, and BCE after sigmoid, whose fused
-     * gradient is the same (y_hat - y) / N without the f' factor. */
-    for (size_t i = 0; i < n; i++)
-        delta[i] = (y_hat[i] - y[i]) * scale;
     if (loss == NN_LOSS_MSE)
-        nn__activation_backward(act, y_hat, delta, n);
+        nn__activation_backward(act, y_hat, delta, rows * cols);
+    return sum;
 }
 
 /* Index of the largest value; ties go to the lowest index. */
