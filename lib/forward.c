@@ -10,6 +10,8 @@
  * thread can take its rows through all the layers without waiting for
  * the others between layers.
  */
+#include <stdatomic.h>
+
 #include "internal.h"
 
 static void transform_inputs(const nn__input_transform *t, const float *x,
@@ -27,26 +29,29 @@ static void apply_mask(float *restrict a, const float *restrict mask,
         a[i] *= mask[i];
 }
 
-/* Where rows from `lo` on begin in a layer's buffer of `width` floats a
+/* Where rows from `row` on begin in a layer's buffer of `width` floats a
  * row: packed (pitch 0), or, in ping-pong scratch, `pitch` floats a row
  * apart whatever the layer's width, so that two layers sharing a slot
  * never overlap between parts. */
-static float *rows_from(float *buf, size_t lo, size_t width, size_t pitch)
+static float *rows_from(float *buf, size_t row, size_t width, size_t pitch)
 {
-    return buf ? buf + lo * (pitch ? pitch : width) : NULL;
+    return buf ? buf + row * (pitch ? pitch : width) : NULL;
 }
 
-/* Rows [lo, lo + rows) of a pass: nn__forward's work, with the parts'
- * offsets of nn__infer (lo = 0: the whole batch). The last layer's
- * outputs and the logits are always packed. */
+/* `rows` rows of x through the network into y (the last layer's outputs,
+ * packed) and logits (packed; NULL: the last layer in place in y). The
+ * transformed inputs and the hidden layers' outputs go to out[0..L-1]
+ * from row `slot_row` on (rows_from). `mask` (whole training batches
+ * only) holds the dropout multipliers. Returns the first layer's input. */
 static const float *forward_rows(const nn_net *net, const float *x,
-                                 size_t lo, size_t rows, float *const *out,
-                                 size_t pitch, float *logits,
-                                 float *const *mask, int inference)
+                                 size_t rows, float *const *out,
+                                 size_t slot_row, size_t pitch, float *y,
+                                 float *logits, float *const *mask,
+                                 int inference)
 {
-    const float *in = x + lo * net->sizes[0];
+    const float *in = x;
     if (net->input.shift) {
-        float *t = rows_from(out[0], lo, net->sizes[0], pitch);
+        float *t = rows_from(out[0], slot_row, net->sizes[0], pitch);
         transform_inputs(&net->input, in, rows, net->sizes[0], t);
         in = t;
     }
@@ -55,8 +60,9 @@ static const float *forward_rows(const nn_net *net, const float *x,
     for (size_t l = 0; l < n_layers; l++) {
         const nn__layer *layer = &net->layers[l];
         int last = l + 1 == n_layers;
-        float *a = rows_from(out[l + 1], lo, layer->n_out, last ? 0 : pitch);
-        float *z = (last && logits) ? logits + lo * layer->n_out : a;
+        float *a = last ? y
+                        : rows_from(out[l + 1], slot_row, layer->n_out, pitch);
+        float *z = (last && logits) ? logits : a;
         const float *w = net->params + layer->w_off;
         if (inference)
             nn__gemm_rows(rows, layer->n_out, layer->n_in, in, layer->n_in,
@@ -68,8 +74,7 @@ static const float *forward_rows(const nn_net *net, const float *x,
                                               : NULL;
         nn__activate(layer->act, bias, z, a, rows, layer->n_out);
         if (mask && !last)
-            apply_mask(a, mask[l + 1] + lo * layer->n_out,
-                       rows * layer->n_out);
+            apply_mask(a, mask[l + 1], rows * layer->n_out);
         in = a;
     }
     return first_input;
@@ -79,33 +84,55 @@ const float *nn__forward(const nn_net *net, const float *x, size_t batch,
                          float *const *out, float *logits,
                          float *const *mask)
 {
-    return forward_rows(net, x, 0, batch, out, 0, logits, mask, 0);
+    return forward_rows(net, x, batch, out, 0, 0, out[net->n_sizes - 1],
+                        logits, mask, 0);
 }
 
-/* One inference pass split by rows; a part is a range of rows. */
+/* One inference pass: its parts share out the rows of the ping-pong
+ * slots, and take the batch's rows from `next`. */
 typedef struct inference {
     const nn_net *net;
     const float *x;
+    size_t batch;
     float *const *out;
     size_t pitch;
     float *logits;
+    atomic_size_t next; /* the first row no part has taken yet */
 } inference;
 
-static void infer_rows(void *ctx, size_t lo, size_t hi)
+/* A part: slot rows [lo, hi) are its own, and it takes the batch's rows
+ * hi - lo at a time, the next ones no part has taken, until none are
+ * left. A part whose thread runs late (a busy machine) takes fewer rows
+ * instead of keeping the others waiting; a row's outputs are the same
+ * bits whichever part computes them. */
+static void infer_part(void *ctx, size_t lo, size_t hi)
 {
-    const inference *p = ctx;
-    forward_rows(p->net, p->x, lo, hi - lo, p->out, p->pitch, p->logits,
-                 NULL, 1);
+    inference *p = ctx;
+    const nn_net *net = p->net;
+    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    float *y = p->out[net->n_sizes - 1];
+    size_t piece = hi - lo;
+    for (;;) {
+        size_t r = atomic_fetch_add_explicit(&p->next, piece,
+                                             memory_order_relaxed);
+        if (r >= p->batch)
+            return;
+        size_t rows = p->batch - r < piece ? p->batch - r : piece;
+        forward_rows(net, p->x + r * n_in, rows, p->out, lo, p->pitch,
+                     y + r * n_out, p->logits ? p->logits + r * n_out : NULL,
+                     NULL, 1);
+    }
 }
 
 void nn__infer(const nn_net *net, const float *x, size_t batch,
-               float *const *out, size_t pitch, float *logits)
+               float *const *out, size_t slot_rows, size_t pitch,
+               float *logits)
 {
-    inference p = {net, x, out, pitch, logits};
+    inference p = {net, x, batch, out, pitch, logits, 0};
     /* Fewer rows than two blocks stay on the calling thread, where a lone
      * sample's latency is the point. */
     size_t work = batch >= 2 * NN__PARALLEL_BLOCK ? batch * net->n_params : 0;
-    nn__parallel_for(batch, work, infer_rows, &p);
+    nn__parallel_for(slot_rows, work, infer_part, &p);
 }
 
 /* Inverted dropout: a unit is kept with probability 1 - p and then scaled
@@ -128,7 +155,7 @@ const float *nn__forward_train(nn_net *net, const float *x, size_t batch,
     net->buf.masks_drawn = dropout;
     net->buf.rows = batch;
     if (!training) {
-        nn__infer(net, x, batch, net->buf.act, 0, net->buf.logits);
+        nn__infer(net, x, batch, net->buf.act, batch, 0, net->buf.logits);
         return net->input.shift ? net->buf.act[0] : x;
     }
     return nn__forward(net, x, batch, net->buf.act, net->buf.logits,

@@ -12,7 +12,8 @@
 
 #include "internal.h"
 
-/* Rows per chunk of nn_predict and nn_evaluate: bounds their scratch. */
+/* Rows of nn_predict's and nn_evaluate's scratch: nn_evaluate runs in
+ * chunks of this many rows, nn_predict's threads share them out. */
 #define CHUNK_ROWS 256
 
 /* ---- through the handle's buffers ---- */
@@ -64,8 +65,8 @@ typedef struct scratch {
  * transformed inputs (out[0]) sharing the first with layer 2's outputs,
  * written only once layer 0 has read them. The last layer's outputs are
  * the caller's (nn_predict) or two more chunk x n_out buffers, outputs and
- * logits (nn_evaluate), never a slot: nn__infer's parts share the slots
- * row by row, and the outputs must be packed. What nn.h promises. */
+ * logits (nn_evaluate), never a slot: nn__infer's parts share out the
+ * slots' rows, and the outputs must be packed. What nn.h promises. */
 static int scratch_alloc(const nn_net *net, size_t chunk, int with_outputs,
                          scratch *s)
 {
@@ -92,20 +93,16 @@ int nn_predict(const nn_net *net, const float *x, size_t batch, float *y_hat)
               "nn_predict: net, x and y_hat must not be NULL");
     NN__TRY(nn__check_data(NULL, "nn_predict", net, x, NULL, batch));
     size_t chunk = batch < CHUNK_ROWS ? batch : CHUNK_ROWS;
-    size_t n_in = net->sizes[0], n_out = net->sizes[net->n_sizes - 1];
+    size_t n_out = net->sizes[net->n_sizes - 1];
     scratch s;
     NN__CHECK(NULL, scratch_alloc(net, chunk, 0, &s), NN_ENOMEM,
               "nn_predict: cannot allocate scratch for %zu rows", chunk);
-    int rc = NN_OK;
-    for (size_t start = 0; start < batch && rc == NN_OK; start += chunk) {
-        size_t rows = batch - start < chunk ? batch - start : chunk;
-        s.out[net->n_sizes - 1] = y_hat + start * n_out;
-        nn__infer(net, x + start * n_in, rows, s.out, net->max_width, NULL);
-        rc = nn__check_outputs(NULL, "nn_predict", y_hat + start * n_out,
-                               start, rows, n_out);
-    }
+    /* one pass: the threads take their rows through the chunk's slots a
+     * share at a time, so a call waits for its threads once */
+    s.out[net->n_sizes - 1] = y_hat;
+    nn__infer(net, x, batch, s.out, chunk, net->max_width, NULL);
     free(s.block);
-    return rc;
+    return nn__check_outputs(NULL, "nn_predict", y_hat, 0, batch, n_out);
 }
 
 int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
@@ -126,7 +123,7 @@ int nn_evaluate(const nn_net *net, const float *x, const float *y, size_t n,
     for (size_t start = 0; start < n && rc == NN_OK; start += chunk) {
         size_t rows = n - start < chunk ? n - start : chunk;
         const float *yc = y + start * n_out;
-        nn__infer(net, x + start * n_in, rows, s.out, net->max_width,
+        nn__infer(net, x + start * n_in, rows, s.out, rows, net->max_width,
                   s.logits);
         rc = nn__check_outputs(NULL, "nn_evaluate", s.y_hat, start, rows,
                                n_out);

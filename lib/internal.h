@@ -196,18 +196,21 @@ const float *nn__forward(const nn_net *net, const float *x, size_t batch,
 
 /* The inference pass, as nn__forward's without masks but with its
  * products from nn__gemm_rows, so that a sample's outputs do not depend
- * on the batch; out[l] may alias out[l-2] (ping-pong) for l < L. Split
- * between the backend's threads by rows: each part takes its rows through
- * every layer on one thread, so that the layers need no barrier between
- * them and a part's activations stay in its thread's cache; a pass of a
- * few rows stays on the calling thread. The last layer's outputs (out[L])
- * and `logits` are packed rows, and never share a ping-pong slot;
- * out[0..L-1] are packed too when `pitch` is 0, while in ping-pong
- * scratch (slots of batch x max_width) `pitch` is the slots' row width,
- * and a part's rows start at its first row times `pitch`, so that two
- * layers sharing a slot never overlap between parts. */
+ * on the batch. The last layer's outputs (out[L]) and `logits` (or NULL)
+ * are `batch` packed rows. out[0..L-1] hold `slot_rows` rows (at most
+ * `batch`): packed at each layer's width when `pitch` is 0 (then
+ * slot_rows is batch), or ping-pong slots (out[l] may alias out[l-2])
+ * whose rows are `pitch` floats apart whatever the layer's width.
+ * One parallel region a call: each part owns a range of the slots' rows
+ * and takes the batch's rows through every layer on its thread, as many
+ * at a time as it owns slot rows, the next ones no part has taken, until
+ * none are left. The layers need no barrier between them, a part's
+ * activations stay in its thread's cache, two layers sharing a slot never
+ * overlap between parts, and a part that starts late takes fewer rows. A
+ * pass of a few rows stays on the calling thread. */
 void nn__infer(const nn_net *net, const float *x, size_t batch,
-               float *const *out, size_t pitch, float *logits);
+               float *const *out, size_t slot_rows, size_t pitch,
+               float *logits);
 
 /* The handle's forward pass into net->buf (reserved by the caller); a
  * training pass draws and applies dropout masks, any other is an inference
