@@ -133,27 +133,31 @@ double nn__loss_delta(int loss, nn_activation act, const float *y_hat,
                       size_t cols, size_t n_mean, float *delta)
 {
     float scale = (float)(1.0 / (double)n_mean);
+    size_t n = rows * cols;
     double sum = 0.0;
-    for (size_t i = 0; i < rows; i++) {
-        const float *yh = y_hat + i * cols, *t = y + i * cols;
-        const float *z = logits + i * cols;
-        float *d = delta + i * cols;
-        if (loss == NN_LOSS_CROSS_ENTROPY) {
-            sum += cross_entropy_row(z, t, cols);
-            softmax_cross_entropy_row(yh, t, cols, scale, d);
-        } else if (loss == NN_LOSS_BINARY_CROSS_ENTROPY) {
-            /* after sigmoid: the same (y_hat - y) / N as MSE, but no f' */
-            sum += binary_cross_entropy_row(z, t, cols);
-            mse_row_delta(yh, t, cols, scale, d);
-        } else if (act == NN_SOFTMAX) {
-            sum += mse_row(yh, t, cols);
-            softmax_mse_row(yh, t, cols, scale, d);
-        } else {
-            sum += mse_row_delta(yh, t, cols, scale, d);
+    /* one loop per case, not a dispatch per row */
+    if (loss == NN_LOSS_CROSS_ENTROPY) {
+        for (size_t i = 0; i < n; i += cols) {
+            sum += cross_entropy_row(logits + i, y + i, cols);
+            softmax_cross_entropy_row(y_hat + i, y + i, cols, scale,
+                                      delta + i);
         }
+    } else if (loss == NN_LOSS_BINARY_CROSS_ENTROPY) {
+        /* after sigmoid: the same (y_hat - y) / N as MSE, but no f' */
+        for (size_t i = 0; i < n; i += cols) {
+            sum += binary_cross_entropy_row(logits + i, y + i, cols);
+            mse_row_delta(y_hat + i, y + i, cols, scale, delta + i);
+        }
+    } else if (act == NN_SOFTMAX) {
+        for (size_t i = 0; i < n; i += cols) {
+            sum += mse_row(y_hat + i, y + i, cols);
+            softmax_mse_row(y_hat + i, y + i, cols, scale, delta + i);
+        }
+    } else {
+        for (size_t i = 0; i < n; i += cols)
+            sum += mse_row_delta(y_hat + i, y + i, cols, scale, delta + i);
+        nn__activation_backward(act, y_hat, delta, n);
     }
-    if (loss == NN_LOSS_MSE)
-        nn__activation_backward(act, y_hat, delta, rows * cols);
     return sum;
 }
 
