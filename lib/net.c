@@ -227,11 +227,13 @@ int nn__buffers_reserve(nn_net *net, size_t batch)
 
 /* ---- the data of a call ---- */
 
-static NN__VECTORIZE int all_finite_range(const float *v, size_t n)
+/* 1 when v[0..n) holds no NaN or infinity. The exponent bits are all
+ * ones exactly for NaN and infinities, and then adding one to the
+ * exponent carries into the sign bit: an and-add-or reduction, which
+ * vectorises even in SSE2. Inlined whole into the two checks below. */
+static inline __attribute__((always_inline)) int finite_bits(const float *v,
+                                                             size_t n)
 {
-    /* The exponent bits are all ones exactly for NaN and infinities, and
-     * then adding one to the exponent carries into the sign bit: an
-     * and-add-or reduction, which vectorises even in SSE2. */
     uint32_t carry = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t bits;
@@ -239,6 +241,11 @@ static NN__VECTORIZE int all_finite_range(const float *v, size_t n)
         carry |= (bits & 0x7f800000u) + 0x00800000u;
     }
     return !(carry & 0x80000000u);
+}
+
+static NN__VECTORIZE int all_finite_range(const float *v, size_t n)
+{
+    return finite_bits(v, n);
 }
 
 /* The same check for a few values, kept scalar: vector loads of values
@@ -250,13 +257,7 @@ __attribute__((optimize("no-tree-vectorize")))
 #endif
 static int all_finite_short(const float *v, size_t n)
 {
-    uint32_t carry = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, &v[i], sizeof bits);
-        carry |= (bits & 0x7f800000u) + 0x00800000u;
-    }
-    return !(carry & 0x80000000u);
+    return finite_bits(v, n);
 }
 
 /* One part of nn__all_finite's array; `ctx` is the whole check. */
