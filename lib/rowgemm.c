@@ -320,10 +320,11 @@ static size_t vector_rows(size_t m, size_t n, size_t k, const float *a,
 }
 #endif
 
-static NN__VECTORIZE void rows_one_thread(size_t m, size_t n, size_t k,
-                                          const float *a, size_t lda,
-                                          const float *w, size_t ldw,
-                                          float *z, size_t ldz)
+/* On the calling thread: nn__infer splits a pass between the threads by
+ * rows, each part taking its rows through every layer. */
+NN__VECTORIZE void nn__gemm_rows(size_t m, size_t n, size_t k,
+                                 const float *a, size_t lda, const float *w,
+                                 size_t ldw, float *z, size_t ldz)
 {
     size_t done = vector_rows(m, n, k, a, lda, w, ldw, z, ldz);
     for (size_t i = done; i < m; i += BLOCK_ROWS) {
@@ -341,12 +342,4 @@ static NN__VECTORIZE void rows_one_thread(size_t m, size_t n, size_t k,
         if (j < n)
             narrow_block(BLOCK_ROWS, n - j, k, ai, lda, w + j, ldw, zi + j, ldz);
     }
-}
-
-/* On the calling thread: nn__infer splits a pass between the threads by
- * rows, each part taking its rows through every layer. */
-void nn__gemm_rows(size_t m, size_t n, size_t k, const float *a, size_t lda,
-                   const float *w, size_t ldw, float *z, size_t ldz)
-{
-    rows_one_thread(m, n, k, a, lda, w, ldw, z, ldz);
 }
